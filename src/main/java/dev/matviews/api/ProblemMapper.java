@@ -1,0 +1,95 @@
+package dev.matviews.api;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import dev.matviews.problem.MatviewsException;
+import dev.matviews.refresh.RefreshFailedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import java.util.stream.Collectors;
+
+/**
+ * Every error leaves as application/problem+json. Details are written for the client: no stack
+ * traces and no class names, whatever failed.
+ */
+public class ProblemMapper {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+
+    @ServerExceptionMapper
+    public Response matviews(MatviewsException e) {
+        ProblemType type = ProblemType.of(e);
+        String sqlState = e instanceof RefreshFailedException f ? f.sqlState() : null;
+        Response.ResponseBuilder response = Response.status(type.status());
+        if (type == ProblemType.REFRESH_CAPACITY) {
+            response.header("Retry-After", "1");
+        }
+        return response.type(Problem.MEDIA_TYPE).entity(Problem.of(type, e.getMessage(), sqlState)).build();
+    }
+
+    @ServerExceptionMapper
+    public Response badJson(JsonProcessingException e) {
+        String detail;
+        if (e instanceof JsonParseException) {
+            detail = "request body is not valid JSON";
+            if (e.getLocation() != null) {
+                detail += " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+            }
+        } else if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+            String field = m.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            detail = "request body field '" + field + "' has the wrong type";
+        } else {
+            detail = "request body must be a JSON object";
+        }
+        return problem(Problem.of(ProblemType.INVALID_REQUEST, detail, null));
+    }
+
+    /** Takes precedence over Quarkus's built-in mapper, whose body is not a problem. */
+    @ServerExceptionMapper
+    public Response mismatchedJson(MismatchedInputException e) {
+        return badJson(e);
+    }
+
+    /** The HTTP layer's own refusals: unknown route, wrong method or media type, and so on. */
+    @ServerExceptionMapper
+    public Response http(WebApplicationException e) {
+        if (e.getCause() instanceof JsonProcessingException json) {
+            return badJson(json);
+        }
+        int status = e.getResponse().getStatus();
+        if (status == 400) {
+            return problem(Problem.of(ProblemType.INVALID_REQUEST, "malformed request", null));
+        }
+        if (status >= 500) {
+            LOG.error("request failed", e);
+        }
+        Response.StatusType info = Response.Status.fromStatusCode(status);
+        String title = info != null ? info.getReasonPhrase() : "HTTP " + status;
+        String slug = title.toLowerCase().replaceAll("[^a-z0-9]+", "-");
+        String detail = switch (status) {
+            case 404 -> "no such resource";
+            case 405 -> "method not allowed on this resource";
+            case 415 -> "send the request body as application/json";
+            case 406 -> "this resource answers application/json";
+            default -> title;
+        };
+        return problem(new Problem(Problem.TYPE_PREFIX + slug, title, status, detail, status, detail, null));
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(Throwable e) {
+        LOG.error("unexpected error", e);
+        return problem(Problem.of(ProblemType.INTERNAL, "unexpected error; the server log has the details", null));
+    }
+
+    private static Response problem(Problem problem) {
+        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
+    }
+}

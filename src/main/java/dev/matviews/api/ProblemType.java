@@ -1,0 +1,62 @@
+package dev.matviews.api;
+
+import dev.matviews.refresh.MatviewGoneException;
+import dev.matviews.refresh.NotPopulatedException;
+import dev.matviews.refresh.RefreshCapacityException;
+import dev.matviews.refresh.RefreshFailedException;
+import dev.matviews.refresh.RefreshInProgressException;
+import dev.matviews.refresh.UniqueIndexRequiredException;
+import dev.matviews.registry.AlreadyRegisteredException;
+import dev.matviews.registry.InvalidInputException;
+import dev.matviews.registry.NotAMatviewException;
+import dev.matviews.registry.RegistrationNotFoundException;
+
+/** The one table from failure to HTTP answer. Slugs are part of the API: never rename one. */
+enum ProblemType {
+    INVALID_REQUEST(InvalidInputException.class, 400, "invalid-request", "Invalid request"),
+    REGISTRATION_NOT_FOUND(RegistrationNotFoundException.class, 404, "registration-not-found", "Registration not found"),
+    MATVIEW_NOT_FOUND(NotAMatviewException.class, 404, "matview-not-found", "Materialized view not found"),
+    MATVIEW_GONE(MatviewGoneException.class, 404, "matview-gone", "Materialized view no longer exists"),
+    ALREADY_REGISTERED(AlreadyRegisteredException.class, 409, "already-registered", "Already registered"),
+    REFRESH_IN_PROGRESS(RefreshInProgressException.class, 409, "refresh-in-progress", "Refresh already in progress"),
+    UNIQUE_INDEX_REQUIRED(UniqueIndexRequiredException.class, 409, "unique-index-required",
+            "Concurrent refresh needs a usable unique index"),
+    NOT_POPULATED(NotPopulatedException.class, 409, "not-populated", "Concurrent refresh needs a populated view"),
+    REFRESH_FAILED(RefreshFailedException.class, 500, "refresh-failed", "Refresh failed"),
+    REFRESH_CAPACITY(RefreshCapacityException.class, 503, "refresh-capacity", "Too many refreshes in progress"),
+    /** Anything unforeseen: logged with its stack trace, answered without one. */
+    INTERNAL(null, 500, "internal", "Internal error");
+
+    private final Class<? extends RuntimeException> exception;
+    private final int status;
+    private final String slug;
+    private final String title;
+
+    ProblemType(Class<? extends RuntimeException> exception, int status, String slug, String title) {
+        this.exception = exception;
+        this.status = status;
+        this.slug = slug;
+        this.title = title;
+    }
+
+    static ProblemType of(Throwable e) {
+        for (ProblemType type : values()) {
+            if (type.exception != null && type.exception.isInstance(e)) {
+                return type;
+            }
+        }
+        return INTERNAL;
+    }
+
+    int status() {
+        return status;
+    }
+
+    String slug() {
+        return slug;
+    }
+
+    String title() {
+        return title;
+    }
+}

@@ -1,0 +1,15 @@
+package dev.matviews.api;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+@Schema(name = "RegisterRequest", description = "A materialized view to register.")
+public record RegisterRequest(
+        @Schema(description = "Schema of the view", defaultValue = "public", maxLength = 63,
+                pattern = "^[A-Za-z_][A-Za-z0-9_]*$")
+        String schema,
+        @Schema(description = "Name of the materialized view", required = true, maxLength = 63,
+                pattern = "^[A-Za-z_][A-Za-z0-9_]*$")
+        String viewName,
+        @Schema(description = "How to refresh it", enumeration = {"standard", "concurrent"}, defaultValue = "standard")
+        String refreshMode) {
+}

@@ -1,0 +1,107 @@
+package dev.matviews.registry;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * SQL of the registry table. Methods take the {@link SqlClient} to run on, so the same statement
+ * serves the pool and a pinned connection.
+ */
+@ApplicationScoped
+public class RegistrationRepository {
+
+    /** The registration columns, in the order {@link #map(Row)} reads them by name. */
+    public static final String COLUMNS = "id, schema_name, view_name, refresh_mode, last_refresh_at,"
+            + " last_refresh_duration_ms, last_refresh_status, last_refresh_error, created_at, updated_at";
+
+    /** Whether the target was a materialized view, and the new row unless it was already registered. */
+    public record InsertResult(boolean isMatview, Optional<Registration> inserted) {
+    }
+
+    private static final String INSERT = """
+            WITH target AS (
+                SELECT EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_class c
+                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
+            ), inserted AS (
+                INSERT INTO _ayb_matview_refreshes (schema_name, view_name, refresh_mode)
+                SELECT $1::text, $2::text, $3::text FROM target WHERE target.is_matview
+                ON CONFLICT (schema_name, view_name) DO NOTHING
+                RETURNING %s
+            )
+            SELECT target.is_matview, inserted.* FROM target LEFT JOIN inserted ON true
+            """.formatted(COLUMNS);
+
+    /** Registers the view if it is a materialized view, in one statement (no check-then-act gap). */
+    public Uni<InsertResult> insertIfMatview(SqlClient client, String schema, String view, RefreshMode mode) {
+        return client.preparedQuery(INSERT).execute(Tuple.of(schema, view, mode.wireName()))
+                .map(rows -> {
+                    Row row = rows.iterator().next();
+                    boolean isMatview = row.getBoolean("is_matview");
+                    Optional<Registration> inserted = row.getUUID("id") == null ? Optional.empty() : Optional.of(map(row));
+                    return new InsertResult(isMatview, inserted);
+                });
+    }
+
+    public Uni<List<Registration>> list(SqlClient client) {
+        return client.query("SELECT " + COLUMNS + " FROM _ayb_matview_refreshes ORDER BY schema_name, view_name")
+                .execute().map(RegistrationRepository::mapAll);
+    }
+
+    public Uni<Optional<Registration>> findById(SqlClient client, UUID id) {
+        return client.preparedQuery("SELECT " + COLUMNS + " FROM _ayb_matview_refreshes WHERE id = $1")
+                .execute(Tuple.of(id)).map(RegistrationRepository::first);
+    }
+
+    public Uni<Optional<Registration>> findByName(SqlClient client, String schema, String view) {
+        return client.preparedQuery("SELECT " + COLUMNS
+                        + " FROM _ayb_matview_refreshes WHERE schema_name = $1 AND view_name = $2")
+                .execute(Tuple.of(schema, view)).map(RegistrationRepository::first);
+    }
+
+    public Uni<Optional<Registration>> updateMode(SqlClient client, UUID id, RefreshMode mode) {
+        return client.preparedQuery("UPDATE _ayb_matview_refreshes SET refresh_mode = $2, updated_at = NOW()"
+                        + " WHERE id = $1 RETURNING " + COLUMNS)
+                .execute(Tuple.of(id, mode.wireName())).map(RegistrationRepository::first);
+    }
+
+    public Uni<Boolean> delete(SqlClient client, UUID id) {
+        return client.preparedQuery("DELETE FROM _ayb_matview_refreshes WHERE id = $1")
+                .execute(Tuple.of(id)).map(rows -> rows.rowCount() == 1);
+    }
+
+    public static Optional<Registration> first(RowSet<Row> rows) {
+        var it = rows.iterator();
+        return it.hasNext() ? Optional.of(map(it.next())) : Optional.empty();
+    }
+
+    private static List<Registration> mapAll(RowSet<Row> rows) {
+        List<Registration> result = new ArrayList<>(rows.size());
+        rows.forEach(row -> result.add(map(row)));
+        return result;
+    }
+
+    public static Registration map(Row row) {
+        return new Registration(
+                row.getUUID("id"),
+                row.getString("schema_name"),
+                row.getString("view_name"),
+                RefreshMode.parse(row.getString("refresh_mode")),
+                row.getOffsetDateTime("last_refresh_at"),
+                row.getInteger("last_refresh_duration_ms"),
+                row.getString("last_refresh_status"),
+                row.getString("last_refresh_error"),
+                row.getOffsetDateTime("created_at"),
+                row.getOffsetDateTime("updated_at"));
+    }
+}

@@ -1,0 +1,75 @@
+package dev.matviews.registry;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Registering, listing, changing and forgetting materialized views. Input is validated inside
+ * the returned Uni (deferred), so bad input fails the pipeline and never reaches the database.
+ */
+@ApplicationScoped
+public class RegistryService {
+
+    public static final String DEFAULT_SCHEMA = "public";
+
+    private final Pool pool;
+    private final RegistrationRepository repository;
+
+    public RegistryService(Pool pool, RegistrationRepository repository) {
+        this.pool = pool;
+        this.repository = repository;
+    }
+
+    public Uni<Registration> register(String schema, String viewName, String refreshMode) {
+        return Uni.createFrom().deferred(() -> {
+            String s = Identifiers.require("schema", schema == null ? DEFAULT_SCHEMA : schema);
+            String v = Identifiers.require("viewName", viewName);
+            RefreshMode mode = refreshMode == null ? RefreshMode.STANDARD : RefreshMode.parse(refreshMode);
+            return repository.insertIfMatview(pool, s, v, mode).map(result -> {
+                if (!result.isMatview()) {
+                    throw new NotAMatviewException(s, v);
+                }
+                return result.inserted().orElseThrow(() -> new AlreadyRegisteredException(s, v));
+            });
+        });
+    }
+
+    public Uni<List<Registration>> list() {
+        return repository.list(pool);
+    }
+
+    public Uni<Registration> get(UUID id) {
+        return repository.findById(pool, id)
+                .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
+    }
+
+    public Uni<Optional<Registration>> findByName(String schema, String viewName) {
+        return Uni.createFrom().deferred(() -> repository.findByName(pool,
+                Identifiers.require("schema", schema), Identifiers.require("viewName", viewName)));
+    }
+
+    public Uni<Registration> updateMode(UUID id, String refreshMode) {
+        return Uni.createFrom().deferred(() -> {
+            if (refreshMode == null) {
+                throw new InvalidInputException("refreshMode is required");
+            }
+            RefreshMode mode = RefreshMode.parse(refreshMode);
+            return repository.updateMode(pool, id, mode)
+                    .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
+        });
+    }
+
+    public Uni<Void> unregister(UUID id) {
+        return repository.delete(pool, id).map(deleted -> {
+            if (!deleted) {
+                throw new RegistrationNotFoundException(id);
+            }
+            return null;
+        });
+    }
+}
