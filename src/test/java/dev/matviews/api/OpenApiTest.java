@@ -1,0 +1,28 @@
+package dev.matviews.api;
+
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.notNullValue;
+
+/** The OpenAPI document describes every status a route can answer, with the problem schema. */
+@QuarkusTest
+class OpenApiTest {
+
+    private static final String PATHS = "paths.'/api/admin/matviews";
+
+    @Test
+    void everyOperationListsItsStatusesAndTheProblemSchema() {
+        given().queryParam("format", "json").get("/q/openapi").then().statusCode(200)
+                .body("components.schemas.Problem.properties.type", notNullValue())
+                .body(PATHS + "'.post.responses.keySet()", hasItems("201", "400", "404", "409"))
+                .body(PATHS + "/{id}'.get.responses.keySet()", hasItems("200", "400", "404"))
+                .body(PATHS + "/{id}'.put.responses.keySet()", hasItems("200", "400", "404"))
+                .body(PATHS + "/{id}'.delete.responses.keySet()", hasItems("204", "400", "404"))
+                .body(PATHS + "/{id}/refresh'.post.responses.keySet()", hasItems("200", "400", "404", "409", "500", "503"))
+                .body(PATHS + "/{id}/refresh'.post.responses.'409'.content.'application/problem+json'.schema.'$ref'",
+                        notNullValue());
+    }
+}
