@@ -9,7 +9,9 @@ final class Examples {
             {"id":"5f0c9a4e-1c1f-4d8e-9a43-0f6f3f7c2b1a","schemaName":"public","viewName":"leaderboard",
              "refreshMode":"concurrent","lastRefreshAt":"2026-11-23T10:15:30.123Z","lastRefreshDurationMs":42,
              "lastRefreshStatus":"success","lastRefreshError":null,
-             "createdAt":"2026-11-20T08:00:00Z","updatedAt":"2026-11-23T10:15:30.123Z"}""";
+             "createdAt":"2026-11-20T08:00:00Z","updatedAt":"2026-11-23T10:15:30.123Z",
+             "lastSuccessAt":"2026-11-23T10:15:30.123Z","currentRunId":null,
+             "statementTimeoutMs":null,"lockTimeoutMs":5000}""";
 
     static final String LIST = "{\"items\":[" + REGISTRATION + "],\"count\":1}";
 
@@ -19,7 +21,15 @@ final class Examples {
     static final String UPDATE = """
             {"refreshMode":"standard"}""";
 
-    static final String REFRESHED = "{\"registration\":" + REGISTRATION + ",\"durationMs\":42}";
+    static final String REFRESHED = "{\"registration\":" + REGISTRATION
+            + ",\"durationMs\":42,\"runId\":\"0d4f6a52-95a8-4a0e-b8c1-1d6e2f3a4b5c\"}";
+
+    static final String RUN_STARTED = """
+            {"id":"0d4f6a52-95a8-4a0e-b8c1-1d6e2f3a4b5c","registrationId":"5f0c9a4e-1c1f-4d8e-9a43-0f6f3f7c2b1a",
+             "schemaName":"public","viewName":"leaderboard","refreshMode":"concurrent","trigger":"async",
+             "status":"running","instanceId":"matviews-7d9c6b5f4-x2v8q","backendPid":4242,
+             "startedAt":"2026-11-23T10:15:30.081Z","finishedAt":null,"durationMs":null,"error":null,
+             "sqlState":null,"cancelRequestedAt":null}""";
 
     static final String INVALID = """
             {"type":"urn:matviews:problem:invalid-request","title":"Invalid request","status":400,

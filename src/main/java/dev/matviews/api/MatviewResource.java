@@ -4,15 +4,22 @@ import dev.matviews.refresh.RefreshService;
 import dev.matviews.registry.InvalidInputException;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistryService;
+import dev.matviews.runs.Run;
+import dev.matviews.runs.RunPage;
+import dev.matviews.runs.RunService;
+import dev.matviews.runs.Trigger;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -36,10 +43,12 @@ public class MatviewResource {
 
     private final RegistryService registry;
     private final RefreshService refreshes;
+    private final RunService runs;
 
-    public MatviewResource(RegistryService registry, RefreshService refreshes) {
+    public MatviewResource(RegistryService registry, RefreshService refreshes, RunService runs) {
         this.registry = registry;
         this.refreshes = refreshes;
+        this.runs = runs;
     }
 
     @GET
@@ -74,7 +83,8 @@ public class MatviewResource {
         if (request == null) {
             return Uni.createFrom().failure(new InvalidInputException("request body is required"));
         }
-        return registry.register(request.schema(), request.viewName(), request.refreshMode())
+        return registry.register(request.schema(), request.viewName(), request.refreshMode(),
+                        request.statementTimeoutMs(), request.lockTimeoutMs())
                 .map(r -> Response.created(URI.create("/api/admin/matviews/" + r.id())).entity(r).build());
     }
 
@@ -98,7 +108,7 @@ public class MatviewResource {
     @PUT
     @Path("/{id}")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Change a registration's refresh mode")
+    @Operation(summary = "Change a registration's refresh mode or timeouts")
     @RequestBody(required = true, content = @Content(schema = @Schema(implementation = UpdateRequest.class),
             examples = @ExampleObject(name = "update", value = Examples.UPDATE)))
     @APIResponse(responseCode = "200", description = "The updated registration",
@@ -111,13 +121,12 @@ public class MatviewResource {
                     examples = @ExampleObject(name = "registration-not-found", value = Examples.NOT_FOUND)))
     public Uni<Registration> update(@Parameter(description = "Registration id (UUID)",
             schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id,
-                                    UpdateRequest request) {
+                                    JsonNode request) {
         return Uni.createFrom().deferred(() -> {
             UUID uuid = uuid(id);
-            if (request == null) {
-                throw new InvalidInputException("request body is required");
-            }
-            return registry.updateMode(uuid, request.refreshMode());
+            JsonNode body = Requests.object(request);
+            return registry.update(uuid, Requests.text(body, "refreshMode"),
+                    Requests.integer(body, "statementTimeoutMs"), Requests.integer(body, "lockTimeoutMs"));
         });
     }
 
@@ -140,12 +149,17 @@ public class MatviewResource {
     @Path("/{id}/refresh")
     @Operation(summary = "Refresh now",
             description = "Takes the view's advisory lock, runs REFRESH MATERIALIZED VIEW (CONCURRENTLY in concurrent"
-                    + " mode) and records the outcome, all on one database session. The request body is ignored."
-                    + " A client that disconnects cancels the running REFRESH; the outcome is still recorded.")
+                    + " mode) and records the outcome as a run, all on one database session. The request body is"
+                    + " ignored. Synchronous by default: a client that disconnects cancels the running REFRESH and"
+                    + " the run is recorded as cancelled. With `Prefer: respond-async` or `?async=true` the answer is"
+                    + " 202 as soon as the run has started, and the refresh goes on without the client.")
     @APIResponse(responseCode = "200", description = "Refreshed; the registration as stored after the refresh",
             content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = RefreshResponse.class),
                     examples = @ExampleObject(name = "refreshed", value = Examples.REFRESHED)))
+    @APIResponse(responseCode = "202", description = "Asynchronous refresh started; Location is its run",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Run.class),
+                    examples = @ExampleObject(name = "started", value = Examples.RUN_STARTED)))
     @APIResponse(responseCode = "400", description = "id is not a UUID",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "404", description = "No such registration (type registration-not-found), or its"
@@ -154,8 +168,8 @@ public class MatviewResource {
                     examples = {@ExampleObject(name = "registration-not-found", value = Examples.NOT_FOUND),
                             @ExampleObject(name = "matview-gone", value = Examples.GONE)}))
     @APIResponse(responseCode = "409", description = "Another session is refreshing the view (type refresh-in-progress;"
-            + " nothing recorded), or concurrent mode lacks a usable unique index (unique-index-required) or a"
-            + " populated view (not-populated); the last two are recorded as errors",
+            + " nothing recorded); concurrent mode lacks a usable unique index (unique-index-required) or a"
+            + " populated view (not-populated), both recorded as errors; or the run was cancelled (refresh-cancelled)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class),
                     examples = {@ExampleObject(name = "refresh-in-progress", value = Examples.IN_PROGRESS),
                             @ExampleObject(name = "unique-index-required", value = Examples.NO_INDEX),
@@ -166,21 +180,46 @@ public class MatviewResource {
     @APIResponse(responseCode = "503", description = "This instance already runs its maximum of refreshes; retry later",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(name = "refresh-capacity", value = Examples.CAPACITY)))
-    public Uni<RefreshResponse> refresh(@Parameter(description = "Registration id (UUID)",
-            schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id) {
+    @APIResponse(responseCode = "504", description = "statement_timeout or lock_timeout ended the refresh (type"
+            + " refresh-timeout; recorded as a timeout run)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<Response> refresh(
+            @Parameter(description = "Registration id (UUID)", schema = @Schema(type = SchemaType.STRING, format = "uuid"))
+            @PathParam("id") String id,
+            @Parameter(description = "respond-async: answer 202 once the run started") @HeaderParam("Prefer") String prefer,
+            @Parameter(description = "Same as Prefer: respond-async") @QueryParam("async") boolean async) {
+        if (async || Requests.prefersAsync(prefer)) {
+            return Uni.createFrom().deferred(() -> refreshes.start(uuid(id), Trigger.ASYNC))
+                    .map(run -> Response.accepted(run).location(URI.create(RunResource.PATH + "/" + run.id()))
+                            .header("Preference-Applied", "respond-async").build());
+        }
         return Uni.createFrom().deferred(() -> refreshes.refresh(uuid(id)))
-                .map(result -> new RefreshResponse(result.registration(), result.durationMs()));
+                .map(result -> Response.ok(new RefreshResponse(result.registration(), result.durationMs(),
+                        result.runId())).build());
+    }
+
+    @GET
+    @Path("/{id}/runs")
+    @Operation(summary = "History of a view's refreshes, newest first")
+    @APIResponse(responseCode = "200", description = "One page of runs",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = RunPage.class)))
+    @APIResponse(responseCode = "400", description = "id not a UUID, unknown status, bad cursor or limit",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "404", description = "Neither registered nor in the history",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<RunPage> runs(
+            @Parameter(description = "Registration id (UUID)", schema = @Schema(type = SchemaType.STRING, format = "uuid"))
+            @PathParam("id") String id,
+            @Parameter(description = "Only runs with this status",
+                    schema = @Schema(enumeration = {"running", "success", "error", "cancelled", "timeout", "skipped",
+                            "abandoned"})) @QueryParam("status") String status,
+            @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor,
+            @Parameter(description = "Page size, 1 to 200", schema = @Schema(defaultValue = "50"))
+            @QueryParam("limit") Integer limit) {
+        return Uni.createFrom().deferred(() -> runs.history(uuid(id), status, cursor, limit));
     }
 
     private static UUID uuid(String id) {
-        try {
-            if (id.length() == 36) {
-                return UUID.fromString(id);
-            }
-        } catch (IllegalArgumentException e) {
-            // answered below
-        }
-        String shown = id.length() > 40 ? id.substring(0, 40) + "…" : id;
-        throw new InvalidInputException("id must be a UUID, got '" + shown + "'");
+        return Requests.uuid("id", id);
     }
 }

@@ -3,6 +3,8 @@ package dev.matviews.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
+import java.util.UUID;
+
 /**
  * RFC 9457 problem details, plus {@code code} and {@code message} for clients of the original
  * API, which read those.
@@ -24,12 +26,19 @@ public record Problem(
         @Schema(description = "Same as detail (original API)")
         String message,
         @Schema(description = "SQLSTATE of the PostgreSQL error behind a failed refresh", nullable = true)
-        String sqlState) {
+        String sqlState,
+        @Schema(description = "The run that recorded this failure", nullable = true)
+        UUID runId) {
 
     public static final String MEDIA_TYPE = "application/problem+json";
     static final String TYPE_PREFIX = "urn:matviews:problem:";
 
     static Problem of(ProblemType type, String detail, String sqlState) {
-        return new Problem(TYPE_PREFIX + type.slug(), type.title(), type.status(), detail, type.status(), detail, sqlState);
+        return of(type, detail, sqlState, null);
+    }
+
+    static Problem of(ProblemType type, String detail, String sqlState, UUID runId) {
+        return new Problem(TYPE_PREFIX + type.slug(), type.title(), type.status(), detail, type.status(), detail,
+                sqlState, runId);
     }
 }

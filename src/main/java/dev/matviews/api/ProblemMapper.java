@@ -29,7 +29,7 @@ public class ProblemMapper {
         if (type == ProblemType.REFRESH_CAPACITY) {
             response.header("Retry-After", "1");
         }
-        return response.type(Problem.MEDIA_TYPE).entity(Problem.of(type, e.getMessage(), sqlState)).build();
+        return response.type(Problem.MEDIA_TYPE).entity(Problem.of(type, e.getMessage(), sqlState, e.runId())).build();
     }
 
     @ServerExceptionMapper
@@ -80,7 +80,7 @@ public class ProblemMapper {
             case 406 -> "this resource answers application/json";
             default -> title;
         };
-        return problem(new Problem(Problem.TYPE_PREFIX + slug, title, status, detail, status, detail, null));
+        return problem(new Problem(Problem.TYPE_PREFIX + slug, title, status, detail, status, detail, null, null));
     }
 
     @ServerExceptionMapper

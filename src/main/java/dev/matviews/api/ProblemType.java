@@ -2,7 +2,9 @@ package dev.matviews.api;
 
 import dev.matviews.refresh.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
+import dev.matviews.refresh.RefreshCancelledException;
 import dev.matviews.refresh.RefreshCapacityException;
+import dev.matviews.refresh.RefreshTimeoutException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshInProgressException;
 import dev.matviews.refresh.UniqueIndexRequiredException;
@@ -10,6 +12,8 @@ import dev.matviews.registry.AlreadyRegisteredException;
 import dev.matviews.registry.InvalidInputException;
 import dev.matviews.registry.NotAMatviewException;
 import dev.matviews.registry.RegistrationNotFoundException;
+import dev.matviews.runs.RunFinishedException;
+import dev.matviews.runs.RunNotFoundException;
 
 /** The one table from failure to HTTP answer. Slugs are part of the API: never rename one. */
 enum ProblemType {
@@ -23,7 +27,11 @@ enum ProblemType {
             "Concurrent refresh needs a usable unique index"),
     NOT_POPULATED(NotPopulatedException.class, 409, "not-populated", "Concurrent refresh needs a populated view"),
     REFRESH_FAILED(RefreshFailedException.class, 500, "refresh-failed", "Refresh failed"),
+    REFRESH_CANCELLED(RefreshCancelledException.class, 409, "refresh-cancelled", "Refresh cancelled"),
+    REFRESH_TIMEOUT(RefreshTimeoutException.class, 504, "refresh-timeout", "Refresh timed out"),
     REFRESH_CAPACITY(RefreshCapacityException.class, 503, "refresh-capacity", "Too many refreshes in progress"),
+    RUN_NOT_FOUND(RunNotFoundException.class, 404, "run-not-found", "Run not found"),
+    RUN_FINISHED(RunFinishedException.class, 409, "run-finished", "Run already finished"),
     /** Anything unforeseen: logged with its stack trace, answered without one. */
     INTERNAL(null, 500, "internal", "Internal error");
 

@@ -3,6 +3,8 @@ package dev.matviews.api;
 import dev.matviews.registry.Registration;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-@Schema(name = "RefreshResponse", description = "The registration as stored after the refresh, and the REFRESH's duration.")
-public record RefreshResponse(Registration registration, long durationMs) {
+import java.util.UUID;
+
+@Schema(name = "RefreshResponse", description = "The registration as stored after the refresh, the REFRESH's duration and its run.")
+public record RefreshResponse(Registration registration, long durationMs, UUID runId) {
 }

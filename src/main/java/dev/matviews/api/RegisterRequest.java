@@ -11,5 +11,11 @@ public record RegisterRequest(
                 pattern = "^[A-Za-z_][A-Za-z0-9_]*$")
         String viewName,
         @Schema(description = "How to refresh it", enumeration = {"standard", "concurrent"}, defaultValue = "standard")
-        String refreshMode) {
+        String refreshMode,
+        @Schema(description = "statement_timeout of its refreshes in ms, 0 for none; omitted: the service default",
+                minimum = "0", maximum = "86400000", nullable = true)
+        Integer statementTimeoutMs,
+        @Schema(description = "lock_timeout of its refreshes in ms, 0 for none; omitted: the service default",
+                minimum = "0", maximum = "86400000", nullable = true)
+        Integer lockTimeoutMs) {
 }

@@ -2,8 +2,14 @@ package dev.matviews.api;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-@Schema(name = "UpdateRequest", description = "The new refresh mode of a registration.")
+/** Documents the PUT body; the resource reads it as JSON so it can tell "absent" from "null". */
+@Schema(name = "UpdateRequest", description = "Fields to change; at least one. An absent field is left alone;"
+        + " a timeout set to null goes back to the service default.")
 public record UpdateRequest(
-        @Schema(required = true, enumeration = {"standard", "concurrent"})
-        String refreshMode) {
+        @Schema(enumeration = {"standard", "concurrent"})
+        String refreshMode,
+        @Schema(minimum = "0", maximum = "86400000", nullable = true)
+        Integer statementTimeoutMs,
+        @Schema(minimum = "0", maximum = "86400000", nullable = true)
+        Integer lockTimeoutMs) {
 }

@@ -3,11 +3,19 @@ package dev.matviews.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+import java.time.Duration;
+import java.util.Optional;
+
 /** Settings of the matviews service, under the {@code matviews} prefix. */
 @ConfigMapping(prefix = "matviews")
 public interface MatviewsConfig {
 
+    /** Names this instance in run history; defaults to the host name (the pod name on Kubernetes). */
+    Optional<String> instanceId();
+
     Refresh refresh();
+
+    Runs runs();
 
     Dev dev();
 
@@ -21,6 +29,48 @@ public interface MatviewsConfig {
          */
         @WithDefault("10")
         int maxConcurrent();
+
+        /** statement_timeout of a refresh when its registration sets none; 0 for no limit. */
+        @WithDefault("1h")
+        Duration statementTimeout();
+
+        /** lock_timeout of a refresh (waiting for the view's table lock) when its registration sets none. */
+        @WithDefault("1m")
+        Duration lockTimeout();
+
+        /**
+         * client_connection_check_interval of the refreshing session: how soon PostgreSQL notices
+         * that this instance died and stops the REFRESH, instead of holding the view's lock until
+         * it ends. 0 turns the check off.
+         */
+        @WithDefault("5s")
+        Duration connectionCheckInterval();
+    }
+
+    interface Runs {
+        /** How often runs left running by a dead instance are looked for (also done at start-up). */
+        @WithDefault("30s")
+        Duration abandonCheckInterval();
+
+        Retention retention();
+
+        interface Retention {
+            /** Finished runs older than this are deleted. */
+            @WithDefault("30d")
+            Duration maxAge();
+
+            /** Finished runs beyond this many per view, newest kept, are deleted. */
+            @WithDefault("1000")
+            int maxPerView();
+
+            /** How often the retention job runs. */
+            @WithDefault("1h")
+            Duration interval();
+
+            /** Rows deleted per statement, so deletes never hold locks for long. */
+            @WithDefault("500")
+            int batchSize();
+        }
     }
 
     interface EmbeddedPostgres {

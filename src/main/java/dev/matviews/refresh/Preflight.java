@@ -1,6 +1,7 @@
 package dev.matviews.refresh;
 
 import dev.matviews.registry.Registration;
+import dev.matviews.runs.Run;
 
 /** What one round trip learned about a registration, its view and its lock before a refresh. */
 sealed interface Preflight {
@@ -21,8 +22,9 @@ sealed interface Preflight {
      * This session now holds the lock on {@code lockKey} and must release it.
      *
      * @param rejectedIndexes unique indexes CONCURRENTLY cannot use, with the reason, or null
+     * @param run             the running run if the refresh can start; null if a prerequisite is missing
      */
     record Locked(Registration registration, int lockKey, boolean populated,
-                  boolean hasUsableUniqueIndex, String rejectedIndexes) implements Preflight {
+                  boolean hasUsableUniqueIndex, String rejectedIndexes, Run run) implements Preflight {
     }
 }

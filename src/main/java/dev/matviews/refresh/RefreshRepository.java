@@ -4,10 +4,13 @@ import dev.matviews.registry.Identifiers;
 import dev.matviews.registry.RefreshMode;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistrationRepository;
+import dev.matviews.runs.Run;
+import dev.matviews.runs.RunRepository;
+import dev.matviews.runs.RunStatus;
+import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowIterator;
-import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,8 +19,9 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * SQL of a refresh: the catalog preflight that also takes the view's advisory lock, the REFRESH
- * with its status write, failure records and the unlock. Lock statements live only here.
+ * SQL of a refresh: the catalog preflight that also takes the view's advisory lock and starts
+ * the run, the REFRESH with its success record, and the unlock. Locks are taken and released
+ * only here.
  *
  * <p>Lock key: the two-int key space (never used by Flyway's bigint locks), with a fixed
  * namespace and the matview's OID as the second key, so two views never share a lock.
@@ -29,62 +33,92 @@ public class RefreshRepository {
     public static final int LOCK_NAMESPACE = 0x6D617476;
 
     private static final String PREFLIGHT = """
-            SELECT %s, m.relid::int4 AS lock_key, m.populated,
-                   coalesce(ix.usable, false) AS usable, ix.rejected,
-                   CASE WHEN m.relid IS NOT NULL THEN pg_try_advisory_lock(%d, m.relid::int4) END AS locked
-            FROM _ayb_matview_refreshes r
-            LEFT JOIN LATERAL (
-                SELECT c.oid AS relid, c.relispopulated AS populated
-                FROM pg_catalog.pg_class c
-                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = r.schema_name AND c.relname = r.view_name AND c.relkind = 'm'
-            ) m ON true
-            LEFT JOIN LATERAL (
-                -- PostgreSQL's own test (is_usable_unique_index in matview.c)
-                SELECT bool_or(u.reason IS NULL) AS usable,
-                       string_agg(u.name || ' is ' || u.reason, '; ' ORDER BY u.name)
-                           FILTER (WHERE u.reason IS NOT NULL) AS rejected
-                FROM (
-                    SELECT quote_ident(ic.relname) AS name,
-                           CASE WHEN NOT i.indisvalid THEN 'invalid'
-                                WHEN NOT i.indimmediate THEN 'deferrable'
-                                WHEN i.indpred IS NOT NULL THEN 'partial (has a WHERE clause)'
-                                WHEN i.indexprs IS NOT NULL THEN 'on an expression'
-                                WHEN am.amname <> 'btree' THEN 'not a btree index'
-                                WHEN i.indnkeyatts = 0 THEN 'without key columns'
-                           END AS reason
-                    FROM pg_catalog.pg_index i
-                    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-                    JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-                    WHERE i.indrelid = m.relid AND i.indisunique
-                ) u
-            ) ix ON true
-            WHERE r.id = $1
-            """.formatted(prefixed("r.", RegistrationRepository.COLUMNS), LOCK_NAMESPACE);
+            WITH pre AS MATERIALIZED (
+                SELECT %1$s, m.relid::int4 AS lock_key, m.populated,
+                       coalesce(ix.usable, false) AS usable, ix.rejected,
+                       CASE WHEN m.relid IS NOT NULL THEN pg_try_advisory_lock(%2$d, m.relid::int4) END AS locked
+                FROM _ayb_matview_refreshes r
+                LEFT JOIN LATERAL (
+                    SELECT c.oid AS relid, c.relispopulated AS populated
+                    FROM pg_catalog.pg_class c
+                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = r.schema_name AND c.relname = r.view_name AND c.relkind = 'm'
+                ) m ON true
+                LEFT JOIN LATERAL (
+                    -- PostgreSQL's own test (is_usable_unique_index in matview.c)
+                    SELECT bool_or(u.reason IS NULL) AS usable,
+                           string_agg(u.name || ' is ' || u.reason, '; ' ORDER BY u.name)
+                               FILTER (WHERE u.reason IS NOT NULL) AS rejected
+                    FROM (
+                        SELECT quote_ident(ic.relname) AS name,
+                               CASE WHEN NOT i.indisvalid THEN 'invalid'
+                                    WHEN NOT i.indimmediate THEN 'deferrable'
+                                    WHEN i.indpred IS NOT NULL THEN 'partial (has a WHERE clause)'
+                                    WHEN i.indexprs IS NOT NULL THEN 'on an expression'
+                                    WHEN am.amname <> 'btree' THEN 'not a btree index'
+                                    WHEN i.indnkeyatts = 0 THEN 'without key columns'
+                               END AS reason
+                        FROM pg_catalog.pg_index i
+                        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                        JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+                        WHERE i.indrelid = m.relid AND i.indisunique
+                    ) u
+                ) ix ON true
+                WHERE r.id = $1
+            ), run AS (
+                -- Only a lock holder whose refresh can start writes a running run, committed with
+                -- this statement, so the history shows the refresh before REFRESH begins.
+                INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
+                                         instance_id, backend_pid, backend_start, lock_key)
+                SELECT pre.id, pre.schema_name, pre.view_name, pre.refresh_mode, $2, 'running', $3, pg_backend_pid(),
+                       (SELECT a.backend_start FROM pg_catalog.pg_stat_activity a WHERE a.pid = pg_backend_pid()),
+                       pre.lock_key
+                  FROM pre
+                 WHERE pre.locked AND (pre.refresh_mode = 'standard' OR (pre.populated AND pre.usable))
+                RETURNING run.*, %4$s AS notified
+            ), mark AS (
+                UPDATE _ayb_matview_refreshes reg SET current_run_id = run.id
+                  FROM run WHERE reg.id = run.registration_id
+            )
+            SELECT pre.*, run.id AS run_id, run.backend_pid, run.started_at, run.event_id
+              FROM pre LEFT JOIN run ON true
+            """.formatted(RunRepository.prefixed("r.", RegistrationRepository.COLUMNS), LOCK_NAMESPACE,
+            RunRepository.TABLE, RunRepository.notifyRun("run"));
 
+    /** Success: the run and the registry, written in the REFRESH's own transaction. */
     private static final String RECORD_SUCCESS = """
-            UPDATE _ayb_matview_refreshes
-               SET last_refresh_at = clock_timestamp(),
-                   last_refresh_duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
-                   last_refresh_status = 'success',
-                   last_refresh_error = NULL,
-                   updated_at = clock_timestamp()
-             WHERE id = '%s'
-            RETURNING %s""";
+            WITH run AS (
+                UPDATE %1$s AS run
+                   SET status = 'success',
+                       finished_at = clock_timestamp(),
+                       duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
+                       event_id = nextval('_ayb_matview_run_event_seq')
+                 WHERE run.id = '%%1$s'
+                RETURNING run.*, %2$s AS notified
+            )
+            UPDATE _ayb_matview_refreshes reg SET %3$s
+              FROM run WHERE reg.id = run.registration_id
+            RETURNING %4$s""".formatted(RunRepository.TABLE, RunRepository.notifyRun("run"),
+            RunRepository.registryFromRun("success"), RunRepository.prefixed("reg.", RegistrationRepository.COLUMNS));
 
-    private static final String RECORD_FAILURE = """
-            UPDATE _ayb_matview_refreshes
-               SET last_refresh_at = clock_timestamp(),
-                   last_refresh_duration_ms = $2,
-                   last_refresh_status = 'error',
-                   last_refresh_error = $3,
-                   updated_at = clock_timestamp()
-             WHERE id = $1
-            RETURNING %s""".formatted(RegistrationRepository.COLUMNS);
+    /**
+     * Session settings for the refresh, local to its transaction so the pooled connection goes
+     * back unchanged. The last item cancels this very statement if a cancel was requested for the
+     * run before REFRESH began (a pg_cancel_backend then would have found the session idle).
+     */
+    private static final String SETTINGS = """
+            SELECT set_config('statement_timeout', '%2$d', true),
+                   set_config('lock_timeout', '%3$d', true),
+                   set_config('client_connection_check_interval', '%4$d', true),
+                   (SELECT pg_cancel_backend(pg_backend_pid()) FROM %1$s
+                     WHERE id = '%5$s' AND cancel_requested_at IS NOT NULL)""";
 
-    /** Looks up the registration and its view and, if the view exists, tries its lock: one round trip. */
-    Uni<Preflight> preflightAndLock(SqlConnection conn, UUID id) {
-        return conn.preparedQuery(PREFLIGHT).execute(Tuple.of(id)).map(rows -> {
+    /**
+     * Looks up the registration and its view, tries the view's lock, and, if the refresh can
+     * start, records a running run: one statement, one round trip.
+     */
+    Uni<Preflight> preflightAndLock(SqlConnection conn, UUID id, Trigger trigger, String instanceId) {
+        return conn.preparedQuery(PREFLIGHT).execute(Tuple.of(id, trigger.wireName(), instanceId)).map(rows -> {
             RowIterator<Row> it = rows.iterator();
             if (!it.hasNext()) {
                 return new Preflight.Unknown();
@@ -98,25 +132,28 @@ public class RefreshRepository {
             if (!locked) {
                 return new Preflight.Busy(registration);
             }
+            UUID runId = row.getUUID("run_id");
+            Run run = runId == null ? null : new Run(runId, registration.id(), registration.schemaName(),
+                    registration.viewName(), registration.refreshMode(), trigger, RunStatus.RUNNING, instanceId,
+                    row.getInteger("backend_pid"), row.getOffsetDateTime("started_at"), null, null, null, null, null,
+                    row.getLong("event_id"));
             return new Preflight.Locked(registration, row.getInteger("lock_key"), row.getBoolean("populated"),
-                    row.getBoolean("usable"), row.getString("rejected"));
+                    row.getBoolean("usable"), row.getString("rejected"), run);
         });
     }
 
     /**
-     * REFRESH and the success record in one simple-protocol message: one implicit transaction, so
-     * "refreshed" and "recorded as refreshed" commit together with a single WAL flush, in one round
-     * trip. The duration is measured by the server around the REFRESH alone.
+     * Settings, REFRESH and the success record in one simple-protocol message: one implicit
+     * transaction, so "refreshed" and "recorded as refreshed" commit together with a single WAL
+     * flush, in one round trip. The duration is measured by the server around the REFRESH alone.
      */
-    Uni<Optional<Registration>> refreshAndRecordSuccess(SqlConnection conn, Registration registration) {
-        String sql = refreshSql(registration.schemaName(), registration.viewName(), registration.refreshMode())
-                + ";\n" + RECORD_SUCCESS.formatted(registration.id(), RegistrationRepository.COLUMNS);
-        return conn.query(sql).execute().map(first -> RegistrationRepository.first(first.next()));
-    }
-
-    Uni<Optional<Registration>> recordFailure(SqlClient client, UUID id, int durationMs, String error) {
-        return client.preparedQuery(RECORD_FAILURE).execute(Tuple.of(id, durationMs, error))
-                .map(RegistrationRepository::first);
+    Uni<Optional<Registration>> refreshAndRecordSuccess(SqlConnection conn, Registration registration, UUID runId,
+                                                         RefreshSettings settings) {
+        String sql = SETTINGS.formatted(RunRepository.TABLE, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
+                settings.connectionCheckIntervalMs(), runId)
+                + ";\n" + refreshSql(registration.schemaName(), registration.viewName(), registration.refreshMode())
+                + ";\n" + RECORD_SUCCESS.formatted(runId);
+        return conn.query(sql).execute().map(settingsRows -> RegistrationRepository.first(settingsRows.next().next()));
     }
 
     /** Releases one hold of the lock; false if this session did not hold it. */
@@ -131,7 +168,4 @@ public class RefreshRepository {
                 + Identifiers.qualified(schema, view);
     }
 
-    private static String prefixed(String prefix, String columns) {
-        return prefix + columns.replace(", ", ", " + prefix).replace(",\n", ",\n" + prefix);
-    }
 }

@@ -1,9 +1,15 @@
 package dev.matviews.refresh;
 
+import dev.matviews.config.InstanceId;
 import dev.matviews.config.MatviewsConfig;
+import dev.matviews.problem.MatviewsException;
 import dev.matviews.registry.RefreshMode;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistrationNotFoundException;
+import dev.matviews.runs.Run;
+import dev.matviews.runs.RunRepository;
+import dev.matviews.runs.RunStatus;
+import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -13,6 +19,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,59 +28,70 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Refresh-now, and the one owner of the refresh lock's lifetime.
  *
  * <p>Everything happens on one pinned connection, because a session advisory lock belongs to
- * the session that took it: preflight + lock (1 round trip), REFRESH + success record in one
- * implicit transaction (1 round trip), unlock in an onTermination stage (1 round trip). A failure
- * is recorded on the same connection after the rollback; only if that connection died is it
- * recorded through the pool, after the pinned connection was given back (no second connection
- * is ever held, so a pool of one cannot deadlock).
+ * the session that took it: preflight + lock + running run (1 round trip), settings + REFRESH +
+ * success record in one implicit transaction (1 round trip), unlock in an onTermination stage
+ * (1 round trip). A failure is recorded on the same connection after the rollback; only if that
+ * connection died is it recorded through the pool, after the pinned connection was given back
+ * (no second connection is ever held, so a pool of one cannot deadlock).
  *
- * <p>The work is detached from the caller: a caller that goes away (HTTP client disconnect)
- * cancels the running statement on the server, and the pipeline still records the outcome and
- * releases the lock.
+ * <p>The work is detached from its caller: a synchronous caller that goes away (HTTP client
+ * disconnect) cancels the running statement on the server, and the pipeline still records the
+ * outcome and releases the lock; an asynchronous caller is answered once the run has started.
  */
 @ApplicationScoped
 public class RefreshService {
 
     private static final Logger LOG = Logger.getLogger(RefreshService.class);
     private static final String QUERY_CANCELED = "57014";
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+    /** A cancel this close to statement_timeout is taken to be the timeout. */
+    private static final long TIMEOUT_SLACK_MS = 25;
 
     private final Pool pool;
     private final RefreshRepository repository;
-    private final int maxConcurrent;
+    private final RunRepository runs;
+    private final MatviewsConfig.Refresh config;
+    private final String instanceId;
     private final AtomicInteger running = new AtomicInteger();
 
-    public RefreshService(Pool pool, RefreshRepository repository, MatviewsConfig config) {
+    public RefreshService(Pool pool, RefreshRepository repository, RunRepository runs, MatviewsConfig config,
+                          InstanceId instanceId) {
         this.pool = pool;
         this.repository = repository;
-        this.maxConcurrent = config.refresh().maxConcurrent();
+        this.runs = runs;
+        this.config = config.refresh();
+        this.instanceId = instanceId.value();
     }
 
+    /** Refreshes and answers with the outcome; a caller that cancels cancels the REFRESH. */
     public Uni<RefreshResult> refresh(UUID id) {
-        return Uni.createFrom().<RefreshResult>emitter(emitter -> {
-            if (running.incrementAndGet() > maxConcurrent) {
-                running.decrementAndGet();
-                emitter.fail(new RefreshCapacityException(maxConcurrent));
-                return;
-            }
-            CallerGone callerGone = new CallerGone();
-            emitter.onTermination(callerGone::cancelIfUnfinished);
-            pool.withConnection(conn -> callerGone.attach(conn).flatMap(c -> onPinned(conn, id, callerGone)))
-                    .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
-                    .onTermination().invoke(running::decrementAndGet)
-                    .subscribe().with(
-                            result -> {
-                                callerGone.finish();
-                                emitter.complete(result);
-                            },
-                            failure -> {
-                                callerGone.finish();
-                                emitter.fail(failure);
-                            });
+        return Uni.createFrom().deferred(() -> {
+            Execution execution = launch(id, Trigger.MANUAL);
+            return toUni(execution.done).onCancellation().invoke(execution::callerGone);
         });
     }
 
-    private Uni<RefreshResult> onPinned(SqlConnection conn, UUID id, CallerGone callerGone) {
-        return repository.preflightAndLock(conn, id).flatMap(preflight -> {
+    /** Starts a refresh and answers with its run as soon as it is running; the refresh goes on alone. */
+    public Uni<Run> start(UUID id, Trigger trigger) {
+        return Uni.createFrom().deferred(() -> toUni(launch(id, trigger).started));
+    }
+
+    private Execution launch(UUID id, Trigger trigger) {
+        Execution execution = new Execution();
+        if (running.incrementAndGet() > config.maxConcurrent()) {
+            running.decrementAndGet();
+            execution.fail(new RefreshCapacityException(config.maxConcurrent()));
+            return execution;
+        }
+        pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution))
+                .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
+                .onTermination().invoke(running::decrementAndGet)
+                .subscribe().with(execution::complete, execution::fail);
+        return execution;
+    }
+
+    private Uni<RefreshResult> onPinned(SqlConnection conn, UUID id, Trigger trigger, Execution execution) {
+        return repository.preflightAndLock(conn, id, trigger, instanceId).flatMap(preflight -> {
             if (preflight instanceof Preflight.Unknown) {
                 return Uni.createFrom().failure(new RegistrationNotFoundException(id));
             }
@@ -82,64 +101,91 @@ public class RefreshService {
             }
             if (preflight instanceof Preflight.Gone gone) {
                 Registration r = gone.registration();
-                return fail(conn, r, 0, "matview no longer exists", new MatviewGoneException(r.qualifiedName()));
+                return failBeforeStart(conn, r, trigger, "matview no longer exists", new MatviewGoneException(r.qualifiedName()));
             }
             Preflight.Locked locked = (Preflight.Locked) preflight;
-            return underLock(conn, locked, callerGone)
+            return underLock(conn, locked, trigger, execution)
                     .onTermination().call(() -> release(conn, locked));
         });
     }
 
-    private Uni<RefreshResult> underLock(SqlConnection conn, Preflight.Locked locked, CallerGone callerGone) {
+    private Uni<RefreshResult> underLock(SqlConnection conn, Preflight.Locked locked, Trigger trigger,
+                                         Execution execution) {
         Registration r = locked.registration();
-        if (r.refreshMode() == RefreshMode.CONCURRENT) {
-            // PostgreSQL's order: populated first, then the unique index.
+        Run run = locked.run();
+        if (run == null) {
+            // Only concurrent mode has prerequisites; PostgreSQL's order: populated first, then the index.
             if (!locked.populated()) {
                 String detail = "materialized view " + r.qualifiedName() + " is not populated (created WITH NO DATA"
                         + " or never refreshed); CONCURRENTLY needs one standard refresh first";
-                return fail(conn, r, 0, detail, new NotPopulatedException(detail));
+                return failBeforeStart(conn, r, trigger, detail, new NotPopulatedException(detail));
             }
-            if (!locked.hasUsableUniqueIndex()) {
-                String detail = "refreshing " + r.qualifiedName() + " concurrently needs a unique index on plain"
-                        + " columns that is valid, immediate, non-partial and btree; "
-                        + (locked.rejectedIndexes() == null ? "it has no unique index"
-                        : "none qualifies: " + locked.rejectedIndexes());
-                return fail(conn, r, 0, detail, new UniqueIndexRequiredException(detail));
-            }
+            String detail = "refreshing " + r.qualifiedName() + " concurrently needs a unique index on plain"
+                    + " columns that is valid, immediate, non-partial and btree; "
+                    + (locked.rejectedIndexes() == null ? "it has no unique index"
+                    : "none qualifies: " + locked.rejectedIndexes());
+            return failBeforeStart(conn, r, trigger, detail, new UniqueIndexRequiredException(detail));
         }
-        if (callerGone.isGone()) {
+        execution.started(run);
+        if (execution.isCallerGone()) {
             String detail = "refresh of " + r.qualifiedName() + " cancelled before it started: the client went away";
-            return fail(conn, r, 0, detail, new RefreshFailedException(detail, QUERY_CANCELED));
+            return finish(conn, run, RunStatus.CANCELLED, detail, QUERY_CANCELED, 0,
+                    new RefreshCancelledException(detail));
         }
+        RefreshSettings settings = settingsFor(r);
         long started = System.nanoTime();
-        return repository.refreshAndRecordSuccess(conn, r)
+        return repository.refreshAndRecordSuccess(conn, r, run.id(), settings)
                 .onItem().transform(updated -> {
                     Registration after = updated.orElseThrow(() -> new RegistrationNotFoundException(r.id()));
-                    return new RefreshResult(after, after.lastRefreshDurationMs());
+                    return new RefreshResult(after, run.id(), after.lastRefreshDurationMs());
                 })
                 .onFailure(e -> !(e instanceof RegistrationNotFoundException)).recoverWithUni(e -> {
                     int elapsed = (int) TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-                    return failedRefresh(conn, r, elapsed, e, callerGone.isGone());
+                    return failedRefresh(conn, r, run, settings, elapsed, e, execution.isCallerGone());
                 });
     }
 
-    /** Classifies a failed REFRESH so that foreseeable PostgreSQL refusals get their own answer. */
-    private Uni<RefreshResult> failedRefresh(SqlConnection conn, Registration r, int elapsedMs, Throwable e,
-                                            boolean callerGone) {
+    private RefreshSettings settingsFor(Registration r) {
+        int statementTimeout = r.statementTimeoutMs() != null ? r.statementTimeoutMs()
+                : (int) config.statementTimeout().toMillis();
+        int lockTimeout = r.lockTimeoutMs() != null ? r.lockTimeoutMs() : (int) config.lockTimeout().toMillis();
+        return new RefreshSettings(statementTimeout, lockTimeout, (int) config.connectionCheckInterval().toMillis());
+    }
+
+    /** Classifies a failed REFRESH so that foreseeable refusals get their own status and answer. */
+    private Uni<RefreshResult> failedRefresh(SqlConnection conn, Registration r, Run run, RefreshSettings settings,
+                                            int elapsedMs, Throwable e, boolean callerGone) {
         if (!(e instanceof PgException pg)) {
             String detail = "refresh of " + r.qualifiedName() + " failed: connection to PostgreSQL lost ("
                     + e.getMessage() + ")";
-            return Uni.createFrom().failure(new UnrecordedFailure(r, elapsedMs, detail,
+            return Uni.createFrom().failure(new UnrecordedFailure(run, RunStatus.ERROR, detail, null, elapsedMs,
                     new RefreshFailedException(detail, null)));
         }
         String state = pg.getSqlState();
         String recorded = pg.getErrorMessage() + " (SQLSTATE " + state + ")";
-        if (QUERY_CANCELED.equals(state) && callerGone) {
-            recorded = "refresh cancelled: the client went away; " + recorded;
-        }
-        RuntimeException answer;
         boolean concurrent = r.refreshMode() == RefreshMode.CONCURRENT;
-        if (concurrent && "55000".equals(state)) {
+        RunStatus status = RunStatus.ERROR;
+        MatviewsException answer;
+        if (QUERY_CANCELED.equals(state) && callerGone) {
+            status = RunStatus.CANCELLED;
+            recorded = "refresh cancelled: the client went away; " + recorded;
+            answer = new RefreshCancelledException(recorded);
+        } else if (QUERY_CANCELED.equals(state) && settings.statementTimeoutMs() > 0
+                && elapsedMs + TIMEOUT_SLACK_MS >= settings.statementTimeoutMs()) {
+            // SQLSTATE alone cannot tell a timeout from a cancel, and messages are localised.
+            status = RunStatus.TIMEOUT;
+            recorded = "statement_timeout of " + settings.statementTimeoutMs() + " ms reached; " + recorded;
+            answer = new RefreshTimeoutException("refresh of " + r.qualifiedName() + " timed out: " + recorded);
+        } else if (QUERY_CANCELED.equals(state)) {
+            status = RunStatus.CANCELLED;
+            recorded = "refresh cancelled; " + recorded;
+            answer = new RefreshCancelledException("refresh of " + r.qualifiedName() + " was cancelled: " + recorded);
+        } else if (LOCK_NOT_AVAILABLE.equals(state)) {
+            status = RunStatus.TIMEOUT;
+            recorded = "lock_timeout of " + settings.lockTimeoutMs() + " ms reached; " + recorded;
+            answer = new RefreshTimeoutException("refresh of " + r.qualifiedName() + " timed out waiting for its"
+                    + " table lock: " + recorded);
+        } else if (concurrent && "55000".equals(state)) {
             answer = new UniqueIndexRequiredException(recorded);
         } else if (concurrent && "0A000".equals(state)) {
             answer = new NotPopulatedException(recorded);
@@ -148,23 +194,32 @@ public class RefreshService {
         } else {
             answer = new RefreshFailedException("refresh of " + r.qualifiedName() + " failed: " + recorded, state);
         }
-        return fail(conn, r, elapsedMs, recorded, answer);
+        return finish(conn, run, status, recorded, state, elapsedMs, answer);
     }
 
-    /** Records the error on the pinned connection, then fails with {@code answer}. */
-    private Uni<RefreshResult> fail(SqlConnection conn, Registration r, int durationMs, String error,
-                                    RuntimeException answer) {
-        return repository.recordFailure(conn, r.id(), durationMs, error)
-                .onFailure().transform(e -> new UnrecordedFailure(r, durationMs, error, answer))
+    /** Records a failure before any run started, then fails with {@code answer}. */
+    private Uni<RefreshResult> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, String error,
+                                               MatviewsException answer) {
+        return runs.insertFailed(conn, r.id(), trigger, instanceId, error, null)
+                .flatMap(ignored -> Uni.createFrom().failure(answer));
+    }
+
+    /** Finishes the run on the pinned connection, then fails with {@code answer}. */
+    private Uni<RefreshResult> finish(SqlConnection conn, Run run, RunStatus status, String error, String sqlState,
+                                      int durationMs, MatviewsException answer) {
+        answer.withRun(run.id());
+        return runs.finishFailed(conn, run.id(), status, error, sqlState, durationMs)
+                .onFailure().transform(e -> new UnrecordedFailure(run, status, error, sqlState, durationMs, answer))
                 .flatMap(ignored -> Uni.createFrom().failure(answer));
     }
 
     /** The pinned connection is gone by now; one pooled connection records what it could not. */
     private Uni<RefreshResult> recordThroughPool(Throwable t) {
         UnrecordedFailure u = (UnrecordedFailure) t;
-        return repository.recordFailure(pool, u.registration.id(), u.durationMs, u.error)
-                .onFailure().invoke(e -> LOG.errorf("could not record the failed refresh of %s: %s",
-                        u.registration.qualifiedName(), e.getMessage()))
+        u.answer.withRun(u.run.id());
+        return runs.finishFailed(pool, u.run.id(), u.status, u.error, u.sqlState, u.durationMs)
+                .onFailure().invoke(e -> LOG.errorf("could not record the failed refresh run %s of %s.%s: %s",
+                        u.run.id(), u.run.schemaName(), u.run.viewName(), e.getMessage()))
                 .onItemOrFailure().transformToUni((ignored, e) -> Uni.createFrom().failure(u.answer));
     }
 
@@ -185,50 +240,76 @@ public class RefreshService {
                 .replaceWithVoid();
     }
 
+    /** Completes when the future does, without cancelling the future when the subscriber leaves. */
+    private static <T> Uni<T> toUni(CompletableFuture<T> future) {
+        return Uni.createFrom().emitter(emitter -> future.whenComplete((item, failure) -> {
+            if (failure != null) {
+                emitter.fail(failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure);
+            } else {
+                emitter.complete(item);
+            }
+        }));
+    }
+
     /** A failure whose record could not be written on the pinned connection. */
     private static final class UnrecordedFailure extends RuntimeException {
-        final Registration registration;
-        final int durationMs;
+        final Run run;
+        final RunStatus status;
         final String error;
-        final RuntimeException answer;
+        final String sqlState;
+        final int durationMs;
+        final MatviewsException answer;
 
-        UnrecordedFailure(Registration registration, int durationMs, String error, RuntimeException answer) {
+        UnrecordedFailure(Run run, RunStatus status, String error, String sqlState, int durationMs,
+                          MatviewsException answer) {
             super(error, null, false, false);
-            this.registration = registration;
-            this.durationMs = durationMs;
+            this.run = run;
+            this.status = status;
             this.error = error;
+            this.sqlState = sqlState;
+            this.durationMs = durationMs;
             this.answer = answer;
         }
     }
 
     /**
-     * Turns the caller's cancellation into a server-side cancel of whatever the pinned connection
-     * runs. The flag is checked before REFRESH starts, so a caller gone during the preflight
-     * never starts one.
+     * One refresh in flight: when its run started, when it ended, and a way for a synchronous
+     * caller that went away to cancel whatever the pinned connection runs. The flag is checked
+     * before REFRESH starts, so a caller gone during the preflight never starts one.
      */
-    private static final class CallerGone {
-        private volatile boolean gone;
-        private volatile boolean finished;
+    private static final class Execution {
+        final CompletableFuture<Run> started = new CompletableFuture<>();
+        final CompletableFuture<RefreshResult> done = new CompletableFuture<>();
+        private volatile boolean callerGone;
         private volatile SqlConnection conn;
 
-        Uni<SqlConnection> attach(SqlConnection conn) {
+        SqlConnection attach(SqlConnection conn) {
             this.conn = conn;
-            return Uni.createFrom().item(conn);
+            return conn;
         }
 
-        boolean isGone() {
-            return gone;
+        void started(Run run) {
+            started.complete(run);
         }
 
-        void finish() {
-            finished = true;
+        void complete(RefreshResult result) {
+            done.complete(result);
         }
 
-        void cancelIfUnfinished() {
-            if (finished) {
+        void fail(Throwable failure) {
+            started.completeExceptionally(failure);
+            done.completeExceptionally(failure);
+        }
+
+        boolean isCallerGone() {
+            return callerGone;
+        }
+
+        void callerGone() {
+            if (done.isDone()) {
                 return;
             }
-            gone = true;
+            callerGone = true;
             SqlConnection c = conn;
             if (c != null) {
                 PgConnection.cast(c).cancelRequest().subscribe().with(

@@ -1,20 +1,41 @@
 package dev.matviews.registry;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
-/** A materialized view under management and the outcome of its latest refresh. */
+/**
+ * A materialized view under management and the outcome of its latest finished refresh. The
+ * first ten fields are the original API's; the rest were added by this service.
+ */
+@Schema(name = "Registration")
 public record Registration(
         UUID id,
         String schemaName,
         String viewName,
         RefreshMode refreshMode,
+        @Schema(description = "When the latest finished refresh ended", nullable = true)
         OffsetDateTime lastRefreshAt,
+        @Schema(nullable = true)
         Integer lastRefreshDurationMs,
+        @Schema(description = "success or error; null if never refreshed", nullable = true,
+                enumeration = {"success", "error"})
         String lastRefreshStatus,
+        @Schema(description = "PostgreSQL's message and SQLSTATE of the latest failed refresh", nullable = true)
         String lastRefreshError,
         OffsetDateTime createdAt,
-        OffsetDateTime updatedAt) {
+        OffsetDateTime updatedAt,
+        @Schema(description = "When the latest successful refresh ended", nullable = true)
+        OffsetDateTime lastSuccessAt,
+        @Schema(description = "The run refreshing the view right now, if any", nullable = true)
+        UUID currentRunId,
+        @Schema(description = "statement_timeout for its refreshes in ms (0: none); null: the service default",
+                nullable = true)
+        Integer statementTimeoutMs,
+        @Schema(description = "lock_timeout for its refreshes in ms (0: none); null: the service default",
+                nullable = true)
+        Integer lockTimeoutMs) {
 
     public String qualifiedName() {
         return schemaName + "." + viewName;

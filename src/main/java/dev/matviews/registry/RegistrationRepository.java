@@ -21,7 +21,8 @@ public class RegistrationRepository {
 
     /** The registration columns, in the order {@link #map(Row)} reads them by name. */
     public static final String COLUMNS = "id, schema_name, view_name, refresh_mode, last_refresh_at,"
-            + " last_refresh_duration_ms, last_refresh_status, last_refresh_error, created_at, updated_at";
+            + " last_refresh_duration_ms, last_refresh_status, last_refresh_error, created_at, updated_at,"
+            + " last_success_at, current_run_id, statement_timeout_ms, lock_timeout_ms";
 
     /** Whether the target was a materialized view, and the new row unless it was already registered. */
     public record InsertResult(boolean isMatview, Optional<Registration> inserted) {
@@ -34,8 +35,9 @@ public class RegistrationRepository {
                     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
             ), inserted AS (
-                INSERT INTO _ayb_matview_refreshes (schema_name, view_name, refresh_mode)
-                SELECT $1::text, $2::text, $3::text FROM target WHERE target.is_matview
+                INSERT INTO _ayb_matview_refreshes (schema_name, view_name, refresh_mode,
+                                                    statement_timeout_ms, lock_timeout_ms)
+                SELECT $1::text, $2::text, $3::text, $4::int, $5::int FROM target WHERE target.is_matview
                 ON CONFLICT (schema_name, view_name) DO NOTHING
                 RETURNING %s
             )
@@ -43,8 +45,10 @@ public class RegistrationRepository {
             """.formatted(COLUMNS);
 
     /** Registers the view if it is a materialized view, in one statement (no check-then-act gap). */
-    public Uni<InsertResult> insertIfMatview(SqlClient client, String schema, String view, RefreshMode mode) {
-        return client.preparedQuery(INSERT).execute(Tuple.of(schema, view, mode.wireName()))
+    public Uni<InsertResult> insertIfMatview(SqlClient client, String schema, String view, RefreshMode mode,
+                                             Integer statementTimeoutMs, Integer lockTimeoutMs) {
+        return client.preparedQuery(INSERT)
+                .execute(Tuple.of(schema, view, mode.wireName(), statementTimeoutMs, lockTimeoutMs))
                 .map(rows -> {
                     Row row = rows.iterator().next();
                     boolean isMatview = row.getBoolean("is_matview");
@@ -69,10 +73,22 @@ public class RegistrationRepository {
                 .execute(Tuple.of(schema, view)).map(RegistrationRepository::first);
     }
 
-    public Uni<Optional<Registration>> updateMode(SqlClient client, UUID id, RefreshMode mode) {
-        return client.preparedQuery("UPDATE _ayb_matview_refreshes SET refresh_mode = $2, updated_at = NOW()"
-                        + " WHERE id = $1 RETURNING " + COLUMNS)
-                .execute(Tuple.of(id, mode.wireName())).map(RegistrationRepository::first);
+    private static final String UPDATE = """
+            UPDATE _ayb_matview_refreshes
+               SET refresh_mode = coalesce($2, refresh_mode),
+                   statement_timeout_ms = CASE WHEN $3 THEN $4::int ELSE statement_timeout_ms END,
+                   lock_timeout_ms = CASE WHEN $5 THEN $6::int ELSE lock_timeout_ms END,
+                   updated_at = NOW()
+             WHERE id = $1
+            RETURNING %s""".formatted(COLUMNS);
+
+    /** Changes what is present and leaves the rest; null mode: unchanged. */
+    public Uni<Optional<Registration>> update(SqlClient client, UUID id, RefreshMode mode,
+                                              Setting<Integer> statementTimeoutMs, Setting<Integer> lockTimeoutMs) {
+        Tuple args = Tuple.tuple().addUUID(id).addString(mode == null ? null : mode.wireName())
+                .addBoolean(statementTimeoutMs.present()).addInteger(statementTimeoutMs.value())
+                .addBoolean(lockTimeoutMs.present()).addInteger(lockTimeoutMs.value());
+        return client.preparedQuery(UPDATE).execute(args).map(RegistrationRepository::first);
     }
 
     public Uni<Boolean> delete(SqlClient client, UUID id) {
@@ -102,6 +118,10 @@ public class RegistrationRepository {
                 row.getString("last_refresh_status"),
                 row.getString("last_refresh_error"),
                 row.getOffsetDateTime("created_at"),
-                row.getOffsetDateTime("updated_at"));
+                row.getOffsetDateTime("updated_at"),
+                row.getOffsetDateTime("last_success_at"),
+                row.getUUID("current_run_id"),
+                row.getInteger("statement_timeout_ms"),
+                row.getInteger("lock_timeout_ms"));
     }
 }

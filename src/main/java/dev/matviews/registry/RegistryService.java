@@ -26,11 +26,18 @@ public class RegistryService {
     }
 
     public Uni<Registration> register(String schema, String viewName, String refreshMode) {
+        return register(schema, viewName, refreshMode, null, null);
+    }
+
+    public Uni<Registration> register(String schema, String viewName, String refreshMode,
+                                      Integer statementTimeoutMs, Integer lockTimeoutMs) {
         return Uni.createFrom().deferred(() -> {
             String s = Identifiers.require("schema", schema == null ? DEFAULT_SCHEMA : schema);
             String v = Identifiers.require("viewName", viewName);
             RefreshMode mode = refreshMode == null ? RefreshMode.STANDARD : RefreshMode.parse(refreshMode);
-            return repository.insertIfMatview(pool, s, v, mode).map(result -> {
+            Integer statementTimeout = Timeouts.require("statementTimeoutMs", statementTimeoutMs);
+            Integer lockTimeout = Timeouts.require("lockTimeoutMs", lockTimeoutMs);
+            return repository.insertIfMatview(pool, s, v, mode, statementTimeout, lockTimeout).map(result -> {
                 if (!result.isMatview()) {
                     throw new NotAMatviewException(s, v);
                 }
@@ -54,12 +61,23 @@ public class RegistryService {
     }
 
     public Uni<Registration> updateMode(UUID id, String refreshMode) {
+        return update(id, Setting.of(refreshMode), Setting.absent(), Setting.absent());
+    }
+
+    /** A partial update; at least one field must be present, and a present mode must not be null. */
+    public Uni<Registration> update(UUID id, Setting<String> refreshMode, Setting<Integer> statementTimeoutMs,
+                                    Setting<Integer> lockTimeoutMs) {
         return Uni.createFrom().deferred(() -> {
-            if (refreshMode == null) {
-                throw new InvalidInputException("refreshMode is required");
+            if (!refreshMode.present() && !statementTimeoutMs.present() && !lockTimeoutMs.present()) {
+                throw new InvalidInputException("refreshMode is required (or statementTimeoutMs, lockTimeoutMs)");
             }
-            RefreshMode mode = RefreshMode.parse(refreshMode);
-            return repository.updateMode(pool, id, mode)
+            if (refreshMode.present() && refreshMode.value() == null) {
+                throw new InvalidInputException("refreshMode must not be null");
+            }
+            RefreshMode mode = refreshMode.present() ? RefreshMode.parse(refreshMode.value()) : null;
+            Timeouts.require("statementTimeoutMs", statementTimeoutMs.value());
+            Timeouts.require("lockTimeoutMs", lockTimeoutMs.value());
+            return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs)
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });
     }

@@ -2,6 +2,9 @@ package dev.matviews.refresh;
 
 import dev.matviews.support.Api;
 import dev.matviews.support.TestDb;
+import dev.matviews.runs.RunRepository;
+import dev.matviews.runs.RunStatus;
+import dev.matviews.runs.Trigger;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -15,6 +18,7 @@ import java.util.UUID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,15 +30,20 @@ class RefreshRepositoryTest {
     Pool pool;
     @Inject
     RefreshRepository repository;
+    @Inject
+    RunRepository runs;
 
     @AfterEach
     void noLockLeft() {
         assertEquals(0, TestDb.ourAdvisoryLocks());
     }
 
-    /** Runs the preflight on one connection and gives back any lock it took. */
+    /** Runs the preflight on one connection, then ends any run it started and gives back any lock it took. */
     private Preflight preflight(String id) {
-        return pool.withConnection(conn -> repository.preflightAndLock(conn, UUID.fromString(id))
+        return pool.withConnection(conn -> repository.preflightAndLock(conn, UUID.fromString(id), Trigger.MANUAL, "test")
+                        .call(p -> p instanceof Preflight.Locked l && l.run() != null
+                                ? runs.finishFailed(conn, l.run().id(), RunStatus.CANCELLED, "test", null, 0)
+                                : Uni.createFrom().voidItem())
                         .call(p -> p instanceof Preflight.Locked l
                                 ? repository.unlock(conn, l.lockKey()).invoke(released -> assertTrue(released))
                                 : Uni.createFrom().voidItem()))
@@ -51,6 +60,7 @@ class RefreshRepositoryTest {
         assertTrue(locked.hasUsableUniqueIndex(), "one usable index is enough");
         assertTrue(locked.rejectedIndexes().contains("is partial"));
         assertEquals(TestDb.count("SELECT 'public." + mv + "'::regclass::oid::int4"), locked.lockKey());
+        assertNotNull(locked.run(), "a refresh that can start records a running run");
     }
 
     @Test
@@ -61,6 +71,7 @@ class RefreshRepositoryTest {
         assertFalse(locked.populated());
         assertFalse(locked.hasUsableUniqueIndex());
         assertNull(locked.rejectedIndexes());
+        assertNotNull(locked.run(), "standard mode has no prerequisites");
     }
 
     @Test

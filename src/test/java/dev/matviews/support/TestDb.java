@@ -61,7 +61,7 @@ public final class TestDb implements AutoCloseable {
     /** REFRESH statements of that view running in any session. */
     public static long runningRefreshesOf(String view) {
         return count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
-                + " AND query ILIKE 'REFRESH MATERIALIZED VIEW%" + view + "%' AND pid <> pg_backend_pid()");
+                + " AND query ILIKE '%REFRESH MATERIALIZED VIEW%" + view + "%' AND pid <> pg_backend_pid()");
     }
 
     public void exec(String sql) {

@@ -1,0 +1,77 @@
+package dev.matviews.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.matviews.registry.InvalidInputException;
+import dev.matviews.registry.Setting;
+
+import java.util.UUID;
+
+/** Parsing of request parts that Jackson's binding cannot express. */
+final class Requests {
+
+    private Requests() {
+    }
+
+    static UUID uuid(String name, String value) {
+        try {
+            if (value != null && value.length() == 36) {
+                return UUID.fromString(value);
+            }
+        } catch (IllegalArgumentException e) {
+            // answered below
+        }
+        String shown = value == null ? "" : value.length() > 40 ? value.substring(0, 40) + "…" : value;
+        throw new InvalidInputException(name + " must be a UUID, got '" + shown + "'");
+    }
+
+    static JsonNode object(JsonNode body) {
+        if (body == null || body.isNull() || body.isMissingNode()) {
+            throw new InvalidInputException("request body is required");
+        }
+        if (!body.isObject()) {
+            throw new InvalidInputException("request body must be a JSON object");
+        }
+        return body;
+    }
+
+    static Setting<String> text(JsonNode body, String field) {
+        JsonNode node = body.get(field);
+        if (node == null) {
+            return Setting.absent();
+        }
+        if (node.isNull()) {
+            return Setting.of(null);
+        }
+        if (!node.isTextual()) {
+            throw new InvalidInputException("request body field '" + field + "' must be a string");
+        }
+        return Setting.of(node.textValue());
+    }
+
+    static Setting<Integer> integer(JsonNode body, String field) {
+        JsonNode node = body.get(field);
+        if (node == null) {
+            return Setting.absent();
+        }
+        if (node.isNull()) {
+            return Setting.of(null);
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+            throw new InvalidInputException("request body field '" + field + "' must be a whole number");
+        }
+        return Setting.of(node.intValue());
+    }
+
+    /** RFC 7240: Prefer: respond-async, possibly among other preferences. */
+    static boolean prefersAsync(String prefer) {
+        if (prefer == null) {
+            return false;
+        }
+        for (String preference : prefer.split(",")) {
+            if (preference.trim().toLowerCase().startsWith("respond-async")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

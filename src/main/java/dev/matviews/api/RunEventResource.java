@@ -1,0 +1,67 @@
+package dev.matviews.api;
+
+import dev.matviews.events.RunEvents;
+import dev.matviews.registry.InvalidInputException;
+import dev.matviews.runs.Run;
+import io.smallrye.mutiny.Multi;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** Live run events of every replica as Server-Sent Events. */
+@Path("/api/admin/matviews/events")
+@Tag(name = "runs")
+public class RunEventResource {
+
+    private final RunEvents events;
+
+    public RunEventResource(RunEvents events) {
+        this.events = events;
+    }
+
+    @GET
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Operation(summary = "Stream run events",
+            description = "Server-Sent Events: `run-started` when a run starts, `run-finished` when it ends, each with"
+                    + " the run as data and a numeric id. Events come from every replica. Reconnecting with"
+                    + " Last-Event-ID first delivers every run that changed since that event (its latest state),"
+                    + " then live events.")
+    @APIResponse(responseCode = "200", description = "An endless event stream",
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = Run.class)))
+    @APIResponse(responseCode = "400", description = "Last-Event-ID is not a number",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Multi<OutboundSseEvent> stream(
+            @Parameter(description = "Id of the last event received, to resume after it")
+            @HeaderParam("Last-Event-ID") String lastEventId,
+            @Context Sse sse) {
+        Long since = parse(lastEventId);
+        return events.stream(since).map(run -> sse.newEventBuilder()
+                .id(Long.toString(run.eventId()))
+                .name(run.finished() ? "run-finished" : "run-started")
+                .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                .data(Run.class, run)
+                .build());
+    }
+
+    private static Long parse(String lastEventId) {
+        if (lastEventId == null || lastEventId.isBlank()) {
+            return null;
+        }
+        try {
+            return Long.parseLong(lastEventId.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("Last-Event-ID must be an event id this service sent");
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.matviews.events;
+
+import dev.matviews.runs.Run;
+import dev.matviews.runs.RunRepository;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
+import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
+import io.smallrye.mutiny.subscription.Cancellable;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.pgclient.PgConnectOptions;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.Config;
+import org.jboss.logging.Logger;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Run lifecycle events from every replica. The statements that start and finish runs NOTIFY the
+ * run as committed; this instance LISTENs on its own connection (outside the pool, reconnected
+ * when lost) and fans the events out to its SSE clients. After a reconnect, whatever was missed
+ * is read back from the run table.
+ */
+@ApplicationScoped
+public class RunEvents {
+
+    private static final Logger LOG = Logger.getLogger(RunEvents.class);
+    private static final int REPLAY_LIMIT = 1000;
+
+    private final Vertx vertx;
+    private final Pool pool;
+    private final RunRepository runs;
+    private final Config config;
+    private final BroadcastProcessor<Run> live = BroadcastProcessor.create();
+    private final AtomicLong lastSeen = new AtomicLong();
+    private PgSubscriber subscriber;
+
+    public RunEvents(Vertx vertx, Pool pool, RunRepository runs, Config config) {
+        this.vertx = vertx;
+        this.pool = pool;
+        this.runs = runs;
+        this.config = config;
+    }
+
+    void start(@Observes StartupEvent event) {
+        String url = config.getValue("quarkus.datasource.reactive.url", String.class).replaceFirst("^vertx-reactive:", "");
+        PgConnectOptions options = PgConnectOptions.fromUri(url);
+        config.getOptionalValue("quarkus.datasource.username", String.class).ifPresent(options::setUser);
+        config.getOptionalValue("quarkus.datasource.password", String.class).ifPresent(options::setPassword);
+        subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(attempt -> 1000L);
+        subscriber.channel(RunRepository.CHANNEL)
+                .subscribeHandler(this::catchUp)
+                .handler(this::onNotification);
+        subscriber.connect().subscribe().with(
+                ok -> LOG.debug("listening for run events"),
+                e -> LOG.warnf("could not listen for run events yet (%s); retrying", e.getMessage()));
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (subscriber != null) {
+            subscriber.close().subscribe().with(ok -> { }, e -> { });
+        }
+    }
+
+    /** Live events; with {@code lastEventId}, first every run changed since then, without gaps or repeats. */
+    public Multi<Run> stream(Long lastEventId) {
+        if (lastEventId == null) {
+            return live;
+        }
+        return Multi.createFrom().deferred(() -> {
+            // Listen before reading history, so nothing committed in between is lost.
+            UnicastProcessor<Run> buffered = UnicastProcessor.create();
+            Cancellable subscription = live.subscribe().with(buffered::onNext, buffered::onError, buffered::onComplete);
+            Set<Long> replayed = new HashSet<>();
+            Multi<Run> history = runs.changedSince(pool, lastEventId, REPLAY_LIMIT).toMulti()
+                    .onItem().<Run>disjoint()
+                    .invoke(run -> replayed.add(run.eventId()));
+            return Multi.createBy().concatenating()
+                    .streams(history, buffered.select().where(run -> !replayed.contains(run.eventId())))
+                    .onTermination().invoke(subscription::cancel);
+        });
+    }
+
+    private void onNotification(String payload) {
+        try {
+            Run run = Run.fromJson(new JsonObject(payload).getJsonObject("run"));
+            lastSeen.accumulateAndGet(run.eventId(), Math::max);
+            live.onNext(run);
+        } catch (RuntimeException e) {
+            LOG.warnf("ignored a malformed run event: %s", e.getMessage());
+        }
+    }
+
+    /** On every (re)connect: deliver what was committed while this instance was not listening. */
+    private void catchUp() {
+        long since = lastSeen.get();
+        if (since == 0) {
+            runs.latestEventId(pool).subscribe().with(
+                    latest -> lastSeen.accumulateAndGet(latest, Math::max),
+                    e -> LOG.debugf("could not read the latest run event: %s", e.getMessage()));
+            return;
+        }
+        runs.changedSince(pool, since, REPLAY_LIMIT).subscribe().with(
+                missed -> missed.forEach(run -> {
+                    if (lastSeen.get() < run.eventId()) {
+                        lastSeen.set(run.eventId());
+                        live.onNext(run);
+                    }
+                }),
+                e -> LOG.warnf("could not replay missed run events: %s", e.getMessage()));
+    }
+}

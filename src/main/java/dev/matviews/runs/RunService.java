@@ -1,0 +1,102 @@
+package dev.matviews.runs;
+
+import dev.matviews.refresh.RefreshRepository;
+import dev.matviews.registry.InvalidInputException;
+import dev.matviews.registry.RegistrationNotFoundException;
+import dev.matviews.registry.RegistrationRepository;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+
+/** Reading run history and cancelling runs, whichever instance runs them. */
+@ApplicationScoped
+public class RunService {
+
+    public static final int MAX_LIMIT = 200;
+
+    private final Pool pool;
+    private final RunRepository runs;
+    private final RegistrationRepository registrations;
+
+    public RunService(Pool pool, RunRepository runs, RegistrationRepository registrations) {
+        this.pool = pool;
+        this.runs = runs;
+        this.registrations = registrations;
+    }
+
+    public Uni<Run> get(UUID runId) {
+        return runs.findById(pool, runId).map(found -> found.orElseThrow(() -> new RunNotFoundException(runId)));
+    }
+
+    /** A page of a registration's runs; 404 only for an id that is neither registered nor in the history. */
+    public Uni<RunPage> history(UUID registrationId, String status, String cursor, Integer limit) {
+        return Uni.createFrom().deferred(() -> {
+            RunStatus wanted = status == null || status.isEmpty() ? null : RunStatus.parse(status);
+            RunRepository.RunCursor after = cursor == null || cursor.isEmpty() ? null : decode(cursor);
+            int size = limit == null ? 50 : limit;
+            if (size < 1 || size > MAX_LIMIT) {
+                throw new InvalidInputException("limit must be between 1 and " + MAX_LIMIT + ", got " + size);
+            }
+            return runs.page(pool, registrationId, wanted, after, size + 1).flatMap(found -> {
+                if (!found.isEmpty() || after != null) {
+                    return Uni.createFrom().item(page(found, size));
+                }
+                return registrations.findById(pool, registrationId).map(reg -> {
+                    if (reg.isEmpty()) {
+                        throw new RegistrationNotFoundException(registrationId);
+                    }
+                    return page(found, size);
+                });
+            });
+        });
+    }
+
+    /** Asks for a running run to stop; answers with the run as it was when asked. */
+    public Uni<Run> cancel(UUID runId) {
+        return runs.requestCancel(pool, runId, RefreshRepository.LOCK_NAMESPACE).map(found -> {
+            RunRepository.CancelResult result = found.orElseThrow(() -> new RunNotFoundException(runId));
+            if (result.run().finished()) {
+                throw new RunFinishedException(result.run());
+            }
+            return result.run();
+        });
+    }
+
+    private static RunPage page(List<Run> found, int size) {
+        if (found.size() <= size) {
+            return new RunPage(found, found.size(), null);
+        }
+        List<Run> items = found.subList(0, size);
+        Run last = items.get(size - 1);
+        return new RunPage(items, size, encode(last));
+    }
+
+    /** Opaque to clients: the keyset position (start time in microseconds, run id) of the last item. */
+    static String encode(Run run) {
+        Instant at = run.startedAt().toInstant();
+        long micros = at.getEpochSecond() * 1_000_000 + at.getNano() / 1_000;
+        String raw = micros + ":" + run.id();
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    static RunRepository.RunCursor decode(String cursor) {
+        try {
+            String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.US_ASCII);
+            int colon = raw.indexOf(':');
+            long micros = Long.parseLong(raw.substring(0, colon));
+            Instant at = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1_000);
+            return new RunRepository.RunCursor(OffsetDateTime.ofInstant(at, ZoneOffset.UTC),
+                    UUID.fromString(raw.substring(colon + 1)));
+        } catch (RuntimeException e) {
+            throw new InvalidInputException("cursor is not one this service gave out");
+        }
+    }
+}
