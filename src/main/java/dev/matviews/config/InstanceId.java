@@ -1,6 +1,7 @@
 package dev.matviews.config;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import java.net.InetAddress;
 import java.util.UUID;
@@ -11,8 +12,14 @@ public class InstanceId {
 
     private final String value;
 
+    @Inject
     public InstanceId(MatviewsConfig config) {
-        this.value = config.instanceId().filter(s -> !s.isBlank()).orElseGet(InstanceId::hostName);
+        this(config.instanceId().filter(s -> !s.isBlank()).orElseGet(InstanceId::hostName));
+    }
+
+    /** A fixed name, for a second instance started by hand (tests, tools). */
+    public InstanceId(String value) {
+        this.value = value;
     }
 
     public String value() {

@@ -18,6 +18,7 @@ import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -213,11 +214,17 @@ public class RefreshService {
                 .flatMap(ignored -> Uni.createFrom().failure(answer));
     }
 
-    /** The pinned connection is gone by now; one pooled connection records what it could not. */
+    /**
+     * The pinned connection is gone by now; a pooled connection records what it could not. The
+     * pool may first hand out the very connection that just broke (it learns of the break on the
+     * next write), hence a few retries; the write is idempotent.
+     */
     private Uni<RefreshResult> recordThroughPool(Throwable t) {
         UnrecordedFailure u = (UnrecordedFailure) t;
         u.answer.withRun(u.run.id());
-        return runs.finishFailed(pool, u.run.id(), u.status, u.error, u.sqlState, u.durationMs)
+        return Uni.createFrom().deferred(() -> runs.finishFailed(pool, u.run.id(), u.status, u.error, u.sqlState,
+                        u.durationMs))
+                .onFailure().retry().withBackOff(Duration.ofMillis(50), Duration.ofMillis(500)).atMost(4)
                 .onFailure().invoke(e -> LOG.errorf("could not record the failed refresh run %s of %s.%s: %s",
                         u.run.id(), u.run.schemaName(), u.run.viewName(), e.getMessage()))
                 .onItemOrFailure().transformToUni((ignored, e) -> Uni.createFrom().failure(u.answer));
