@@ -21,7 +21,14 @@ class OpenApiTest {
                 .body(PATHS + "/{id}'.get.responses.keySet()", hasItems("200", "400", "404"))
                 .body(PATHS + "/{id}'.put.responses.keySet()", hasItems("200", "400", "404"))
                 .body(PATHS + "/{id}'.delete.responses.keySet()", hasItems("204", "400", "404"))
-                .body(PATHS + "/{id}/refresh'.post.responses.keySet()", hasItems("200", "400", "404", "409", "500", "503"))
+                .body(PATHS + "/{id}/refresh'.post.responses.keySet()",
+                        hasItems("200", "202", "400", "404", "409", "500", "503", "504"))
+                .body(PATHS + "/{id}/runs'.get.responses.keySet()", hasItems("200", "400", "404"))
+                .body(PATHS + "/events'.get.responses.keySet()", hasItems("200", "400"))
+                .body("paths.'/api/admin/matview-runs/{runId}'.get.responses.keySet()", hasItems("200", "400", "404"))
+                .body("paths.'/api/admin/matview-runs/{runId}/cancel'.post.responses.keySet()",
+                        hasItems("202", "400", "404", "409"))
+                .body("components.schemas.Run.properties.status", notNullValue())
                 .body(PATHS + "/{id}/refresh'.post.responses.'409'.content.'application/problem+json'.schema.'$ref'",
                         notNullValue());
     }
