@@ -71,7 +71,7 @@ public class RefreshRepository {
                 INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
                                          instance_id, backend_pid, backend_start, lock_key)
                 SELECT pre.id, pre.schema_name, pre.view_name, pre.refresh_mode, $2, 'running', $3, pg_backend_pid(),
-                       (SELECT a.backend_start FROM pg_catalog.pg_stat_activity a WHERE a.pid = pg_backend_pid()),
+                       (SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_backend_pid()) a),
                        pre.lock_key
                   FROM pre
                  WHERE pre.locked AND (pre.refresh_mode = 'standard' OR (pre.populated AND pre.usable))
