@@ -8,6 +8,8 @@ import dev.matviews.runs.Run;
 import dev.matviews.runs.RunPage;
 import dev.matviews.runs.RunService;
 import dev.matviews.runs.Trigger;
+import dev.matviews.schedule.Schedule;
+import dev.matviews.schedule.ScheduleService;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -44,11 +46,14 @@ public class MatviewResource {
     private final RegistryService registry;
     private final RefreshService refreshes;
     private final RunService runs;
+    private final ScheduleService schedules;
 
-    public MatviewResource(RegistryService registry, RefreshService refreshes, RunService runs) {
+    public MatviewResource(RegistryService registry, RefreshService refreshes, RunService runs,
+                           ScheduleService schedules) {
         this.registry = registry;
         this.refreshes = refreshes;
         this.runs = runs;
+        this.schedules = schedules;
     }
 
     @GET
@@ -132,8 +137,11 @@ public class MatviewResource {
 
     @DELETE
     @Path("/{id}")
-    @Operation(summary = "Unregister a materialized view (the view itself is left alone)")
-    @APIResponse(responseCode = "204", description = "Unregistered")
+    @Operation(summary = "Unregister a materialized view (the view itself is left alone)",
+            description = "Its refresh schedules are deleted with it, so nothing registers it again behind your back.")
+    @APIResponse(responseCode = "204", description = "Unregistered; it had no schedule")
+    @APIResponse(responseCode = "200", description = "Unregistered, and these schedules were deleted with it",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Unregistered.class)))
     @APIResponse(responseCode = "400", description = "id is not a UUID",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "404", description = "No such registration",
@@ -141,7 +149,39 @@ public class MatviewResource {
                     examples = @ExampleObject(name = "registration-not-found", value = Examples.NOT_FOUND)))
     public Uni<Response> unregister(@Parameter(description = "Registration id (UUID)",
             schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id) {
-        return Uni.createFrom().deferred(() -> registry.unregister(uuid(id)))
+        return Uni.createFrom().deferred(() -> schedules.unregister(uuid(id)))
+                .map(removed -> removed.isEmpty() ? Response.noContent().build()
+                        : Response.ok(new Unregistered(removed)).build());
+    }
+
+    @PUT
+    @Path("/{id}/schedule")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Create or replace the view's refresh schedule",
+            description = "A materialized_view_refresh schedule named matview-refresh:<schema>.<view>. Body: cronExpr"
+                    + " (required), timezone, and optionally enabled, maxAttempts, maxRuntimeMs, missedRunPolicy.")
+    @RequestBody(required = true, content = @Content(schema = @Schema(implementation = ScheduleRequest.class)))
+    @APIResponse(responseCode = "200", description = "The schedule",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Schedule.class)))
+    @APIResponse(responseCode = "400", description = "Bad cron or time zone, or another invalid field",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "404", description = "No such registration",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<Schedule> schedule(@Parameter(description = "Registration id (UUID)",
+            schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id, JsonNode body) {
+        return Uni.createFrom().deferred(() -> schedules.scheduleView(uuid(id), Requests.schedule(body)));
+    }
+
+    @DELETE
+    @Path("/{id}/schedule")
+    @Operation(summary = "Remove the view's refresh schedule")
+    @APIResponse(responseCode = "204", description = "Removed")
+    @APIResponse(responseCode = "404", description = "No such registration (registration-not-found) or it has no"
+            + " schedule (schedule-not-found)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<Response> unschedule(@Parameter(description = "Registration id (UUID)",
+            schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id) {
+        return Uni.createFrom().deferred(() -> schedules.unscheduleView(uuid(id)))
                 .map(ignored -> Response.noContent().build());
     }
 

@@ -14,6 +14,10 @@ import dev.matviews.registry.NotAMatviewException;
 import dev.matviews.registry.RegistrationNotFoundException;
 import dev.matviews.runs.RunFinishedException;
 import dev.matviews.runs.RunNotFoundException;
+import dev.matviews.schedule.JobNotFoundException;
+import dev.matviews.schedule.JobStateException;
+import dev.matviews.schedule.ScheduleNameTakenException;
+import dev.matviews.schedule.ScheduleNotFoundException;
 
 /** The one table from failure to HTTP answer. Slugs are part of the API: never rename one. */
 enum ProblemType {
@@ -32,6 +36,10 @@ enum ProblemType {
     REFRESH_CAPACITY(RefreshCapacityException.class, 503, "refresh-capacity", "Too many refreshes in progress"),
     RUN_NOT_FOUND(RunNotFoundException.class, 404, "run-not-found", "Run not found"),
     RUN_FINISHED(RunFinishedException.class, 409, "run-finished", "Run already finished"),
+    SCHEDULE_NOT_FOUND(ScheduleNotFoundException.class, 404, "schedule-not-found", "Schedule not found"),
+    SCHEDULE_NAME_TAKEN(ScheduleNameTakenException.class, 409, "schedule-name-taken", "Schedule name taken"),
+    JOB_NOT_FOUND(JobNotFoundException.class, 404, "job-not-found", "Job not found"),
+    JOB_STATE(JobStateException.class, 409, "job-state", "Job is not in a state that allows this"),
     /** Anything unforeseen: logged with its stack trace, answered without one. */
     INTERNAL(null, 500, "internal", "Internal error");
 

@@ -62,6 +62,28 @@ final class Requests {
         return Setting.of(node.intValue());
     }
 
+    /** The fields of a schedule request; absent and null both mean "not given". */
+    static dev.matviews.schedule.ScheduleService.Request schedule(JsonNode request) {
+        JsonNode body = object(request);
+        JsonNode payload = body.get("payload");
+        return new dev.matviews.schedule.ScheduleService.Request(text(body, "name").value(),
+                text(body, "jobType").value(), payload == null || payload.isNull() ? null : payload,
+                text(body, "cronExpr").value(), text(body, "timezone").value(), bool(body, "enabled"),
+                integer(body, "maxAttempts").value(), integer(body, "maxRuntimeMs").value(),
+                text(body, "missedRunPolicy").value());
+    }
+
+    static Boolean bool(JsonNode body, String field) {
+        JsonNode node = body.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isBoolean()) {
+            throw new InvalidInputException("request body field '" + field + "' must be true or false");
+        }
+        return node.booleanValue();
+    }
+
     /** RFC 7240: Prefer: respond-async, possibly among other preferences. */
     static boolean prefersAsync(String prefer) {
         if (prefer == null) {

@@ -17,6 +17,42 @@ public interface MatviewsConfig {
 
     Runs runs();
 
+    Scheduler scheduler();
+
+    interface Scheduler {
+        /** Fire schedules and run jobs on this instance. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Jobs this instance runs at once. */
+        @WithDefault("4")
+        int workers();
+
+        /** How long a claimed job stays this worker's without a renewal; renewed every third of it. */
+        @WithDefault("30s")
+        Duration lease();
+
+        /** A schedule later than this past its due time was missed (all replicas down): its missed-run policy applies. */
+        @WithDefault("60s")
+        Duration missedGrace();
+
+        /** Longest sleep between looks at the queue when nothing is due and no change was announced. */
+        @WithDefault("30s")
+        Duration maxSleep();
+
+        /** On shutdown, how long running jobs may finish before their refreshes are cancelled and their jobs handed back. */
+        @WithDefault("20s")
+        Duration shutdownGrace();
+
+        /** First retry delay of a transient failure; doubles per attempt. */
+        @WithDefault("5s")
+        Duration retryBase();
+
+        /** Longest retry delay. */
+        @WithDefault("5m")
+        Duration retryCap();
+    }
+
     Dev dev();
 
     EmbeddedPostgres embeddedPostgres();

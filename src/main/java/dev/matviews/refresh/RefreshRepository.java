@@ -82,7 +82,7 @@ public class RefreshRepository {
             )
             SELECT pre.*, run.id AS run_id, run.backend_pid, run.started_at, run.event_id
               FROM pre LEFT JOIN run ON true
-            """.formatted(RunRepository.prefixed("r.", RegistrationRepository.COLUMNS), LOCK_NAMESPACE,
+            """.formatted(RegistrationRepository.columns("r"), LOCK_NAMESPACE,
             RunRepository.TABLE, RunRepository.notifyRun("run"));
 
     /** Success: the run and the registry, written in the REFRESH's own transaction. */
@@ -99,7 +99,7 @@ public class RefreshRepository {
             UPDATE _ayb_matview_refreshes reg SET %3$s
               FROM run WHERE reg.id = run.registration_id
             RETURNING %4$s""".formatted(RunRepository.TABLE, RunRepository.notifyRun("run"),
-            RunRepository.registryFromRun("success"), RunRepository.prefixed("reg.", RegistrationRepository.COLUMNS));
+            RunRepository.registryFromRun("success"), RegistrationRepository.columns("reg"));
 
     /**
      * Session settings for the refresh, local to its transaction so the pooled connection goes

@@ -77,13 +77,31 @@ public class RefreshService {
         return Uni.createFrom().deferred(() -> toUni(launch(id, trigger).started));
     }
 
+    /** A refresh started on behalf of a job: when its run started, and its outcome. */
+    public record Handle(Uni<Run> started, Uni<RefreshResult> done) {
+    }
+
+    /**
+     * Starts a refresh bounded by {@code maxRuntime} (as statement_timeout, if shorter than the
+     * registration's), owned by nobody: only a run cancel stops it.
+     */
+    public Handle launch(UUID id, Trigger trigger, Duration maxRuntime) {
+        Execution execution = execute(id, trigger, maxRuntime);
+        return new Handle(toUni(execution.started), toUni(execution.done));
+    }
+
     private Execution launch(UUID id, Trigger trigger) {
+        return execute(id, trigger, null);
+    }
+
+    private Execution execute(UUID id, Trigger trigger, Duration maxRuntime) {
         Execution execution = new Execution();
         if (running.incrementAndGet() > config.maxConcurrent()) {
             running.decrementAndGet();
             execution.fail(new RefreshCapacityException(config.maxConcurrent()));
             return execution;
         }
+        execution.maxRuntime = maxRuntime;
         pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution))
                 .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
                 .onTermination().invoke(running::decrementAndGet)
@@ -133,7 +151,7 @@ public class RefreshService {
             return finish(conn, run, RunStatus.CANCELLED, detail, QUERY_CANCELED, 0,
                     new RefreshCancelledException(detail));
         }
-        RefreshSettings settings = settingsFor(r);
+        RefreshSettings settings = settingsFor(r, execution.maxRuntime);
         long started = System.nanoTime();
         return repository.refreshAndRecordSuccess(conn, r, run.id(), settings)
                 .onItem().transform(updated -> {
@@ -146,9 +164,12 @@ public class RefreshService {
                 });
     }
 
-    private RefreshSettings settingsFor(Registration r) {
+    private RefreshSettings settingsFor(Registration r, Duration maxRuntime) {
         int statementTimeout = r.statementTimeoutMs() != null ? r.statementTimeoutMs()
                 : (int) config.statementTimeout().toMillis();
+        if (maxRuntime != null && (statementTimeout == 0 || maxRuntime.toMillis() < statementTimeout)) {
+            statementTimeout = (int) Math.min(Integer.MAX_VALUE, maxRuntime.toMillis());
+        }
         int lockTimeout = r.lockTimeoutMs() != null ? r.lockTimeoutMs() : (int) config.lockTimeout().toMillis();
         return new RefreshSettings(statementTimeout, lockTimeout, (int) config.connectionCheckInterval().toMillis());
     }
@@ -289,6 +310,7 @@ public class RefreshService {
         final CompletableFuture<RefreshResult> done = new CompletableFuture<>();
         private volatile boolean callerGone;
         private volatile SqlConnection conn;
+        volatile Duration maxRuntime;
 
         SqlConnection attach(SqlConnection conn) {
             this.conn = conn;

@@ -35,7 +35,9 @@ public record Registration(
         Integer statementTimeoutMs,
         @Schema(description = "lock_timeout for its refreshes in ms (0: none); null: the service default",
                 nullable = true)
-        Integer lockTimeoutMs) {
+        Integer lockTimeoutMs,
+        @Schema(description = "Its refresh schedule and next run, if it has one", nullable = true)
+        ScheduleSummary schedule) {
 
     public String qualifiedName() {
         return schemaName + "." + viewName;

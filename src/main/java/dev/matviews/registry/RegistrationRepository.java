@@ -19,10 +19,26 @@ import java.util.UUID;
 @ApplicationScoped
 public class RegistrationRepository {
 
-    /** The registration columns, in the order {@link #map(Row)} reads them by name. */
-    public static final String COLUMNS = "id, schema_name, view_name, refresh_mode, last_refresh_at,"
-            + " last_refresh_duration_ms, last_refresh_status, last_refresh_error, created_at, updated_at,"
-            + " last_success_at, current_run_id, statement_timeout_ms, lock_timeout_ms";
+    private static final String TABLE = "_ayb_matview_refreshes";
+    private static final String[] NAMES = {"id", "schema_name", "view_name", "refresh_mode", "last_refresh_at",
+            "last_refresh_duration_ms", "last_refresh_status", "last_refresh_error", "created_at", "updated_at",
+            "last_success_at", "current_run_id", "statement_timeout_ms", "lock_timeout_ms"};
+
+    /** The registration columns of the row {@code alias}, plus its refresh schedule, as {@link #map(Row)} reads them. */
+    public static String columns(String alias) {
+        StringBuilder sql = new StringBuilder();
+        for (String name : NAMES) {
+            sql.append(alias).append('.').append(name).append(", ");
+        }
+        return sql.append("(SELECT jsonb_build_object('id', s.id, 'name', s.name, 'cronExpr', s.cron_expr,"
+                + " 'timezone', s.timezone, 'enabled', s.enabled, 'nextRunAt', s.next_run_at)"
+                + " FROM _ayb_job_schedules s WHERE s.job_type = 'materialized_view_refresh'"
+                + " AND s.payload ->> 'view_name' = ").append(alias).append(".view_name")
+                .append(" AND coalesce(s.payload ->> 'schema', 'public') = ").append(alias).append(".schema_name")
+                .append(" ORDER BY s.created_at LIMIT 1) AS schedule").toString();
+    }
+
+    private static final String COLUMNS = columns(TABLE);
 
     /** Whether the target was a materialized view, and the new row unless it was already registered. */
     public record InsertResult(boolean isMatview, Optional<Registration> inserted) {
@@ -91,6 +107,11 @@ public class RegistrationRepository {
         return client.preparedQuery(UPDATE).execute(args).map(RegistrationRepository::first);
     }
 
+    public Uni<Optional<Registration>> deleteReturning(SqlClient client, UUID id) {
+        return client.preparedQuery("DELETE FROM _ayb_matview_refreshes WHERE id = $1 RETURNING " + COLUMNS)
+                .execute(Tuple.of(id)).map(RegistrationRepository::first);
+    }
+
     public Uni<Boolean> delete(SqlClient client, UUID id) {
         return client.preparedQuery("DELETE FROM _ayb_matview_refreshes WHERE id = $1")
                 .execute(Tuple.of(id)).map(rows -> rows.rowCount() == 1);
@@ -122,6 +143,7 @@ public class RegistrationRepository {
                 row.getOffsetDateTime("last_success_at"),
                 row.getUUID("current_run_id"),
                 row.getInteger("statement_timeout_ms"),
-                row.getInteger("lock_timeout_ms"));
+                row.getInteger("lock_timeout_ms"),
+                ScheduleSummary.from(row.getJsonObject("schedule")));
     }
 }

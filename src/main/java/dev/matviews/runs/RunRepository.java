@@ -61,7 +61,7 @@ public class RunRepository {
             UPDATE _ayb_matview_refreshes reg SET %3$s
               FROM run WHERE reg.id = run.registration_id
             RETURNING %4$s""".formatted(TABLE, notifyRun("run"), registryFromRun("error"),
-            prefixed("reg.", RegistrationRepository.COLUMNS));
+            RegistrationRepository.columns("reg"));
 
     private static final String INSERT_FINISHED = """
             WITH run AS (
@@ -75,7 +75,7 @@ public class RunRepository {
             UPDATE _ayb_matview_refreshes reg SET %3$s
               FROM run WHERE reg.id = run.registration_id
             RETURNING %4$s""".formatted(TABLE, notifyRun("run"), registryFromRun("error"),
-            prefixed("reg.", RegistrationRepository.COLUMNS));
+            RegistrationRepository.columns("reg"));
 
     /**
      * Ends a running (or meanwhile abandoned) run with a failure status and records it on the
@@ -94,6 +94,21 @@ public class RunRepository {
                 .execute(Tuple.of(registrationId, trigger.wireName(), RunStatus.ERROR.wireName(), instanceId, error,
                         sqlState))
                 .map(RegistrationRepository::first);
+    }
+
+    /**
+     * Records a refresh that did not happen because another session holds the view's lock. The
+     * registry is left alone: the holder owns the outcome.
+     */
+    public Uni<Run> insertSkipped(SqlClient client, Registration r, Trigger trigger, String instanceId, String reason) {
+        return client.preparedQuery("INSERT INTO " + TABLE + " AS run (registration_id, schema_name, view_name,"
+                        + " refresh_mode, trigger, status, instance_id, started_at, finished_at, duration_ms, error)"
+                        + " VALUES ($1, $2, $3, $4, $5, 'skipped', $6, clock_timestamp(), clock_timestamp(), 0, $7)"
+                        + " RETURNING " + Run.COLUMNS + ", " + notifyRun("run") + " AS notified")
+                .execute(Tuple.tuple().addUUID(r.id()).addString(r.schemaName()).addString(r.viewName())
+                        .addString(r.refreshMode().wireName()).addString(trigger.wireName()).addString(instanceId)
+                        .addString(reason))
+                .map(rows -> Run.map(rows.iterator().next()));
     }
 
     public Uni<Optional<Run>> findById(SqlClient client, UUID runId) {
@@ -126,7 +141,7 @@ public class RunRepository {
                 SELECT bool_or(pg_cancel_backend(l.pid)) AS signalled
                   FROM requested q JOIN pg_catalog.pg_locks l
                     ON l.locktype = 'advisory' AND l.classid = %3$d AND l.objsubid = 2
-                   AND l.objid::int4 = q.lock_key AND l.pid = q.backend_pid AND l.granted
+                   AND l.objid = (q.lock_key::int8 & 4294967295)::oid AND l.pid = q.backend_pid AND l.granted
             ), found AS (
                 SELECT %1$s FROM requested
                 UNION ALL
@@ -163,7 +178,7 @@ public class RunRepository {
                                     WHERE a.pid = run.backend_pid AND a.backend_start = run.backend_start)
                    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
                                     WHERE l.locktype = 'advisory' AND l.classid = %2$d AND l.objsubid = 2
-                                      AND l.objid::int4 = run.lock_key)
+                                      AND l.objid = (run.lock_key::int8 & 4294967295)::oid)
                 RETURNING run.*, %3$s AS notified
             ), reg AS (
                 UPDATE _ayb_matview_refreshes reg SET %4$s

@@ -1,0 +1,9 @@
+package dev.matviews.api;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import java.util.List;
+
+@Schema(name = "Unregistered", description = "What was deleted along with the registration")
+public record Unregistered(@Schema(description = "Names of the schedules deleted with it") List<String> removedSchedules) {
+}

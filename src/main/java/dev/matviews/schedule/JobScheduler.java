@@ -1,0 +1,354 @@
+package dev.matviews.schedule;
+
+import dev.matviews.config.InstanceId;
+import dev.matviews.config.MatviewsConfig;
+import dev.matviews.runs.RunService;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgConnectOptions;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.Config;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Fires due schedules and runs jobs, on every replica at once without doing anything twice.
+ *
+ * <p>Firing: in one transaction, due schedules are locked FOR UPDATE SKIP LOCKED, their jobs are
+ * enqueued (keyed by schedule and due time) and next_run_at is advanced; a schedule row is
+ * therefore fired by exactly one replica per due time. Working: due jobs are claimed with FOR
+ * UPDATE SKIP LOCKED under a lease that is renewed while they run; expired leases are requeued.
+ *
+ * <p>Timing: no fixed tick. After each pass the scheduler asks the database how long until the
+ * next thing is due (database time, not the pod clock) and sleeps exactly that long, or until a
+ * NOTIFY says schedules or jobs changed.
+ */
+@ApplicationScoped
+public class JobScheduler {
+
+    private static final Logger LOG = Logger.getLogger(JobScheduler.class);
+    private static final int FIRE_BATCH = 100;
+
+    private final Vertx vertx;
+    private final Pool pool;
+    private final ScheduleRepository schedules;
+    private final JobRepository jobs;
+    private final RunService runs;
+    private final Map<String, JobHandler> handlers = new HashMap<>();
+    private final MatviewsConfig.Scheduler config;
+    private final Config rawConfig;
+    private final String workerId;
+    private final Map<UUID, Active> active = new ConcurrentHashMap<>();
+    private final AtomicBoolean ticking = new AtomicBoolean();
+    private final AtomicBoolean again = new AtomicBoolean();
+    private volatile boolean accepting;
+    private volatile long timerId = -1;
+    private long renewTimerId = -1;
+    private PgSubscriber subscriber;
+
+    /** A job this worker runs, and the refresh run of its current attempt once there is one. */
+    private static final class Active {
+        final Job job;
+        volatile UUID runId;
+        volatile boolean shuttingDown;
+
+        Active(Job job) {
+            this.job = job;
+        }
+    }
+
+    @Inject
+    public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
+                        Instance<JobHandler> handlers, MatviewsConfig config, InstanceId instanceId, Config rawConfig) {
+        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), rawConfig);
+    }
+
+    /** Also for starting extra schedulers by hand, as more replicas would be (tests, benchmarks). */
+    public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
+                        Iterable<JobHandler> handlers, MatviewsConfig.Scheduler config, String instanceId,
+                        Config rawConfig) {
+        this.vertx = vertx;
+        this.pool = pool;
+        this.schedules = schedules;
+        this.jobs = jobs;
+        this.runs = runs;
+        handlers.forEach(h -> this.handlers.put(h.type(), h));
+        this.config = config;
+        this.rawConfig = rawConfig;
+        this.workerId = instanceId + "/" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public JobHandler handler(String type) {
+        return handlers.get(type);
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        if (config.enabled()) {
+            start();
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        stop();
+    }
+
+    public void start() {
+        accepting = true;
+        String url = rawConfig.getValue("quarkus.datasource.reactive.url", String.class).replaceFirst("^vertx-reactive:", "");
+        PgConnectOptions options = PgConnectOptions.fromUri(url);
+        rawConfig.getOptionalValue("quarkus.datasource.username", String.class).ifPresent(options::setUser);
+        rawConfig.getOptionalValue("quarkus.datasource.password", String.class).ifPresent(options::setPassword);
+        subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(attempt -> 1000L);
+        subscriber.channel(ScheduleRepository.CHANNEL).subscribeHandler(this::wake).handler(payload -> wake());
+        subscriber.connect().subscribe().with(ok -> { }, e -> LOG.warnf("scheduler cannot listen yet: %s", e.getMessage()));
+        long renewEvery = Math.max(100, config.lease().toMillis() / 3);
+        renewTimerId = vertx.setPeriodic(renewEvery, id -> renewLeases());
+        wake();
+    }
+
+    /** Plans again now: called on start, on NOTIFY, when a timer fires and when a worker slot frees. */
+    public void wake() {
+        if (!accepting) {
+            return;
+        }
+        if (ticking.getAndSet(true)) {
+            again.set(true);
+            return;
+        }
+        again.set(false);
+        tick().subscribe().with(this::sleep, e -> {
+            LOG.warnf("scheduler pass failed: %s", e.getMessage());
+            sleep(1000L);
+        });
+    }
+
+    private Uni<Long> tick() {
+        return jobs.requeueExpired(pool)
+                .invoke(n -> {
+                    if (n > 0) {
+                        LOG.infof("requeued %d job(s) whose worker stopped renewing its lease", n);
+                    }
+                })
+                .flatMap(n -> fireDue())
+                .flatMap(fired -> claim())
+                .flatMap(claimed -> jobs.millisUntilNextDue(pool));
+    }
+
+    private void sleep(Long untilDueMs) {
+        ticking.set(false);
+        if (again.getAndSet(false)) {
+            wake();
+            return;
+        }
+        if (!accepting) {
+            return;
+        }
+        long delay = untilDueMs == null ? config.maxSleep().toMillis()
+                : Math.max(1, Math.min(untilDueMs, config.maxSleep().toMillis()));
+        if (active.size() >= config.workers() && untilDueMs != null && untilDueMs <= 0) {
+            delay = config.maxSleep().toMillis(); // all workers busy: a finishing job wakes us
+        }
+        long previous = timerId;
+        if (previous >= 0) {
+            vertx.cancelTimer(previous);
+        }
+        timerId = vertx.setTimer(delay, id -> wake());
+    }
+
+    /** Fires every due schedule, FIRE_BATCH per transaction; returns how many were fired. */
+    Uni<Integer> fireDue() {
+        return pool.withTransaction(tx -> schedules.databaseNow(tx).flatMap(now -> schedules.lockDue(tx, FIRE_BATCH)
+                        .flatMap(due -> {
+                            List<Tuple> enqueue = new ArrayList<>();
+                            List<Tuple> advance = new ArrayList<>();
+                            for (Schedule s : due) {
+                                plan(s, now, enqueue, advance);
+                            }
+                            return jobs.enqueueFired(tx, enqueue).flatMap(v -> schedules.advance(tx, advance))
+                                    .replaceWith(due.size());
+                        })))
+                .flatMap(count -> count == FIRE_BATCH ? fireDue().map(more -> count + more) : Uni.createFrom().item(count));
+    }
+
+    private void plan(Schedule s, Instant now, List<Tuple> enqueue, List<Tuple> advance) {
+        Instant due = s.nextRunAt().toInstant();
+        Instant fired = null;
+        Instant next;
+        try {
+            CronSchedule cron = CronSchedule.parse(s.cronExpr(), s.timezone());
+            boolean missed = Duration.between(due, now).compareTo(config.missedGrace()) > 0;
+            if (!missed) {
+                enqueue.add(JobRepository.fired(s, due));
+                fired = due;
+            } else if ("run_once".equals(s.missedRunPolicy())) {
+                LOG.infof("schedule %s missed %s; running once now (missed-run policy run_once)", s.name(), due);
+                enqueue.add(JobRepository.fired(s, due));
+                fired = now;
+            } else {
+                LOG.infof("schedule %s missed %s; skipping to its next due time (missed-run policy skip)", s.name(), due);
+            }
+            next = cron.nextAfter(now, due).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.errorf("schedule %s cannot be evaluated (%s); disabling its next run", s.name(), e.getMessage());
+            next = null;
+        }
+        advance.add(Tuple.tuple().addUUID(s.id()).addOffsetDateTime(at(next)).addOffsetDateTime(at(fired)));
+    }
+
+    private static OffsetDateTime at(Instant instant) {
+        return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    private Uni<Integer> claim() {
+        int free = config.workers() - active.size();
+        if (free <= 0 || !accepting) {
+            return Uni.createFrom().item(0);
+        }
+        return jobs.claim(pool, workerId, free, config.lease().toMillis()).map(claimed -> {
+            claimed.forEach(this::execute);
+            return claimed.size();
+        });
+    }
+
+    private void execute(Job job) {
+        Active a = new Active(job);
+        active.put(job.id(), a);
+        JobHandler handler = handlers.get(job.type());
+        Uni<JobOutcome> attempt = handler == null
+                ? Uni.createFrom().item(new JobOutcome.Permanent("no handler for job type " + job.type(), null))
+                : handler.run(new JsonObject(job.payload()), Duration.ofMillis(job.maxRuntimeMs()), runId -> {
+                    a.runId = runId;
+                    jobs.attachRun(pool, job.id(), workerId, runId).subscribe().with(ok -> { }, e -> { });
+                });
+        attempt.onFailure().recoverWithItem(e -> new JobOutcome.Transient("unexpected: " + e.getMessage(), a.runId))
+                .flatMap(outcome -> record(a, outcome))
+                .onFailure().invoke(e -> LOG.warnf("could not record the outcome of job %s: %s", job.id(), e.getMessage()))
+                .onFailure().recoverWithNull()
+                .subscribe().with(ignored -> {
+                    active.remove(job.id());
+                    wake();
+                });
+    }
+
+    private Uni<Boolean> record(Active a, JobOutcome outcome) {
+        Job job = a.job;
+        UUID runId = outcome.runId() != null ? outcome.runId() : a.runId;
+        if (a.shuttingDown && outcome instanceof JobOutcome.Cancelled c) {
+            return jobs.release(pool, job.id(), workerId, runId, "handed back at shutdown of " + workerId + ": " + c.error());
+        }
+        if (outcome instanceof JobOutcome.Completed c) {
+            return jobs.finish(pool, job.id(), workerId, "completed", c.note(), runId, 0);
+        }
+        if (outcome instanceof JobOutcome.Permanent p) {
+            return jobs.finish(pool, job.id(), workerId, "failed", p.error(), runId, 0);
+        }
+        if (outcome instanceof JobOutcome.Cancelled c) {
+            return jobs.finish(pool, job.id(), workerId, "canceled", c.error(), runId, 0);
+        }
+        JobOutcome.Transient t = (JobOutcome.Transient) outcome;
+        if (job.attempts() >= job.maxAttempts()) {
+            return jobs.finish(pool, job.id(), workerId, "failed",
+                    t.error() + " (after " + job.attempts() + " attempts)", runId, 0);
+        }
+        return jobs.finish(pool, job.id(), workerId, "queued", t.error(), runId, backoff(job.attempts()).toMillis());
+    }
+
+    /** Capped exponential backoff with up to 20 % jitter, so failing jobs do not retry in lockstep. */
+    Duration backoff(int attempt) {
+        long base = config.retryBase().toMillis();
+        long capped = Math.min(config.retryCap().toMillis(), base << Math.min(30, Math.max(0, attempt - 1)));
+        return Duration.ofMillis(capped + ThreadLocalRandom.current().nextLong(capped / 5 + 1));
+    }
+
+    /** Keeps the leases of running jobs; a job whose lease was lost has its refresh cancelled. */
+    private void renewLeases() {
+        for (Active a : active.values()) {
+            jobs.renew(pool, a.job.id(), workerId, config.lease().toMillis()).subscribe().with(owned -> {
+                if (!owned && a.runId != null) {
+                    LOG.warnf("lost the lease of job %s; cancelling its refresh", a.job.id());
+                    runs.cancel(a.runId).subscribe().with(run -> { }, e -> { });
+                }
+            }, e -> LOG.debugf("lease renewal failed: %s", e.getMessage()));
+        }
+    }
+
+    /** Cancels the refresh of a running job of this worker's, if it has one. */
+    public Optional<UUID> runOf(UUID jobId) {
+        Active a = active.get(jobId);
+        return a == null ? Optional.empty() : Optional.ofNullable(a.runId);
+    }
+
+    /**
+     * Stops claiming, lets running jobs finish within the grace period, then cancels their
+     * refreshes (recorded as cancelled) and hands their jobs back for another replica.
+     */
+    public void stop() {
+        if (!accepting) {
+            return;
+        }
+        accepting = false;
+        if (timerId >= 0) {
+            vertx.cancelTimer(timerId);
+        }
+        if (renewTimerId >= 0) {
+            vertx.cancelTimer(renewTimerId);
+        }
+        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
+        waitForIdle(deadline);
+        if (!active.isEmpty()) {
+            LOG.infof("shutdown: cancelling %d running job(s) after the grace period", active.size());
+            for (Active a : active.values()) {
+                a.shuttingDown = true;
+                if (a.runId != null) {
+                    runs.cancel(a.runId).subscribe().with(run -> { }, e -> { });
+                }
+            }
+            waitForIdle(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+        }
+        for (Active a : active.values()) {
+            jobs.release(pool, a.job.id(), workerId, a.runId, "handed back at shutdown of " + workerId)
+                    .await().atMost(Duration.ofSeconds(5));
+        }
+        if (subscriber != null) {
+            subscriber.close().subscribe().with(ok -> { }, e -> { });
+        }
+    }
+
+    private void waitForIdle(long deadlineNanos) {
+        while (!active.isEmpty() && System.nanoTime() < deadlineNanos) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

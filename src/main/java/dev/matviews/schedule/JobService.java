@@ -1,0 +1,69 @@
+package dev.matviews.schedule;
+
+import dev.matviews.registry.InvalidInputException;
+import dev.matviews.runs.RunService;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/** Inspecting and steering jobs. */
+@ApplicationScoped
+public class JobService {
+
+    private static final Set<String> STATES = Set.of("queued", "running", "completed", "failed", "canceled");
+
+    private final Pool pool;
+    private final JobRepository jobs;
+    private final RunService runs;
+
+    public JobService(Pool pool, JobRepository jobs, RunService runs) {
+        this.pool = pool;
+        this.jobs = jobs;
+        this.runs = runs;
+    }
+
+    public Uni<List<Job>> list(String type, String state, UUID scheduleId, Integer limit) {
+        return Uni.createFrom().deferred(() -> {
+            if (state != null && !STATES.contains(state)) {
+                throw new InvalidInputException("state must be one of " + STATES + ", got '" + state + "'");
+            }
+            int size = limit == null ? 50 : limit;
+            if (size < 1 || size > 500) {
+                throw new InvalidInputException("limit must be between 1 and 500");
+            }
+            return jobs.list(pool, type, state, scheduleId, size);
+        });
+    }
+
+    public Uni<Job> get(UUID id) {
+        return jobs.findById(pool, id).map(found -> found.orElseThrow(() -> new JobNotFoundException(id)));
+    }
+
+    public Uni<Job> retry(UUID id) {
+        return jobs.retry(pool, id).flatMap(retried -> retried.isPresent()
+                ? Uni.createFrom().item(retried.get())
+                : get(id).map(job -> {
+                    throw new JobStateException("job " + id + " is " + job.state() + "; only failed or canceled jobs can be retried");
+                }));
+    }
+
+    /** A queued job is canceled at once; a running job's refresh is cancelled wherever it runs. */
+    public Uni<Job> cancel(UUID id) {
+        return jobs.cancel(pool, id).flatMap(marked -> {
+            if (marked.isEmpty()) {
+                return get(id).map(job -> {
+                    throw new JobStateException("job " + id + " is " + job.state() + "; only queued or running jobs can be canceled");
+                });
+            }
+            Job job = marked.get();
+            if ("running".equals(job.state()) && job.lastRunId() != null) {
+                return runs.cancel(job.lastRunId()).replaceWith(job).onFailure().recoverWithItem(job);
+            }
+            return Uni.createFrom().item(job);
+        });
+    }
+}

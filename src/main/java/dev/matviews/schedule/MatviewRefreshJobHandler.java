@@ -1,0 +1,138 @@
+package dev.matviews.schedule;
+
+import dev.matviews.config.InstanceId;
+import dev.matviews.problem.MatviewsException;
+import dev.matviews.refresh.MatviewGoneException;
+import dev.matviews.refresh.NotPopulatedException;
+import dev.matviews.refresh.RefreshCancelledException;
+import dev.matviews.refresh.RefreshFailedException;
+import dev.matviews.refresh.RefreshInProgressException;
+import dev.matviews.refresh.RefreshService;
+import dev.matviews.refresh.UniqueIndexRequiredException;
+import dev.matviews.registry.AlreadyRegisteredException;
+import dev.matviews.registry.Identifiers;
+import dev.matviews.registry.InvalidInputException;
+import dev.matviews.registry.NotAMatviewException;
+import dev.matviews.registry.Registration;
+import dev.matviews.registry.RegistryService;
+import dev.matviews.runs.RunRepository;
+import dev.matviews.runs.Trigger;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * The original system's {@code materialized_view_refresh} job: payload {@code {"schema"?, "view_name"}}.
+ * A view that is not registered yet is registered (standard mode) first, race-free.
+ */
+@ApplicationScoped
+public class MatviewRefreshJobHandler implements JobHandler {
+
+    private static final Set<String> FIELDS = Set.of("schema", "view_name");
+    /** SQLSTATE classes that no retry can fix: syntax, privileges, undefined objects. */
+    private static final Set<String> PERMANENT_CLASSES = Set.of("42");
+
+    private final RegistryService registry;
+    private final RefreshService refreshes;
+    private final RunRepository runs;
+    private final Pool pool;
+    private final String instanceId;
+
+    public MatviewRefreshJobHandler(RegistryService registry, RefreshService refreshes, RunRepository runs, Pool pool,
+                                    InstanceId instanceId) {
+        this.registry = registry;
+        this.refreshes = refreshes;
+        this.runs = runs;
+        this.pool = pool;
+        this.instanceId = instanceId.value();
+    }
+
+    @Override
+    public String type() {
+        return ScheduleRepository.MATVIEW_JOB;
+    }
+
+    @Override
+    public void validate(JsonObject payload) {
+        if (payload == null) {
+            throw new InvalidInputException("payload is required: {\"schema\"?: \"public\", \"view_name\": \"...\"}");
+        }
+        for (String key : payload.fieldNames()) {
+            if (!FIELDS.contains(key)) {
+                throw new InvalidInputException("payload of " + type() + " takes only schema and view_name, got '" + key + "'");
+            }
+        }
+        Object schema = payload.getValue("schema");
+        Object view = payload.getValue("view_name");
+        if (schema != null && !(schema instanceof String)) {
+            throw new InvalidInputException("payload.schema must be a string");
+        }
+        if (!(view instanceof String)) {
+            throw new InvalidInputException("payload.view_name is required and must be a string");
+        }
+        Identifiers.require("payload.schema", schema == null ? RegistryService.DEFAULT_SCHEMA : (String) schema);
+        Identifiers.require("payload.view_name", (String) view);
+    }
+
+    @Override
+    public Uni<JobOutcome> run(JsonObject payload, Duration maxRuntime, Consumer<UUID> runStarted) {
+        try {
+            validate(payload);
+        } catch (InvalidInputException e) {
+            return Uni.createFrom().item(new JobOutcome.Permanent(e.getMessage(), null));
+        }
+        String schema = payload.getString("schema", RegistryService.DEFAULT_SCHEMA);
+        String view = payload.getString("view_name");
+        return registration(schema, view)
+                .flatMap(r -> refresh(r, maxRuntime, runStarted))
+                .onFailure().recoverWithItem(e -> e instanceof NotAMatviewException
+                        ? new JobOutcome.Permanent(e.getMessage(), null)
+                        : new JobOutcome.Transient(message(e), null));
+    }
+
+    /** The registration, registering the view first if needed; two workers racing both end up with it. */
+    private Uni<Registration> registration(String schema, String view) {
+        return registry.findByName(schema, view).flatMap(found -> found.isPresent()
+                ? Uni.createFrom().item(found.get())
+                : registry.register(schema, view, null)
+                        .onFailure(AlreadyRegisteredException.class)
+                        .recoverWithUni(() -> registry.findByName(schema, view).map(again -> again.orElseThrow())));
+    }
+
+    private Uni<JobOutcome> refresh(Registration r, Duration maxRuntime, Consumer<UUID> runStarted) {
+        RefreshService.Handle handle = refreshes.launch(r.id(), Trigger.SCHEDULE, maxRuntime);
+        handle.started().subscribe().with(run -> runStarted.accept(run.id()), ignored -> { });
+        return handle.done()
+                .<JobOutcome>map(result -> new JobOutcome.Completed(result.runId(), null))
+                .onFailure(RefreshInProgressException.class).recoverWithUni(e -> runs.insertSkipped(pool, r,
+                                Trigger.SCHEDULE, instanceId, "skipped: " + e.getMessage())
+                        .map(skipped -> new JobOutcome.Completed(skipped.id(), "skipped: " + e.getMessage())))
+                .onFailure().recoverWithItem(this::outcome);
+    }
+
+    private JobOutcome outcome(Throwable e) {
+        UUID runId = e instanceof MatviewsException m ? m.runId() : null;
+        if (e instanceof NotPopulatedException || e instanceof UniqueIndexRequiredException
+                || e instanceof MatviewGoneException) {
+            return new JobOutcome.Permanent(e.getMessage(), runId);
+        }
+        if (e instanceof RefreshCancelledException) {
+            return new JobOutcome.Cancelled(e.getMessage(), runId);
+        }
+        if (e instanceof RefreshFailedException f && f.sqlState() != null
+                && PERMANENT_CLASSES.contains(f.sqlState().substring(0, 2))) {
+            return new JobOutcome.Permanent(e.getMessage(), runId);
+        }
+        return new JobOutcome.Transient(message(e), runId);
+    }
+
+    private static String message(Throwable e) {
+        return e instanceof MatviewsException ? e.getMessage() : "unexpected: " + e.getMessage();
+    }
+}

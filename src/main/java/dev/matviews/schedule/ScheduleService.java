@@ -1,0 +1,196 @@
+package dev.matviews.schedule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.matviews.registry.InvalidInputException;
+import dev.matviews.registry.Registration;
+import dev.matviews.registry.RegistrationNotFoundException;
+import dev.matviews.registry.RegistrationRepository;
+import dev.matviews.registry.RegistryService;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.pgclient.PgException;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Schedules, validated in full when created or changed: a schedule that is stored can run.
+ * Also the per-view convenience: one refresh schedule per registration, removed with it.
+ */
+@ApplicationScoped
+public class ScheduleService {
+
+    private static final int MAX_NAME = 200;
+
+    private final Pool pool;
+    private final ScheduleRepository schedules;
+    private final RegistrationRepository registrations;
+    private final JobScheduler scheduler;
+
+    public ScheduleService(Pool pool, ScheduleRepository schedules, RegistrationRepository registrations,
+                           JobScheduler scheduler) {
+        this.pool = pool;
+        this.schedules = schedules;
+        this.registrations = registrations;
+        this.scheduler = scheduler;
+    }
+
+    /** The fields of a schedule as a request gives them; null means "not given". */
+    public record Request(String name, String jobType, JsonNode payload, String cronExpr, String timezone,
+                          Boolean enabled, Integer maxAttempts, Integer maxRuntimeMs, String missedRunPolicy) {
+    }
+
+    public Uni<List<Schedule>> list() {
+        return schedules.list(pool);
+    }
+
+    public Uni<Schedule> get(UUID id) {
+        return schedules.findById(pool, id).map(found -> found.orElseThrow(() -> notFound(id)));
+    }
+
+    public Uni<Schedule> create(Request request) {
+        return Uni.createFrom().deferred(() -> {
+            Validated v = validate(request, null);
+            return schedules.databaseNow(pool).flatMap(now -> schedules.insert(pool, v.fields(now)))
+                    .map(created -> created.orElseThrow(() -> new ScheduleNameTakenException(v.name)));
+        });
+    }
+
+    /** Changes the given fields and keeps the rest; the next run is planned again from now. */
+    public Uni<Schedule> update(UUID id, Request request) {
+        return get(id).flatMap(current -> {
+            Validated v = validate(request, current);
+            return schedules.databaseNow(pool).flatMap(now -> schedules.replace(pool, id, v.fields(now)))
+                    .map(updated -> updated.orElseThrow(() -> notFound(id)));
+        }).onFailure(ScheduleService::uniqueViolation).transform(e -> new ScheduleNameTakenException(request.name()));
+    }
+
+    public Uni<Schedule> setEnabled(UUID id, boolean enabled) {
+        return update(id, new Request(null, null, null, null, null, enabled, null, null, null));
+    }
+
+    public Uni<Void> delete(UUID id) {
+        return schedules.delete(pool, id).map(deleted -> {
+            if (!deleted) {
+                throw notFound(id);
+            }
+            return null;
+        });
+    }
+
+    /** Creates or replaces the refresh schedule of a registered view. */
+    public Uni<Schedule> scheduleView(UUID registrationId, Request request) {
+        return registration(registrationId).flatMap(r -> {
+            String name = viewScheduleName(r);
+            JsonNode payload = new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(
+                    Map.of("schema", r.schemaName(), "view_name", r.viewName()));
+            Request full = new Request(name, ScheduleRepository.MATVIEW_JOB, payload, request.cronExpr(),
+                    request.timezone(), request.enabled(), request.maxAttempts(), request.maxRuntimeMs(),
+                    request.missedRunPolicy());
+            if (request.cronExpr() == null) {
+                throw new InvalidInputException("cronExpr is required");
+            }
+            return schedules.findByName(pool, name).flatMap(existing -> existing.isPresent()
+                    ? update(existing.get().id(), full)
+                    : create(full));
+        });
+    }
+
+    public Uni<Void> unscheduleView(UUID registrationId) {
+        return registration(registrationId).flatMap(r -> schedules.deleteForView(pool, r.schemaName(), r.viewName()))
+                .map(names -> {
+                    if (names.isEmpty()) {
+                        throw new ScheduleNotFoundException("materialized view " + registrationId + " has no schedule");
+                    }
+                    return null;
+                });
+    }
+
+    /** Unregisters a view and deletes its refresh schedules in one transaction; returns their names. */
+    public Uni<List<String>> unregister(UUID registrationId) {
+        return pool.withTransaction(tx -> registrations.deleteReturning(tx, registrationId).flatMap(deleted -> {
+            Registration r = deleted.orElseThrow(() -> new RegistrationNotFoundException(registrationId));
+            return schedules.deleteForView(tx, r.schemaName(), r.viewName());
+        }));
+    }
+
+    public static String viewScheduleName(Registration r) {
+        return "matview-refresh:" + r.schemaName() + "." + r.viewName();
+    }
+
+    private Uni<Registration> registration(UUID id) {
+        return registrations.findById(pool, id).map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
+    }
+
+    private record Validated(String name, String jobType, JsonObject payload, CronSchedule cron, boolean enabled,
+                             int maxAttempts, int maxRuntimeMs, String missedRunPolicy) {
+        ScheduleRepository.Fields fields(Instant now) {
+            Instant next = enabled ? cron.nextAfter(now, now).orElse(null) : null;
+            return new ScheduleRepository.Fields(name, jobType, payload, cron.expression(), cron.zone().getId(), enabled,
+                    maxAttempts, maxRuntimeMs, missedRunPolicy, next);
+        }
+    }
+
+    private Validated validate(Request r, Schedule current) {
+        String name = pick(r.name(), current == null ? null : current.name());
+        if (name == null || name.isBlank()) {
+            throw new InvalidInputException("name is required");
+        }
+        if (name.length() > MAX_NAME) {
+            throw new InvalidInputException("name must be at most " + MAX_NAME + " characters");
+        }
+        String jobType = pick(r.jobType(), current == null ? null : current.jobType());
+        if (jobType == null) {
+            throw new InvalidInputException("jobType is required");
+        }
+        JobHandler handler = scheduler.handler(jobType);
+        if (handler == null) {
+            throw new InvalidInputException("unknown jobType '" + jobType + "'; known: " + ScheduleRepository.MATVIEW_JOB);
+        }
+        JsonObject payload;
+        if (r.payload() != null) {
+            if (!r.payload().isObject()) {
+                throw new InvalidInputException("payload must be a JSON object");
+            }
+            payload = new JsonObject(r.payload().toString());
+        } else {
+            payload = current == null ? new JsonObject() : new JsonObject(current.payload());
+        }
+        handler.validate(payload);
+        String cronExpr = pick(r.cronExpr(), current == null ? null : current.cronExpr());
+        String timezone = pick(r.timezone(), current == null ? null : current.timezone());
+        CronSchedule cron = CronSchedule.parse(cronExpr, timezone);
+        int maxAttempts = pick(r.maxAttempts(), current == null ? 3 : current.maxAttempts());
+        if (maxAttempts < 1 || maxAttempts > 100) {
+            throw new InvalidInputException("maxAttempts must be between 1 and 100");
+        }
+        int maxRuntimeMs = pick(r.maxRuntimeMs(), current == null ? 3_600_000 : current.maxRuntimeMs());
+        if (maxRuntimeMs < 1000 || maxRuntimeMs > 86_400_000) {
+            throw new InvalidInputException("maxRuntimeMs must be between 1000 and 86400000");
+        }
+        String policy = pick(r.missedRunPolicy(), current == null ? "run_once" : current.missedRunPolicy());
+        if (!policy.equals("run_once") && !policy.equals("skip")) {
+            throw new InvalidInputException("missedRunPolicy must be run_once or skip");
+        }
+        boolean enabled = pick(r.enabled(), current == null || current.enabled());
+        return new Validated(name, jobType, payload, cron, enabled, maxAttempts, maxRuntimeMs, policy);
+    }
+
+    private static <T> T pick(T given, T fallback) {
+        return given != null ? given : fallback;
+    }
+
+    private static boolean uniqueViolation(Throwable e) {
+        return e instanceof PgException pg && "23505".equals(pg.getSqlState());
+    }
+
+    private static ScheduleNotFoundException notFound(UUID id) {
+        return new ScheduleNotFoundException("no schedule with id " + id);
+    }
+
+}
