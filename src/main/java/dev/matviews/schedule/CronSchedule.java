@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -99,7 +100,9 @@ public final class CronSchedule {
             long k = elapsed < 0 ? 0 : elapsed / step + 1;
             return Optional.of(anchor.plusMillis(k * step));
         }
-        return execution.nextExecution(ZonedDateTime.ofInstant(after, zone)).map(ZonedDateTime::toInstant);
+        // cron-utils keeps the sub-second part of its input; due times are whole seconds.
+        return execution.nextExecution(ZonedDateTime.ofInstant(after, zone).truncatedTo(ChronoUnit.SECONDS))
+                .map(ZonedDateTime::toInstant);
     }
 
     public String expression() {

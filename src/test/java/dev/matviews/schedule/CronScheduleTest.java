@@ -23,6 +23,12 @@ class CronScheduleTest {
     }
 
     @Test
+    void dueTimesAreWholeSecondsWhateverTheStartingInstant() {
+        assertEquals(Instant.parse("2026-11-23T12:00:01Z"), next("* * * * * *", "UTC", "2026-11-23T12:00:00.300Z"));
+        assertEquals(Instant.parse("2026-11-23T12:01:00Z"), next("* * * * *", "UTC", "2026-11-23T12:00:59.999Z"));
+    }
+
+    @Test
     void aLeadingSecondsFieldIsAccepted() {
         assertEquals(Instant.parse("2026-11-23T12:00:10Z"), next("*/10 * * * * *", "UTC", "2026-11-23T12:00:00Z"));
     }
