@@ -170,7 +170,7 @@ public class RunRepository {
                 UPDATE %1$s AS run
                    SET status = 'abandoned',
                        finished_at = clock_timestamp(),
-                       duration_ms = (extract(epoch FROM clock_timestamp() - run.started_at) * 1000)::int,
+                       duration_ms = least(extract(epoch FROM clock_timestamp() - run.started_at) * 1000, 2147483647)::int,
                        error = 'abandoned: the refreshing session ended without recording an outcome',
                        event_id = nextval('_ayb_matview_run_event_seq')
                  WHERE run.status = 'running'

@@ -52,6 +52,8 @@ class RunMaintenanceTest {
         String id = Api.register("public", mv, "standard");
         // pid 0 never names a backend: the instance and its session died mid-refresh
         String runId = runningRun(id, mv, "0", "now() - interval '1 hour'");
+        // started long ago: its duration does not fit in milliseconds as int4
+        TestDb.run("UPDATE _ayb_matview_refresh_runs SET started_at = now() - interval '40 days' WHERE id = '" + runId + "'");
 
         try (TestDb otherReplica = TestDb.open()) {
             otherReplica.lockView("public", mv);
