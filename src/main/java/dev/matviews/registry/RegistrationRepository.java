@@ -112,11 +112,6 @@ public class RegistrationRepository {
                 .execute(Tuple.of(id)).map(RegistrationRepository::first);
     }
 
-    public Uni<Boolean> delete(SqlClient client, UUID id) {
-        return client.preparedQuery("DELETE FROM _ayb_matview_refreshes WHERE id = $1")
-                .execute(Tuple.of(id)).map(rows -> rows.rowCount() == 1);
-    }
-
     public static Optional<Registration> first(RowSet<Row> rows) {
         var it = rows.iterator();
         return it.hasNext() ? Optional.of(map(it.next())) : Optional.empty();

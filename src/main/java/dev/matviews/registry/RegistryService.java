@@ -81,13 +81,4 @@ public class RegistryService {
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });
     }
-
-    public Uni<Void> unregister(UUID id) {
-        return repository.delete(pool, id).map(deleted -> {
-            if (!deleted) {
-                throw new RegistrationNotFoundException(id);
-            }
-            return null;
-        });
-    }
 }

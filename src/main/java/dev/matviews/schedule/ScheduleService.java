@@ -1,6 +1,7 @@
 package dev.matviews.schedule;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.matviews.registry.InvalidInputException;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistrationNotFoundException;
@@ -14,8 +15,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -87,8 +86,8 @@ public class ScheduleService {
     public Uni<Schedule> scheduleView(UUID registrationId, Request request) {
         return registration(registrationId).flatMap(r -> {
             String name = viewScheduleName(r);
-            JsonNode payload = new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(
-                    Map.of("schema", r.schemaName(), "view_name", r.viewName()));
+            JsonNode payload = JsonNodeFactory.instance.objectNode()
+                    .put("schema", r.schemaName()).put("view_name", r.viewName());
             Request full = new Request(name, ScheduleRepository.MATVIEW_JOB, payload, request.cronExpr(),
                     request.timezone(), request.enabled(), request.maxAttempts(), request.maxRuntimeMs(),
                     request.missedRunPolicy());

@@ -29,6 +29,14 @@ class OpenApiTest {
                 .body("paths.'/api/admin/matview-runs/{runId}/cancel'.post.responses.keySet()",
                         hasItems("202", "400", "404", "409"))
                 .body("components.schemas.Run.properties.status", notNullValue())
+                .body(PATHS + "/{id}/schedule'.put.responses.keySet()", hasItems("200", "400", "404"))
+                .body(PATHS + "/{id}/schedule'.delete.responses.keySet()", hasItems("204", "404"))
+                .body("paths.'/api/admin/schedules'.post.responses.keySet()", hasItems("201", "400", "409"))
+                .body("paths.'/api/admin/schedules/{id}'.put.responses.keySet()", hasItems("200", "400", "404", "409"))
+                .body("paths.'/api/admin/schedules/{id}'.delete.responses.keySet()", hasItems("204", "404"))
+                .body("paths.'/api/admin/jobs'.get.responses.keySet()", hasItems("200", "400"))
+                .body("paths.'/api/admin/jobs/{id}/retry'.post.responses.keySet()", hasItems("200", "404", "409"))
+                .body("paths.'/api/admin/jobs/{id}/cancel'.post.responses.keySet()", hasItems("200", "404", "409"))
                 .body(PATHS + "/{id}/refresh'.post.responses.'409'.content.'application/problem+json'.schema.'$ref'",
                         notNullValue());
     }

@@ -3,6 +3,7 @@ package dev.matviews.registry;
 import dev.matviews.support.TestDb;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.mutiny.Uni;
+import dev.matviews.schedule.ScheduleService;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +24,8 @@ class RegistryServiceTest {
 
     @Inject
     RegistryService registry;
+    @Inject
+    ScheduleService schedules;
 
     private static <T> T await(Uni<T> uni) {
         return uni.await().atMost(Duration.ofSeconds(30));
@@ -83,7 +86,7 @@ class RegistryServiceTest {
     void updateDeleteAndGetOfAnUnknownIdAreNotFound() {
         UUID unknown = UUID.randomUUID();
         assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.updateMode(unknown, "standard")));
-        assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.unregister(unknown)));
+        assertInstanceOf(RegistrationNotFoundException.class, failureOf(schedules.unregister(unknown)));
         assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.get(unknown)));
     }
 
@@ -91,7 +94,7 @@ class RegistryServiceTest {
     void unregisterForgetsTheRegistrationButLeavesTheView() {
         String view = matview();
         Registration created = await(registry.register("public", view, null));
-        await(registry.unregister(created.id()));
+        await(schedules.unregister(created.id()));
         assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.get(created.id())));
         assertEquals(1, TestDb.count("SELECT count(*) FROM public." + view));
     }
