@@ -1,5 +1,6 @@
 package dev.matviews.events;
 
+import dev.matviews.config.ListenConnections;
 import dev.matviews.runs.Run;
 import dev.matviews.runs.RunRepository;
 import io.quarkus.runtime.ShutdownEvent;
@@ -12,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.pgclient.PgConnectOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.Config;
@@ -50,11 +50,7 @@ public class RunEvents {
     }
 
     void start(@Observes StartupEvent event) {
-        String url = config.getValue("quarkus.datasource.reactive.url", String.class).replaceFirst("^vertx-reactive:", "");
-        PgConnectOptions options = PgConnectOptions.fromUri(url);
-        config.getOptionalValue("quarkus.datasource.username", String.class).ifPresent(options::setUser);
-        config.getOptionalValue("quarkus.datasource.password", String.class).ifPresent(options::setPassword);
-        subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(attempt -> 1000L);
+        subscriber = ListenConnections.subscriber(vertx, config);
         subscriber.channel(RunRepository.CHANNEL)
                 .subscribeHandler(this::catchUp)
                 .handler(this::onNotification);

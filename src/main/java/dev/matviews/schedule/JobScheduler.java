@@ -1,6 +1,7 @@
 package dev.matviews.schedule;
 
 import dev.matviews.config.InstanceId;
+import dev.matviews.config.ListenConnections;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.runs.RunService;
 import io.quarkus.runtime.ShutdownEvent;
@@ -11,7 +12,6 @@ import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
-import io.vertx.pgclient.PgConnectOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
@@ -121,11 +121,7 @@ public class JobScheduler {
 
     public void start() {
         accepting = true;
-        String url = rawConfig.getValue("quarkus.datasource.reactive.url", String.class).replaceFirst("^vertx-reactive:", "");
-        PgConnectOptions options = PgConnectOptions.fromUri(url);
-        rawConfig.getOptionalValue("quarkus.datasource.username", String.class).ifPresent(options::setUser);
-        rawConfig.getOptionalValue("quarkus.datasource.password", String.class).ifPresent(options::setPassword);
-        subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(attempt -> 1000L);
+        subscriber = ListenConnections.subscriber(vertx, rawConfig);
         subscriber.channel(ScheduleRepository.CHANNEL).subscribeHandler(this::wake).handler(payload -> wake());
         subscriber.connect().subscribe().with(ok -> { }, e -> LOG.warnf("scheduler cannot listen yet: %s", e.getMessage()));
         long renewEvery = Math.max(100, config.lease().toMillis() / 3);
