@@ -1,0 +1,392 @@
+package dev.matviews.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The matviews command line: a client of the admin REST API only. It never opens a database
+ * connection, and it starts no framework, so a call costs a JVM start and an HTTP request.
+ */
+@Command(name = "matviews", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = MatviewsCli.Version.class,
+        description = "Manage the materialized views a matviews service keeps fresh.",
+        subcommandsRepeatable = false, usageHelpAutoWidth = true,
+        subcommands = {Schedules.class, Jobs.class, AutoComplete.GenerateCompletion.class},
+        footerHeading = "%nConfiguration:%n",
+        footer = {"  The service URL and token come from --url/--token, else MATVIEWS_URL/MATVIEWS_TOKEN, else",
+                "  url= and token= in ~/.config/matviews/config.properties; the URL defaults to http://localhost:8080.",
+                "%nExit codes: 0 ok, 1 server or refresh error, 2 usage error, 3 conflict (e.g. refresh already in",
+                "  progress), 4 not found, 5 cannot reach the service or not authorised.",
+                "%nExamples:",
+                "  matviews list",
+                "  matviews register --schema public --view leaderboard --mode concurrent",
+                "  matviews refresh public.leaderboard",
+                "  matviews refresh public.leaderboard --async --wait",
+                "  matviews schedule public.leaderboard --cron '*/15 * * * *' --tz Europe/Berlin"})
+public class MatviewsCli {
+
+    static final String DEFAULT_URL = "http://localhost:8080";
+    static final String MATVIEWS = "/api/admin/matviews";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--url", scope = ScopeType.INHERIT, paramLabel = "URL",
+            description = "Service URL (env MATVIEWS_URL; default " + DEFAULT_URL + ")")
+    String url;
+
+    @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN",
+            description = "Bearer token for the admin API (env MATVIEWS_TOKEN)")
+    String token;
+
+    private final Map<String, String> env;
+    private final Path configFile;
+
+    MatviewsCli(Map<String, String> env, Path configFile) {
+        this.env = env;
+        this.configFile = configFile;
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        System.exit(execute(args, out, err, System.getenv(), defaultConfigFile(System.getenv())));
+    }
+
+    /** Runs one command line; returns the exit code. */
+    static int execute(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env, Path configFile) {
+        CommandLine cli = new CommandLine(new MatviewsCli(env, configFile));
+        cli.setOut(out).setErr(err);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof ApiException api) {
+                commandLine.getErr().println(api.getMessage());
+                return api.exitCode();
+            }
+            commandLine.getErr().println("Error: " + e.getMessage());
+            return ApiException.ERROR;
+        });
+        int code = cli.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    static Path defaultConfigFile(Map<String, String> env) {
+        String xdg = env.get("XDG_CONFIG_HOME");
+        Path dir = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".config");
+        return dir.resolve("matviews").resolve("config.properties");
+    }
+
+    ApiClient client() {
+        Properties file = new Properties();
+        if (configFile != null && Files.isReadable(configFile)) {
+            try (InputStream in = Files.newInputStream(configFile)) {
+                file.load(in);
+            } catch (IOException e) {
+                throw new ApiException(ApiException.USAGE, "Cannot read " + configFile + ": " + e.getMessage());
+            }
+        }
+        String u = first(url, env.get("MATVIEWS_URL"), file.getProperty("url"), DEFAULT_URL);
+        String t = first(token, env.get("MATVIEWS_TOKEN"), file.getProperty("token"), null);
+        return new ApiClient(u, t);
+    }
+
+    private static String first(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    static final List<Output.Column> REGISTRATION_COLUMNS = List.of(
+            Output.Column.of("ID", "id"), Output.Column.of("SCHEMA", "schemaName"), Output.Column.of("VIEW", "viewName"),
+            Output.Column.of("MODE", "refreshMode"), Output.Column.of("LAST REFRESH", "lastRefreshAt"),
+            new Output.Column("STATUS", r -> r.path("currentRunId").isTextual() ? "running"
+                    : Output.text(r.path("lastRefreshStatus"))));
+
+    static final List<Output.Column> RUN_COLUMNS = List.of(
+            Output.Column.of("RUN", "id"), Output.Column.of("STARTED", "startedAt"), Output.Column.of("TRIGGER", "trigger"),
+            Output.Column.of("STATUS", "status"), Output.Column.of("DURATION MS", "durationMs"),
+            new Output.Column("ERROR", r -> truncate(Output.text(r.path("error")), 80)));
+
+    static String truncate(String text, int max) {
+        return text.length() <= max ? text : text.substring(0, max - 1) + "…";
+    }
+
+    static String name(JsonNode registration) {
+        return registration.path("schemaName").asText() + "." + registration.path("viewName").asText();
+    }
+
+    @Command(name = "list", description = "List registered materialized views.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews list", "  matviews list --json | jq '.[].viewName'", "  matviews list --csv > views.csv"})
+    int list(@Mixin Formats format) {
+        Output.list(out(), format.format(), client().get(MATVIEWS).path("items"), REGISTRATION_COLUMNS,
+                "No materialized views registered.");
+        return 0;
+    }
+
+    @Command(name = "show", description = "Show one registration (id or schema.view).",
+            footerHeading = "%nExamples:%n", footer = {"  matviews show public.leaderboard", "  matviews show public.leaderboard --json"})
+    int show(@Parameters(paramLabel = "REF", description = "Registration id or schema.view") String ref,
+             @Mixin Formats format) {
+        ApiClient api = client();
+        JsonNode r = api.get(MATVIEWS + "/" + api.resolve(ref));
+        if (format.json) {
+            Output.json(out(), r);
+        } else {
+            r.fields().forEachRemaining(field -> out().printf("%-22s %s%n", field.getKey(),
+                    field.getValue().isContainerNode() ? field.getValue().toString() : Output.text(field.getValue())));
+        }
+        return 0;
+    }
+
+    @Command(name = "register", description = "Register a materialized view of the database.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews register --view leaderboard", "  matviews register --schema sales --view daily_totals --mode concurrent --lock-timeout 5000"})
+    int register(@Option(names = "--schema", defaultValue = "public", description = "Schema (default: ${DEFAULT-VALUE})") String schema,
+                 @Option(names = "--view", required = true, description = "Materialized view name") String view,
+                 @Option(names = "--mode", defaultValue = "standard", description = "standard or concurrent (default: ${DEFAULT-VALUE})") String mode,
+                 @Option(names = "--statement-timeout", paramLabel = "MS", description = "statement_timeout of its refreshes, ms (0: none)") Integer statementTimeout,
+                 @Option(names = "--lock-timeout", paramLabel = "MS", description = "lock_timeout of its refreshes, ms (0: none)") Integer lockTimeout,
+                 @Mixin Formats format) {
+        ObjectNode body = ApiClient.object().put("schema", schema).put("viewName", view).put("refreshMode", mode);
+        if (statementTimeout != null) {
+            body.put("statementTimeoutMs", statementTimeout);
+        }
+        if (lockTimeout != null) {
+            body.put("lockTimeoutMs", lockTimeout);
+        }
+        JsonNode r = client().post(MATVIEWS, body);
+        if (format.json) {
+            Output.json(out(), r);
+        } else {
+            out().println("Registered " + name(r) + " (" + r.path("refreshMode").asText() + ") with id " + r.path("id").asText());
+        }
+        return 0;
+    }
+
+    @Command(name = "update", description = "Change a registration's mode or timeouts.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews update public.leaderboard --mode concurrent", "  matviews update public.leaderboard --statement-timeout 600000 --lock-timeout -1"})
+    int update(@Parameters(paramLabel = "REF") String ref,
+               @Option(names = "--mode", description = "standard or concurrent") String mode,
+               @Option(names = "--statement-timeout", paramLabel = "MS", description = "ms, 0: none, -1: service default") Integer statementTimeout,
+               @Option(names = "--lock-timeout", paramLabel = "MS", description = "ms, 0: none, -1: service default") Integer lockTimeout,
+               @Mixin Formats format) {
+        ObjectNode body = ApiClient.object();
+        if (mode != null) {
+            body.put("refreshMode", mode);
+        }
+        timeout(body, "statementTimeoutMs", statementTimeout);
+        timeout(body, "lockTimeoutMs", lockTimeout);
+        if (body.isEmpty()) {
+            throw new CommandLine.ParameterException(spec.commandLine().getSubcommands().get("update"),
+                    "Give at least one of --mode, --statement-timeout, --lock-timeout");
+        }
+        ApiClient api = client();
+        JsonNode r = api.put(MATVIEWS + "/" + api.resolve(ref), body);
+        if (format.json) {
+            Output.json(out(), r);
+        } else {
+            out().println("Updated " + name(r) + ": mode " + r.path("refreshMode").asText()
+                    + ", statement timeout " + orDefault(r.path("statementTimeoutMs"))
+                    + ", lock timeout " + orDefault(r.path("lockTimeoutMs")));
+        }
+        return 0;
+    }
+
+    private static void timeout(ObjectNode body, String field, Integer value) {
+        if (value == null) {
+            return;
+        }
+        if (value < 0) {
+            body.putNull(field);
+        } else {
+            body.put(field, value);
+        }
+    }
+
+    private static String orDefault(JsonNode ms) {
+        return ms.isNull() ? "default" : ms.asText() + " ms";
+    }
+
+    @Command(name = "unregister", description = "Unregister a view (the view itself stays; its schedules go).",
+            footerHeading = "%nExamples:%n", footer = {"  matviews unregister public.leaderboard"})
+    int unregister(@Parameters(paramLabel = "REF") String ref) {
+        ApiClient api = client();
+        String id = api.resolve(ref);
+        JsonNode removed = api.delete(MATVIEWS + "/" + id).path("removedSchedules");
+        out().println("Unregistered " + ref + (removed.isArray() && !removed.isEmpty()
+                ? " and deleted its schedules " + removed : ""));
+        return 0;
+    }
+
+    @Command(name = "refresh", description = "Refresh a view now.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews refresh public.leaderboard", "  matviews refresh 5f0c9a4e-1c1f-4d8e-9a43-0f6f3f7c2b1a --json", "  matviews refresh sales.daily_totals --async --wait"})
+    int refresh(@Parameters(paramLabel = "REF") String ref,
+                @Option(names = "--async", description = "Return as soon as the refresh started") boolean async,
+                @Option(names = "--wait", description = "With --async: follow the run until it ends") boolean wait,
+                @Mixin Formats format) throws InterruptedException {
+        ApiClient api = client();
+        String id = api.resolve(ref);
+        if (!async) {
+            JsonNode result = api.post(MATVIEWS + "/" + id + "/refresh", null);
+            if (format.json) {
+                Output.json(out(), result);
+            } else {
+                out().println("Refreshed " + name(result.path("registration")) + " in " + result.path("durationMs").asText() + " ms");
+            }
+            return 0;
+        }
+        JsonNode run = api.post(MATVIEWS + "/" + id + "/refresh?async=true", null);
+        String runId = run.path("id").asText();
+        if (!wait) {
+            if (format.json) {
+                Output.json(out(), run);
+            } else {
+                out().println("Started refresh of " + name(run) + ": run " + runId);
+            }
+            return 0;
+        }
+        long started = System.nanoTime();
+        while ("running".equals(run.path("status").asText())) {
+            err().printf("\rRefreshing %s… %.1f s", name(run), (System.nanoTime() - started) / 1e9);
+            err().flush();
+            Thread.sleep(250);
+            run = api.get("/api/admin/matview-runs/" + runId);
+        }
+        err().println();
+        return printOutcome(run, format);
+    }
+
+    private int printOutcome(JsonNode run, Formats format) {
+        String status = run.path("status").asText();
+        if (format.json) {
+            Output.json(out(), run);
+        } else if ("success".equals(status)) {
+            out().println("Refreshed " + name(run) + " in " + run.path("durationMs").asText() + " ms (run " + run.path("id").asText() + ")");
+        } else {
+            err().println("Refresh of " + name(run) + " ended " + status + ": " + Output.text(run.path("error")));
+        }
+        return "success".equals(status) ? 0 : ApiException.ERROR;
+    }
+
+    @Command(name = "runs", description = "Refresh history of a view, newest first.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews runs public.leaderboard", "  matviews runs public.leaderboard --status error --limit 5 --csv"})
+    int runs(@Parameters(paramLabel = "REF") String ref,
+             @Option(names = "--status", description = "Only runs with this status") String status,
+             @Option(names = "--limit", defaultValue = "20", description = "How many (1-200, default ${DEFAULT-VALUE})") int limit,
+             @Mixin Formats format) {
+        ApiClient api = client();
+        String query = "?limit=" + limit + (status == null ? "" : "&status=" + java.net.URLEncoder.encode(status,
+                java.nio.charset.StandardCharsets.UTF_8));
+        JsonNode page = api.get(MATVIEWS + "/" + api.resolve(ref) + "/runs" + query);
+        Output.list(out(), format.format(), page.path("items"), RUN_COLUMNS, "No runs.");
+        return 0;
+    }
+
+    @Command(name = "cancel", description = "Cancel a running refresh, whichever replica runs it.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews cancel 0d4f6a52-95a8-4a0e-b8c1-1d6e2f3a4b5c"})
+    int cancel(@Parameters(paramLabel = "RUN_ID") String runId) {
+        JsonNode run = client().post("/api/admin/matview-runs/" + runId + "/cancel", null);
+        out().println("Cancellation requested for run " + run.path("id").asText() + " of " + name(run));
+        return 0;
+    }
+
+    @Command(name = "schedule", description = "Refresh a view on a schedule (creates or replaces it).",
+            footerHeading = "%nExamples:%n", footer = {"  matviews schedule public.leaderboard --cron '*/15 * * * *'", "  matviews schedule sales.daily_totals --cron '30 3 * * *' --tz Europe/Berlin", "  matviews schedule public.hot --cron '@every 30s'"})
+    int schedule(@Parameters(paramLabel = "REF") String ref,
+                 @Option(names = "--cron", required = true, description = "5 or 6 field cron, @hourly, @daily, @every 10m, ...") String cron,
+                 @Option(names = "--tz", defaultValue = "UTC", description = "IANA time zone (default ${DEFAULT-VALUE})") String tz,
+                 @Mixin Formats format) {
+        ApiClient api = client();
+        JsonNode s = api.put(MATVIEWS + "/" + api.resolve(ref) + "/schedule",
+                ApiClient.object().put("cronExpr", cron).put("timezone", tz));
+        if (format.json) {
+            Output.json(out(), s);
+        } else {
+            out().println("Scheduled " + ref + " '" + s.path("cronExpr").asText() + "' (" + s.path("timezone").asText()
+                    + "), next run " + Output.text(s.path("nextRunAt")));
+        }
+        return 0;
+    }
+
+    @Command(name = "unschedule", description = "Remove a view's refresh schedule.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews unschedule public.leaderboard"})
+    int unschedule(@Parameters(paramLabel = "REF") String ref) {
+        ApiClient api = client();
+        api.delete(MATVIEWS + "/" + api.resolve(ref) + "/schedule");
+        out().println("Unscheduled " + ref);
+        return 0;
+    }
+
+    @Command(name = "events", description = "Follow live run events until interrupted (or --count events).",
+            footerHeading = "%nExamples:%n", footer = {"  matviews events", "  matviews events --json --count 10"})
+    int events(@Option(names = "--count", paramLabel = "N", description = "Stop after N events") Integer count,
+               @Mixin Formats format) {
+        int[] seen = {0};
+        client().follow(MATVIEWS + "/events", event -> {
+            if (format.json) {
+                out().println(event[1]);
+            } else {
+                try {
+                    JsonNode run = ApiClient.JSON.readTree(event[1]);
+                    out().println(String.join("  ", Output.text(run.path("finishedAt").isNull() ? run.path("startedAt")
+                                    : run.path("finishedAt")), event[0], name(run), run.path("status").asText(),
+                            run.path("durationMs").isNull() ? "" : run.path("durationMs").asText() + " ms",
+                            run.path("id").asText()).replaceAll(" {3,}", "  "));
+                } catch (IOException e) {
+                    out().println(event[1]);
+                }
+            }
+            out().flush();
+            return count == null || ++seen[0] < count;
+        });
+        return 0;
+    }
+
+    /** --json and --csv. */
+    static final class Formats {
+        @Option(names = "--json", description = "Machine-readable JSON")
+        boolean json;
+        @Option(names = "--csv", description = "CSV (lists only)")
+        boolean csv;
+
+        Output.Format format() {
+            return json ? Output.Format.JSON : csv ? Output.Format.CSV : Output.Format.TABLE;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = MatviewsCli.class.getPackage().getImplementationVersion();
+            return new String[]{"matviews CLI " + (v == null ? "development" : v)};
+        }
+    }
+}

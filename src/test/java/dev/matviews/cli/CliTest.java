@@ -1,0 +1,250 @@
+package dev.matviews.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.matviews.support.TestDb;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every CLI command against the running service (this test's Quarkus app and its database). */
+@QuarkusTest
+class CliTest {
+
+    @TestHTTPResource("/")
+    URL service;
+
+    record Result(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            return ApiClient.JSON.readTree(out);
+        }
+    }
+
+    private Result run(String... args) {
+        return runWith(Map.of(), null, withUrl(args));
+    }
+
+    private String[] withUrl(String... args) {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        all.add("--url=" + service.toString());
+        return all.toArray(String[]::new);
+    }
+
+    private static Result runWith(Map<String, String> env, Path config, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = MatviewsCli.execute(args, new PrintWriter(out), new PrintWriter(err), env, config);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private static String matview(String sql) {
+        String mv = TestDb.uniqueName("cli");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + mv + " AS " + sql);
+        return mv;
+    }
+
+    private static void ok(Result r) {
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void registerListShowUpdateUnregister() throws Exception {
+        String mv = matview("SELECT 1 AS id");
+        Result registered = run("register", "--schema", "public", "--view", mv, "--mode", "standard");
+        ok(registered);
+        assertTrue(registered.out().startsWith("Registered public." + mv + " (standard) with id "), registered.out());
+
+        Result list = run("list");
+        ok(list);
+        assertTrue(list.out().lines().findFirst().orElseThrow()
+                .matches("ID +SCHEMA +VIEW +MODE +LAST REFRESH +STATUS"), list.out());
+        assertTrue(list.out().contains(mv));
+        JsonNode json = run("list", "--json").json();
+        assertTrue(json.isArray());
+        assertTrue(json.toString().contains("\"viewName\":\"" + mv + "\""));
+        Result csv = run("list", "--csv");
+        assertTrue(csv.out().startsWith("ID,SCHEMA,VIEW,MODE,LAST REFRESH,STATUS"), csv.out());
+
+        JsonNode shown = run("show", "public." + mv, "--json").json();
+        assertEquals(mv, shown.path("viewName").asText());
+        ok(run("show", shown.path("id").asText()));
+
+        Result updated = run("update", "public." + mv, "--mode", "concurrent", "--lock-timeout", "2000");
+        ok(updated);
+        assertEquals("Updated public." + mv + ": mode concurrent, statement timeout default, lock timeout 2000 ms",
+                updated.out().trim());
+
+        Result unregistered = run("unregister", "public." + mv);
+        ok(unregistered);
+        assertEquals("Unregistered public." + mv, unregistered.out().trim());
+        assertEquals(4, run("show", "public." + mv).code());
+    }
+
+    @Test
+    void errorsPrintTheProblemDetailAndExitWithTheirCode() {
+        String mv = matview("SELECT 1 AS id");
+        ok(run("register", "--view", mv));
+        Result duplicate = run("register", "--view", mv);
+        assertEquals(3, duplicate.code());
+        assertTrue(duplicate.err().contains("already registered"), duplicate.err());
+
+        String table = TestDb.uniqueName("tbl");
+        TestDb.run("CREATE TABLE public." + table + " (id int)");
+        Result notAView = run("register", "--view", table);
+        assertEquals(4, notAView.code());
+        assertEquals("no materialized view public." + table + " exists in the database", notAView.err().trim());
+
+        assertEquals(2, run("register", "--view", "bad-name").code());
+        assertEquals(2, run("register").code(), "missing --view is a usage error");
+        assertEquals(2, run("update", "public." + mv).code());
+        assertEquals(2, run("no-such-command").code());
+        assertEquals(4, run("refresh", "public.nothing_here").code());
+        assertEquals(4, run("jobs", "show", "00000000-0000-0000-0000-000000000000").code());
+    }
+
+    @Test
+    void refreshSyncAsyncAndWaitWithTheirOutcomes() throws Exception {
+        String mv = matview("SELECT 1 AS id");
+        ok(run("register", "--view", mv));
+        Result refreshed = run("refresh", "public." + mv);
+        ok(refreshed);
+        assertTrue(refreshed.out().matches("Refreshed public\\." + mv + " in \\d+ ms\\s*"), refreshed.out());
+        JsonNode json = run("refresh", "public." + mv, "--json").json();
+        assertTrue(json.has("registration") && json.has("durationMs") && json.has("runId"), json.toString());
+
+        Result started = run("refresh", "public." + mv, "--async");
+        ok(started);
+        assertTrue(started.out().startsWith("Started refresh of public." + mv + ": run "), started.out());
+        Result waited = run("refresh", "public." + mv, "--async", "--wait");
+        ok(waited);
+        assertTrue(waited.out().startsWith("Refreshed public." + mv + " in "), waited.out());
+        assertTrue(waited.err().contains("Refreshing public." + mv), "progress line: " + waited.err());
+
+        Result runs = run("runs", "public." + mv, "--limit", "2", "--json");
+        assertEquals(2, runs.json().size());
+        assertTrue(run("runs", "public." + mv, "--status", "success").out().contains("success"));
+
+        try (TestDb other = TestDb.open()) {
+            other.lockView("public", mv);
+            Result busy = run("refresh", "public." + mv);
+            assertEquals(3, busy.code());
+            assertTrue(busy.err().contains("already in progress"), busy.err());
+            other.unlockView("public", mv);
+        }
+
+        String failing = TestDb.uniqueName("t");
+        TestDb.run("CREATE TABLE public." + failing + " (x int); INSERT INTO public." + failing + " VALUES (1)");
+        String divides = matview("SELECT 1 / x AS q FROM public." + failing);
+        TestDb.run("UPDATE public." + failing + " SET x = 0");
+        ok(run("register", "--view", divides));
+        Result failed = run("refresh", "public." + divides);
+        assertEquals(1, failed.code());
+        assertTrue(failed.err().contains("division by zero"), failed.err());
+        Result failedWait = run("refresh", "public." + divides, "--async", "--wait");
+        assertEquals(1, failedWait.code());
+        assertTrue(failedWait.err().contains("ended error"), failedWait.err());
+    }
+
+    @Test
+    void cancelARunningRefresh() throws Exception {
+        String mv = matview("SELECT 1 AS id FROM pg_sleep(30) WITH NO DATA");
+        ok(run("register", "--view", mv));
+        String runId = run("refresh", "public." + mv, "--async", "--json").json().path("id").asText();
+        await().until(() -> TestDb.runningRefreshesOf(mv) == 1);
+        Result cancelled = run("cancel", runId);
+        ok(cancelled);
+        assertTrue(cancelled.out().startsWith("Cancellation requested for run " + runId), cancelled.out());
+        await().until(() -> run("runs", "public." + mv, "--status", "cancelled", "--json").json().size() == 1);
+        assertEquals(3, run("cancel", runId).code(), "a finished run cannot be cancelled");
+    }
+
+    @Test
+    void scheduleUnscheduleSchedulesAndJobs() throws Exception {
+        String mv = matview("SELECT 1 AS id");
+        ok(run("register", "--view", mv));
+        Result scheduled = run("schedule", "public." + mv, "--cron", "0 3 * * *", "--tz", "Europe/Berlin");
+        ok(scheduled);
+        assertTrue(scheduled.out().startsWith("Scheduled public." + mv + " '0 3 * * *' (Europe/Berlin), next run 20"),
+                scheduled.out());
+        assertEquals(2, run("schedule", "public." + mv, "--cron", "61 * * * *").code());
+        assertTrue(run("schedules", "list").out().contains("matview-refresh:public." + mv));
+        ok(run("unschedule", "public." + mv));
+        assertEquals(4, run("unschedule", "public." + mv).code());
+
+        String name = TestDb.uniqueName("cli_sched");
+        JsonNode created = run("schedules", "create", "--name", name, "--payload", "{\"view_name\":\"" + mv + "\"}",
+                "--cron", "@daily", "--json").json();
+        String id = created.path("id").asText();
+        assertEquals(3, run("schedules", "create", "--name", name, "--payload", "{\"view_name\":\"x\"}",
+                "--cron", "@daily").code());
+        assertTrue(run("schedules", "disable", id).out().startsWith("Disabled schedule " + name));
+        assertTrue(run("schedules", "enable", id).out().startsWith("Enabled schedule " + name));
+        ok(run("schedules", "show", id));
+        ok(run("schedules", "delete", id));
+        assertEquals(4, run("schedules", "delete", id).code());
+
+        String job = java.util.UUID.randomUUID().toString();
+        TestDb.run("INSERT INTO _ayb_jobs (id, type, payload, state, run_at) VALUES ('" + job
+                + "', 'materialized_view_refresh', '{\"view_name\":\"" + mv + "\"}', 'queued', now() + interval '1 day')");
+        assertTrue(run("jobs", "list", "--state", "queued", "--limit", "500").out().contains(job));
+        Result cancelled = run("jobs", "cancel", job);
+        assertEquals("Canceled job " + job, cancelled.out().trim());
+        assertTrue(run("jobs", "retry", job).out().startsWith("Queued job " + job));
+        assertEquals(2, run("jobs", "list", "--state", "sleeping").code());
+        assertTrue(run("jobs", "list", "--type", "no_such_type").out().contains("No jobs."));
+    }
+
+    @Test
+    void eventsFollowsTheStream() throws Exception {
+        String mv = matview("SELECT 1 AS id");
+        ok(run("register", "--view", mv));
+        CompletableFuture<Result> events = CompletableFuture.supplyAsync(() -> run("events", "--count", "2"));
+        await().pollDelay(java.time.Duration.ofMillis(500)).until(() -> true);
+        String runId = run("refresh", "public." + mv, "--json").json().path("runId").asText();
+        Result followed = events.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        ok(followed);
+        assertTrue(followed.out().contains("run-started") && followed.out().contains("run-finished"), followed.out());
+        assertTrue(followed.out().contains(runId));
+    }
+
+    @Test
+    void configurationComesFromFlagsThenEnvironmentThenTheConfigFile() throws Exception {
+        Map<String, String> env = Map.of("MATVIEWS_URL", service.toString());
+        ok(runWith(env, null, "list"));
+        Path config = Files.createTempFile("matviews", ".properties");
+        Files.writeString(config, "url=" + service + "\n");
+        ok(runWith(Map.of(), config, "list"));
+        Result unreachable = runWith(Map.of("MATVIEWS_URL", "http://127.0.0.1:9"), config, "list");
+        assertEquals(5, unreachable.code(), "the environment wins over the file");
+        assertTrue(unreachable.err().startsWith("Cannot reach the matviews service at http://127.0.0.1:9"));
+        ok(runWith(Map.of("MATVIEWS_URL", "http://127.0.0.1:9"), config, "list", "--url", service.toString()));
+        assertEquals(2, runWith(Map.of(), null, "list", "--url", "not a url").code());
+    }
+
+    @Test
+    void helpAndCompletionAreThere() {
+        Result help = runWith(Map.of(), null, "--help");
+        ok(help);
+        assertTrue(help.out().contains("Exit codes") && help.out().contains("Examples"));
+        Result refreshHelp = runWith(Map.of(), null, "refresh", "--help");
+        ok(refreshHelp);
+        assertTrue(refreshHelp.out().contains("--async"));
+        Result completion = runWith(Map.of(), null, "generate-completion");
+        ok(completion);
+        assertTrue(completion.out().contains("complete"));
+    }
+}
