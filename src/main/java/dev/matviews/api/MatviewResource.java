@@ -89,7 +89,7 @@ public class MatviewResource {
             return Uni.createFrom().failure(new InvalidInputException("request body is required"));
         }
         return registry.register(request.schema(), request.viewName(), request.refreshMode(),
-                        request.statementTimeoutMs(), request.lockTimeoutMs())
+                        request.statementTimeoutMs(), request.lockTimeoutMs(), request.maxStalenessSeconds())
                 .map(r -> Response.created(URI.create("/api/admin/matviews/" + r.id())).entity(r).build());
     }
 
@@ -131,7 +131,8 @@ public class MatviewResource {
             UUID uuid = uuid(id);
             JsonNode body = Requests.object(request);
             return registry.update(uuid, Requests.text(body, "refreshMode"),
-                    Requests.integer(body, "statementTimeoutMs"), Requests.integer(body, "lockTimeoutMs"));
+                    Requests.integer(body, "statementTimeoutMs"), Requests.integer(body, "lockTimeoutMs"),
+                    Requests.integer(body, "maxStalenessSeconds"));
         });
     }
 

@@ -17,5 +17,8 @@ public record RegisterRequest(
         Integer statementTimeoutMs,
         @Schema(description = "lock_timeout of its refreshes in ms, 0 for none; omitted: the service default",
                 minimum = "0", maximum = "86400000", nullable = true)
-        Integer lockTimeoutMs) {
+        Integer lockTimeoutMs,
+        @Schema(description = "Stale once its last success is older than this many seconds", minimum = "1",
+                nullable = true)
+        Integer maxStalenessSeconds) {
 }

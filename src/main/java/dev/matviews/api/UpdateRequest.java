@@ -11,5 +11,7 @@ public record UpdateRequest(
         @Schema(minimum = "0", maximum = "86400000", nullable = true)
         Integer statementTimeoutMs,
         @Schema(minimum = "0", maximum = "86400000", nullable = true)
-        Integer lockTimeoutMs) {
+        Integer lockTimeoutMs,
+        @Schema(minimum = "1", nullable = true)
+        Integer maxStalenessSeconds) {
 }

@@ -2,6 +2,7 @@ package dev.matviews.refresh;
 
 import dev.matviews.config.InstanceId;
 import dev.matviews.config.MatviewsConfig;
+import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.problem.MatviewsException;
 import dev.matviews.registry.RefreshMode;
 import dev.matviews.registry.Registration;
@@ -53,15 +54,17 @@ public class RefreshService {
     private final RunRepository runs;
     private final MatviewsConfig.Refresh config;
     private final String instanceId;
+    private final MatviewsMetrics metrics;
     private final AtomicInteger running = new AtomicInteger();
 
     public RefreshService(Pool pool, RefreshRepository repository, RunRepository runs, MatviewsConfig config,
-                          InstanceId instanceId) {
+                          InstanceId instanceId, MatviewsMetrics metrics) {
         this.pool = pool;
         this.repository = repository;
         this.runs = runs;
         this.config = config.refresh();
         this.instanceId = instanceId.value();
+        this.metrics = metrics;
     }
 
     /** Refreshes and answers with the outcome; a caller that cancels cancels the REFRESH. */
@@ -102,9 +105,13 @@ public class RefreshService {
             return execution;
         }
         execution.maxRuntime = maxRuntime;
+        metrics.refreshStarted();
         pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution))
                 .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
-                .onTermination().invoke(running::decrementAndGet)
+                .onTermination().invoke(() -> {
+                    running.decrementAndGet();
+                    metrics.refreshEnded();
+                })
                 .subscribe().with(execution::complete, execution::fail);
         return execution;
     }
@@ -116,6 +123,7 @@ public class RefreshService {
             }
             if (preflight instanceof Preflight.Busy busy) {
                 // Losing the lock leaves the stored outcome alone: the winner owns it.
+                metrics.lockContention(busy.registration().qualifiedName(), trigger.wireName());
                 return Uni.createFrom().failure(new RefreshInProgressException(busy.registration().qualifiedName()));
             }
             if (preflight instanceof Preflight.Gone gone) {
@@ -156,6 +164,8 @@ public class RefreshService {
         return repository.refreshAndRecordSuccess(conn, r, run.id(), settings)
                 .onItem().transform(updated -> {
                     Registration after = updated.orElseThrow(() -> new RegistrationNotFoundException(r.id()));
+                    metrics.refreshed(r.qualifiedName(), r.refreshMode().wireName(), trigger.wireName(),
+                            RunStatus.SUCCESS.wireName(), Duration.ofMillis(after.lastRefreshDurationMs()));
                     return new RefreshResult(after, run.id(), after.lastRefreshDurationMs());
                 })
                 .onFailure(e -> !(e instanceof RegistrationNotFoundException)).recoverWithUni(e -> {
@@ -222,6 +232,8 @@ public class RefreshService {
     /** Records a failure before any run started, then fails with {@code answer}. */
     private Uni<RefreshResult> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, String error,
                                                MatviewsException answer) {
+        metrics.refreshed(r.qualifiedName(), r.refreshMode().wireName(), trigger.wireName(),
+                RunStatus.ERROR.wireName(), Duration.ZERO);
         return runs.insertFailed(conn, r.id(), trigger, instanceId, error, null)
                 .flatMap(ignored -> Uni.createFrom().failure(answer));
     }
@@ -230,6 +242,8 @@ public class RefreshService {
     private Uni<RefreshResult> finish(SqlConnection conn, Run run, RunStatus status, String error, String sqlState,
                                       int durationMs, MatviewsException answer) {
         answer.withRun(run.id());
+        metrics.refreshed(run.schemaName() + "." + run.viewName(), run.refreshMode().wireName(),
+                run.trigger().wireName(), status.wireName(), Duration.ofMillis(durationMs));
         return runs.finishFailed(conn, run.id(), status, error, sqlState, durationMs)
                 .onFailure().transform(e -> new UnrecordedFailure(run, status, error, sqlState, durationMs, answer))
                 .flatMap(ignored -> Uni.createFrom().failure(answer));

@@ -36,8 +36,20 @@ public record Registration(
         @Schema(description = "lock_timeout for its refreshes in ms (0: none); null: the service default",
                 nullable = true)
         Integer lockTimeoutMs,
+        @Schema(description = "Stale once its last success is older than this; null: never stale", nullable = true)
+        Integer maxStalenessSeconds,
         @Schema(description = "Its refresh schedule and next run, if it has one", nullable = true)
         ScheduleSummary schedule) {
+
+    /** Whether the last success is older than {@link #maxStalenessSeconds} (never refreshed counts as stale). */
+    @Schema(description = "Its last success is older than maxStalenessSeconds (false when none is set)")
+    public boolean isStale() {
+        if (maxStalenessSeconds == null) {
+            return false;
+        }
+        return lastSuccessAt == null
+                || lastSuccessAt.plusSeconds(maxStalenessSeconds).isBefore(java.time.OffsetDateTime.now());
+    }
 
     public String qualifiedName() {
         return schemaName + "." + viewName;

@@ -22,7 +22,7 @@ public class RegistrationRepository {
     private static final String TABLE = "_ayb_matview_refreshes";
     private static final String[] NAMES = {"id", "schema_name", "view_name", "refresh_mode", "last_refresh_at",
             "last_refresh_duration_ms", "last_refresh_status", "last_refresh_error", "created_at", "updated_at",
-            "last_success_at", "current_run_id", "statement_timeout_ms", "lock_timeout_ms"};
+            "last_success_at", "current_run_id", "statement_timeout_ms", "lock_timeout_ms", "max_staleness_seconds"};
 
     /** The registration columns of the row {@code alias}, plus its refresh schedule, as {@link #map(Row)} reads them. */
     public static String columns(String alias) {
@@ -52,8 +52,8 @@ public class RegistrationRepository {
                     WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
             ), inserted AS (
                 INSERT INTO _ayb_matview_refreshes (schema_name, view_name, refresh_mode,
-                                                    statement_timeout_ms, lock_timeout_ms)
-                SELECT $1::text, $2::text, $3::text, $4::int, $5::int FROM target WHERE target.is_matview
+                                                    statement_timeout_ms, lock_timeout_ms, max_staleness_seconds)
+                SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int FROM target WHERE target.is_matview
                 ON CONFLICT (schema_name, view_name) DO NOTHING
                 RETURNING %s
             )
@@ -62,9 +62,11 @@ public class RegistrationRepository {
 
     /** Registers the view if it is a materialized view, in one statement (no check-then-act gap). */
     public Uni<InsertResult> insertIfMatview(SqlClient client, String schema, String view, RefreshMode mode,
-                                             Integer statementTimeoutMs, Integer lockTimeoutMs) {
+                                             Integer statementTimeoutMs, Integer lockTimeoutMs,
+                                             Integer maxStalenessSeconds) {
         return client.preparedQuery(INSERT)
-                .execute(Tuple.of(schema, view, mode.wireName(), statementTimeoutMs, lockTimeoutMs))
+                .execute(Tuple.tuple().addString(schema).addString(view).addString(mode.wireName())
+                        .addInteger(statementTimeoutMs).addInteger(lockTimeoutMs).addInteger(maxStalenessSeconds))
                 .map(rows -> {
                     Row row = rows.iterator().next();
                     boolean isMatview = row.getBoolean("is_matview");
@@ -94,16 +96,19 @@ public class RegistrationRepository {
                SET refresh_mode = coalesce($2, refresh_mode),
                    statement_timeout_ms = CASE WHEN $3 THEN $4::int ELSE statement_timeout_ms END,
                    lock_timeout_ms = CASE WHEN $5 THEN $6::int ELSE lock_timeout_ms END,
+                   max_staleness_seconds = CASE WHEN $7 THEN $8::int ELSE max_staleness_seconds END,
                    updated_at = NOW()
              WHERE id = $1
             RETURNING %s""".formatted(COLUMNS);
 
     /** Changes what is present and leaves the rest; null mode: unchanged. */
     public Uni<Optional<Registration>> update(SqlClient client, UUID id, RefreshMode mode,
-                                              Setting<Integer> statementTimeoutMs, Setting<Integer> lockTimeoutMs) {
+                                              Setting<Integer> statementTimeoutMs, Setting<Integer> lockTimeoutMs,
+                                              Setting<Integer> maxStalenessSeconds) {
         Tuple args = Tuple.tuple().addUUID(id).addString(mode == null ? null : mode.wireName())
                 .addBoolean(statementTimeoutMs.present()).addInteger(statementTimeoutMs.value())
-                .addBoolean(lockTimeoutMs.present()).addInteger(lockTimeoutMs.value());
+                .addBoolean(lockTimeoutMs.present()).addInteger(lockTimeoutMs.value())
+                .addBoolean(maxStalenessSeconds.present()).addInteger(maxStalenessSeconds.value());
         return client.preparedQuery(UPDATE).execute(args).map(RegistrationRepository::first);
     }
 
@@ -139,6 +144,7 @@ public class RegistrationRepository {
                 row.getUUID("current_run_id"),
                 row.getInteger("statement_timeout_ms"),
                 row.getInteger("lock_timeout_ms"),
+                row.getInteger("max_staleness_seconds"),
                 ScheduleSummary.from(row.getJsonObject("schedule")));
     }
 }

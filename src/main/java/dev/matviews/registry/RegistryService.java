@@ -26,24 +26,32 @@ public class RegistryService {
     }
 
     public Uni<Registration> register(String schema, String viewName, String refreshMode) {
-        return register(schema, viewName, refreshMode, null, null);
+        return register(schema, viewName, refreshMode, null, null, null);
     }
 
     public Uni<Registration> register(String schema, String viewName, String refreshMode,
-                                      Integer statementTimeoutMs, Integer lockTimeoutMs) {
+                                      Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds) {
         return Uni.createFrom().deferred(() -> {
             String s = Identifiers.require("schema", schema == null ? DEFAULT_SCHEMA : schema);
             String v = Identifiers.require("viewName", viewName);
             RefreshMode mode = refreshMode == null ? RefreshMode.STANDARD : RefreshMode.parse(refreshMode);
             Integer statementTimeout = Timeouts.require("statementTimeoutMs", statementTimeoutMs);
             Integer lockTimeout = Timeouts.require("lockTimeoutMs", lockTimeoutMs);
-            return repository.insertIfMatview(pool, s, v, mode, statementTimeout, lockTimeout).map(result -> {
+            Integer staleness = staleness(maxStalenessSeconds);
+            return repository.insertIfMatview(pool, s, v, mode, statementTimeout, lockTimeout, staleness).map(result -> {
                 if (!result.isMatview()) {
                     throw new NotAMatviewException(s, v);
                 }
                 return result.inserted().orElseThrow(() -> new AlreadyRegisteredException(s, v));
             });
         });
+    }
+
+    private static Integer staleness(Integer seconds) {
+        if (seconds != null && seconds <= 0) {
+            throw new InvalidInputException("maxStalenessSeconds must be a positive number of seconds, got " + seconds);
+        }
+        return seconds;
     }
 
     public Uni<List<Registration>> list() {
@@ -61,23 +69,26 @@ public class RegistryService {
     }
 
     public Uni<Registration> updateMode(UUID id, String refreshMode) {
-        return update(id, Setting.of(refreshMode), Setting.absent(), Setting.absent());
+        return update(id, Setting.of(refreshMode), Setting.absent(), Setting.absent(), Setting.absent());
     }
 
     /** A partial update; at least one field must be present, and a present mode must not be null. */
     public Uni<Registration> update(UUID id, Setting<String> refreshMode, Setting<Integer> statementTimeoutMs,
-                                    Setting<Integer> lockTimeoutMs) {
+                                    Setting<Integer> lockTimeoutMs, Setting<Integer> maxStalenessSeconds) {
         return Uni.createFrom().deferred(() -> {
-            if (!refreshMode.present() && !statementTimeoutMs.present() && !lockTimeoutMs.present()) {
-                throw new InvalidInputException("refreshMode is required (or statementTimeoutMs, lockTimeoutMs)");
+            if (!refreshMode.present() && !statementTimeoutMs.present() && !lockTimeoutMs.present()
+                    && !maxStalenessSeconds.present()) {
+                throw new InvalidInputException(
+                        "refreshMode is required (or statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)");
             }
+            staleness(maxStalenessSeconds.value());
             if (refreshMode.present() && refreshMode.value() == null) {
                 throw new InvalidInputException("refreshMode must not be null");
             }
             RefreshMode mode = refreshMode.present() ? RefreshMode.parse(refreshMode.value()) : null;
             Timeouts.require("statementTimeoutMs", statementTimeoutMs.value());
             Timeouts.require("lockTimeoutMs", lockTimeoutMs.value());
-            return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs)
+            return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });
     }

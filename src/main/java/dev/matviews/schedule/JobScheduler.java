@@ -3,6 +3,7 @@ package dev.matviews.schedule;
 import dev.matviews.config.InstanceId;
 import dev.matviews.config.ListenConnections;
 import dev.matviews.config.MatviewsConfig;
+import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.runs.RunService;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -61,6 +62,7 @@ public class JobScheduler {
     private final MatviewsConfig.Scheduler config;
     private final Config rawConfig;
     private final String workerId;
+    private final MatviewsMetrics metrics;
     private final Map<UUID, Active> active = new ConcurrentHashMap<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
@@ -82,14 +84,16 @@ public class JobScheduler {
 
     @Inject
     public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
-                        Instance<JobHandler> handlers, MatviewsConfig config, InstanceId instanceId, Config rawConfig) {
-        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), rawConfig);
+                        Instance<JobHandler> handlers, MatviewsConfig config, InstanceId instanceId, Config rawConfig,
+                        MatviewsMetrics metrics) {
+        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), rawConfig, metrics);
     }
 
     /** Also for starting extra schedulers by hand, as more replicas would be (tests, benchmarks). */
     public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
                         Iterable<JobHandler> handlers, MatviewsConfig.Scheduler config, String instanceId,
-                        Config rawConfig) {
+                        Config rawConfig, MatviewsMetrics metrics) {
+        this.metrics = metrics;
         this.vertx = vertx;
         this.pool = pool;
         this.schedules = schedules;
@@ -203,6 +207,9 @@ public class JobScheduler {
             if (!missed) {
                 enqueue.add(JobRepository.fired(s, due));
                 fired = due;
+                if (metrics != null) {
+                    metrics.fired(Duration.between(due, now));
+                }
             } else if ("run_once".equals(s.missedRunPolicy())) {
                 LOG.infof("schedule %s missed %s; running once now (missed-run policy run_once)", s.name(), due);
                 enqueue.add(JobRepository.fired(s, due));

@@ -40,6 +40,8 @@ class RunEventsTest {
     Vertx vertx;
     @Inject
     MatviewsConfig config;
+    @Inject
+    dev.matviews.metrics.MatviewsMetrics metrics;
 
     private static String registeredView() {
         String mv = TestDb.uniqueName("mv");
@@ -96,7 +98,7 @@ class RunEventsTest {
         Pool otherPool = PgBuilder.pool().connectingTo(options).with(new PoolOptions().setMaxSize(2)).using(vertx).build();
         try (SseClient sse = connect(events, null)) {
             RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(), new RunRepository(),
-                    config, new InstanceId("instance-b"));
+                    config, new InstanceId("instance-b"), metrics);
             RefreshResult result = otherInstance.refresh(UUID.fromString(id)).await().atMost(WAIT);
             SseClient.Event event = sse.next(result.runId().toString(), WAIT);
             assertTrue(event.data().contains("\"instanceId\":\"instance-b\""), event.data());

@@ -59,6 +59,8 @@ class SchedulerTest {
     MatviewRefreshJobHandler handler;
     @Inject
     Config config;
+    @Inject
+    dev.matviews.metrics.MatviewsMetrics metrics;
 
     private final List<JobScheduler> started = new ArrayList<>();
 
@@ -81,7 +83,8 @@ class SchedulerTest {
             public Duration retryBase() { return Duration.ofSeconds(5); }
             public Duration retryCap() { return Duration.ofMinutes(5); }
         };
-        JobScheduler scheduler = new JobScheduler(vertx, pool, schedules, jobs, runs, List.of(handler), settings, name, config);
+        JobScheduler scheduler = new JobScheduler(vertx, pool, schedules, jobs, runs, List.of(handler), settings, name, config,
+                metrics);
         scheduler.start();
         started.add(scheduler);
         return scheduler;

@@ -1,0 +1,50 @@
+package dev.matviews.metrics;
+
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads per-view freshness and the job queue depth for the gauges, by database time. */
+@ApplicationScoped
+public class FreshnessPoller {
+
+    private static final Logger LOG = Logger.getLogger(FreshnessPoller.class);
+    private static final String FRESHNESS = """
+            SELECT schema_name || '.' || view_name AS view,
+                   extract(epoch FROM last_success_at)::float8 AS last_success,
+                   extract(epoch FROM clock_timestamp() - last_success_at)::float8 AS staleness,
+                   max_staleness_seconds IS NOT NULL AND (last_success_at IS NULL
+                       OR last_success_at < clock_timestamp() - max_staleness_seconds * interval '1 second') AS stale,
+                   (SELECT count(*) FROM _ayb_jobs WHERE state = 'queued') AS queued
+              FROM _ayb_matview_refreshes""";
+
+    private final Pool pool;
+    private final MatviewsMetrics metrics;
+
+    public FreshnessPoller(Pool pool, MatviewsMetrics metrics) {
+        this.pool = pool;
+        this.metrics = metrics;
+    }
+
+    @Scheduled(identity = "freshness-metrics", every = "${matviews.metrics.poll-interval:15s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> poll() {
+        return pool.query(FRESHNESS).execute().invoke(rows -> {
+                    List<MatviewsMetrics.Freshness> views = new ArrayList<>();
+                    long[] queued = {0};
+                    rows.forEach(row -> {
+                        views.add(new MatviewsMetrics.Freshness(row.getString("view"), row.getDouble("last_success"),
+                                row.getDouble("staleness"), row.getBoolean("stale")));
+                        queued[0] = row.getLong("queued");
+                    });
+                    metrics.freshness(views, queued[0]);
+                }).replaceWithVoid()
+                .onFailure().invoke(e -> LOG.debugf("freshness metrics not read: %s", e.getMessage()))
+                .onFailure().recoverWithNull();
+    }
+}

@@ -1,0 +1,88 @@
+package dev.matviews.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The service's own meters (Prometheus at /q/metrics). Refresh outcomes are counted where they
+ * happen; per-view freshness and queue depth are read from the database by {@link FreshnessPoller},
+ * so every replica reports the same numbers whoever refreshed.
+ */
+@ApplicationScoped
+public class MatviewsMetrics {
+
+    private final MeterRegistry registry;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong queuedJobs = new AtomicLong();
+    private final AtomicLong staleViews = new AtomicLong();
+    private final MultiGauge lastSuccess;
+    private final MultiGauge staleness;
+
+    public MatviewsMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        registry.gauge("matviews.refreshes.in.flight", inFlight);
+        registry.gauge("matviews.jobs.queued", queuedJobs);
+        registry.gauge("matviews.views.stale", staleViews);
+        lastSuccess = MultiGauge.builder("matviews.view.last.success.timestamp").baseUnit("seconds")
+                .description("When the view's last successful refresh ended (Unix time)").register(registry);
+        staleness = MultiGauge.builder("matviews.view.staleness").baseUnit("seconds")
+                .description("Seconds since the view's last successful refresh").register(registry);
+    }
+
+    public void refreshStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    public void refreshEnded() {
+        inFlight.decrementAndGet();
+    }
+
+    /** One finished refresh attempt; outcome is its run status (success, error, cancelled, timeout). */
+    public void refreshed(String view, String mode, String trigger, String outcome, Duration duration) {
+        Tags tags = Tags.of("view", view, "mode", mode, "trigger", trigger, "outcome", outcome);
+        Timer.builder("matviews.refresh.duration").description("Duration of REFRESH MATERIALIZED VIEW")
+                .tags(tags).publishPercentileHistogram().register(registry).record(duration);
+        Counter.builder("matviews.refreshes").description("Refresh attempts by outcome")
+                .tags(Tags.of("trigger", trigger, "outcome", outcome)).register(registry).increment();
+    }
+
+    /** A refresh that found the view's lock taken (answered 409, or a scheduled run skipped). */
+    public void lockContention(String view, String trigger) {
+        Counter.builder("matviews.refresh.lock.contention").description("Refreshes that found the view being refreshed")
+                .tags("view", view, "trigger", trigger).register(registry).increment();
+    }
+
+    /** How late a schedule fired its job. */
+    public void fired(Duration lateness) {
+        Timer.builder("matviews.schedule.firing.lateness").description("Time from a schedule's due time to its job")
+                .publishPercentileHistogram().register(registry).record(lateness.isNegative() ? Duration.ZERO : lateness);
+    }
+
+    /** Per-view freshness as last read from the database. */
+    public record Freshness(String view, Double lastSuccessEpochSeconds, Double stalenessSeconds, boolean stale) {
+    }
+
+    void freshness(List<Freshness> views, long queued) {
+        queuedJobs.set(queued);
+        staleViews.set(views.stream().filter(Freshness::stale).count());
+        lastSuccess.register(rows(views.stream().filter(v -> v.lastSuccessEpochSeconds() != null).toList(),
+                Freshness::lastSuccessEpochSeconds), true);
+        staleness.register(rows(views.stream().filter(v -> v.stalenessSeconds() != null).toList(),
+                Freshness::stalenessSeconds), true);
+    }
+
+    private static List<MultiGauge.Row<?>> rows(List<Freshness> views, ToDoubleFunction<Freshness> value) {
+        return views.stream().<MultiGauge.Row<?>>map(v -> MultiGauge.Row.of(Tags.of("view", v.view()), value.applyAsDouble(v)))
+                .toList();
+    }
+}
