@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -11,6 +12,7 @@ import java.util.UUID;
  */
 @Schema(name = "Problem", description = "RFC 9457 problem details (application/problem+json).")
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@RegisterForReflection
 public record Problem(
         @Schema(description = "Identifies the kind of problem; stable, compare this rather than text",
                 example = "urn:matviews:problem:refresh-in-progress")

@@ -1,8 +1,10 @@
 package dev.matviews.api;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 @Schema(name = "RegisterRequest", description = "A materialized view to register.")
+@RegisterForReflection
 public record RegisterRequest(
         @Schema(description = "Schema of the view", defaultValue = "public", maxLength = 63,
                 pattern = "^[A-Za-z_][A-Za-z0-9_]*$")

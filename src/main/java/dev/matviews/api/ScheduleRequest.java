@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import java.util.Map;
@@ -7,6 +8,7 @@ import java.util.Map;
 /** Documents schedule request bodies; the resource reads them as JSON to tell absent fields apart. */
 @Schema(name = "ScheduleRequest", description = "On create: name, jobType and cronExpr are required. On update: any"
         + " subset; the rest is kept.")
+@RegisterForReflection
 public record ScheduleRequest(
         @Schema(maxLength = 200, description = "Unique") String name,
         @Schema(enumeration = {"materialized_view_refresh"}) String jobType,

@@ -1,5 +1,6 @@
 package dev.matviews.registry;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import java.time.OffsetDateTime;
@@ -10,6 +11,7 @@ import java.util.UUID;
  * first ten fields are the original API's; the rest were added by this service.
  */
 @Schema(name = "Registration")
+@RegisterForReflection
 public record Registration(
         UUID id,
         String schemaName,

@@ -1,5 +1,6 @@
 package dev.matviews.registry;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.vertx.core.json.JsonObject;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -8,6 +9,7 @@ import java.util.UUID;
 
 /** A registration's refresh schedule, as shown on the registration. */
 @Schema(name = "ScheduleSummary")
+@RegisterForReflection
 public record ScheduleSummary(UUID id, String name, String cronExpr, String timezone, boolean enabled,
                               @Schema(nullable = true) OffsetDateTime nextRunAt) {
 

@@ -1,5 +1,6 @@
 package dev.matviews.runs;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.matviews.registry.RefreshMode;
 import io.vertx.core.json.JsonObject;
@@ -11,6 +12,7 @@ import java.util.UUID;
 
 /** One refresh attempt of one view, from start to outcome. */
 @Schema(name = "Run")
+@RegisterForReflection
 public record Run(
         UUID id,
         UUID registrationId,

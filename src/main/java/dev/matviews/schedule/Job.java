@@ -1,5 +1,6 @@
 package dev.matviews.schedule;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.vertx.mutiny.sqlclient.Row;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -9,6 +10,7 @@ import java.util.UUID;
 
 /** One execution request of the generic job queue, and where it is: queued, running, completed, failed, canceled. */
 @Schema(name = "Job")
+@RegisterForReflection
 public record Job(
         UUID id,
         String type,

@@ -1,5 +1,6 @@
 package dev.matviews.schedule;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.vertx.mutiny.sqlclient.Row;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
@@ -9,6 +10,7 @@ import java.util.UUID;
 
 /** A recurring job: what to enqueue, when, and how hard to try. */
 @Schema(name = "Schedule")
+@RegisterForReflection
 public record Schedule(
         UUID id,
         String name,
