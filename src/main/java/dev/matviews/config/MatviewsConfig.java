@@ -19,6 +19,14 @@ public interface MatviewsConfig {
 
     Scheduler scheduler();
 
+    Metrics metrics();
+
+    interface Metrics {
+        /** How often per-view freshness and the job queue depth are read from the database for the gauges. */
+        @WithDefault("15s")
+        Duration pollInterval();
+    }
+
     interface Scheduler {
         /** Fire schedules and run jobs on this instance. */
         @WithDefault("true")

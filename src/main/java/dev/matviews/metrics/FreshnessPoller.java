@@ -31,7 +31,7 @@ public class FreshnessPoller {
         this.metrics = metrics;
     }
 
-    @Scheduled(identity = "freshness-metrics", every = "${matviews.metrics.poll-interval:15s}",
+    @Scheduled(identity = "freshness-metrics", every = "${matviews.metrics.poll-interval}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> poll() {
         return pool.query(FRESHNESS).execute().invoke(rows -> {
