@@ -51,6 +51,15 @@ public class JobRepository {
                 .execute(Tuple.of(type, payload, maxAttempts, maxRuntimeMs)).map(rows -> Job.map(rows.iterator().next()));
     }
 
+    /** Cancels the queued refresh jobs of a view, so none of them registers it again later. */
+    public Uni<Integer> cancelQueuedForView(SqlClient client, String schema, String view, String reason) {
+        return client.preparedQuery("UPDATE " + TABLE + " SET state = 'canceled', last_error = $3,"
+                        + " completed_at = clock_timestamp(), updated_at = clock_timestamp()"
+                        + " WHERE state = 'queued' AND type = '" + ScheduleRepository.MATVIEW_JOB + "'"
+                        + " AND payload ->> 'view_name' = $2 AND coalesce(payload ->> 'schema', 'public') = $1")
+                .execute(Tuple.of(schema, view, reason)).map(RowSet::rowCount);
+    }
+
     /** Takes up to {@code limit} due jobs for this worker under a lease; other workers skip them. */
     public Uni<List<Job>> claim(SqlClient client, String workerId, int limit, long leaseMs) {
         return client.preparedQuery("UPDATE " + TABLE + " SET state = 'running', attempts = attempts + 1,"

@@ -29,13 +29,15 @@ public class ScheduleService {
     private final Pool pool;
     private final ScheduleRepository schedules;
     private final RegistrationRepository registrations;
+    private final JobRepository jobs;
     private final JobScheduler scheduler;
 
     public ScheduleService(Pool pool, ScheduleRepository schedules, RegistrationRepository registrations,
-                           JobScheduler scheduler) {
+                           JobRepository jobs, JobScheduler scheduler) {
         this.pool = pool;
         this.schedules = schedules;
         this.registrations = registrations;
+        this.jobs = jobs;
         this.scheduler = scheduler;
     }
 
@@ -110,11 +112,15 @@ public class ScheduleService {
                 });
     }
 
-    /** Unregisters a view and deletes its refresh schedules in one transaction; returns their names. */
+    /**
+     * Unregisters a view, deletes its refresh schedules and cancels its queued refresh jobs, in one
+     * transaction, so nothing registers it again behind the user's back; returns the schedules' names.
+     */
     public Uni<List<String>> unregister(UUID registrationId) {
         return pool.withTransaction(tx -> registrations.deleteReturning(tx, registrationId).flatMap(deleted -> {
             Registration r = deleted.orElseThrow(() -> new RegistrationNotFoundException(registrationId));
-            return schedules.deleteForView(tx, r.schemaName(), r.viewName());
+            return jobs.cancelQueuedForView(tx, r.schemaName(), r.viewName(), "canceled: the view was unregistered")
+                    .flatMap(canceled -> schedules.deleteForView(tx, r.schemaName(), r.viewName()));
         }));
     }
 

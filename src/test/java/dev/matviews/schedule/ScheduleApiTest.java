@@ -148,10 +148,15 @@ class ScheduleApiTest {
         String id = Api.register("public", mv, "standard");
         String scheduleId = given().contentType(ContentType.JSON).body("{\"cronExpr\":\"@hourly\"}")
                 .put(Api.BASE + "/" + id + "/schedule").then().statusCode(200).extract().path("id");
+        String retryPending = UUID.randomUUID().toString();
+        TestDb.run("INSERT INTO _ayb_jobs (id, type, payload, run_at) VALUES ('" + retryPending
+                + "', 'materialized_view_refresh', '{\"view_name\":\"" + mv + "\"}', now() + interval '1 hour')");
 
         given().delete(Api.BASE + "/" + id).then().statusCode(200)
                 .body("removedSchedules", hasItem("matview-refresh:public." + mv));
         given().get(SCHEDULES + "/" + scheduleId).then().statusCode(404);
         assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_matview_refreshes WHERE view_name = '" + mv + "'"));
+        given().get("/api/admin/jobs/" + retryPending).then().body("state", equalTo("canceled"))
+                .body("lastError", containsString("unregistered"));
     }
 }
