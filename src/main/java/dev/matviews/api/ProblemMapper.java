@@ -51,6 +51,23 @@ public class ProblemMapper {
         return problem(Problem.of(ProblemType.INVALID_REQUEST, detail, null));
     }
 
+    /** No or bad credentials (an HTTP permission of /api/admin checked at the JAX-RS level). */
+    @ServerExceptionMapper({io.quarkus.security.AuthenticationFailedException.class,
+            io.quarkus.security.UnauthorizedException.class,
+            io.quarkus.security.AuthenticationCompletionException.class})
+    public Response unauthorized(Exception e) {
+        return Response.status(401).type(Problem.MEDIA_TYPE).header("WWW-Authenticate", "Bearer")
+                .entity(new Problem(Problem.TYPE_PREFIX + "unauthorized", "Unauthorized", 401,
+                        "a valid bearer token is required", 401, "a valid bearer token is required", null, null))
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(io.quarkus.security.ForbiddenException e) {
+        return problem(new Problem(Problem.TYPE_PREFIX + "forbidden", "Forbidden", 403,
+                "this token's role may not do this", 403, "this token's role may not do this", null, null));
+    }
+
     /** Takes precedence over Quarkus's built-in mapper, whose body is not a problem. */
     @ServerExceptionMapper
     public Response mismatchedJson(MismatchedInputException e) {

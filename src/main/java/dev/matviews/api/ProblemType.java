@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import dev.matviews.auth.LoginFailedException;
 import dev.matviews.refresh.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
 import dev.matviews.refresh.RefreshCancelledException;
@@ -40,6 +41,7 @@ enum ProblemType {
     SCHEDULE_NAME_TAKEN(ScheduleNameTakenException.class, 409, "schedule-name-taken", "Schedule name taken"),
     JOB_NOT_FOUND(JobNotFoundException.class, 404, "job-not-found", "Job not found"),
     JOB_STATE(JobStateException.class, 409, "job-state", "Job is not in a state that allows this"),
+    LOGIN_FAILED(LoginFailedException.class, 401, "unauthorized", "Unauthorized"),
     /** Anything unforeseen: logged with its stack trace, answered without one. */
     INTERNAL(null, 500, "internal", "Internal error");
 

@@ -21,6 +21,31 @@ public interface MatviewsConfig {
 
     Metrics metrics();
 
+    Auth auth();
+
+    interface Auth {
+        /** Password that POST /api/admin/auth exchanges for an admin token (from a Secret). */
+        Optional<String> adminPassword();
+
+        /** Password that POST /api/admin/auth exchanges for a viewer (read-only) token. */
+        Optional<String> viewerPassword();
+
+        /**
+         * HS256 key (at least 32 bytes) that signs and verifies built-in tokens; the same on every
+         * replica, so a token from one works on all. Leave empty to accept only an external
+         * identity provider's tokens.
+         */
+        Optional<String> signingKey();
+
+        /** Lifetime of built-in tokens. */
+        @WithDefault("8h")
+        Duration tokenTtl();
+
+        /** Issuer of built-in tokens (mp.jwt.verify.issuer must match). */
+        @WithDefault("matviews")
+        String issuer();
+    }
+
     interface Metrics {
         /** How often per-view freshness and the job queue depth are read from the database for the gauges. */
         @WithDefault("15s")

@@ -1,0 +1,58 @@
+package dev.matviews.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.matviews.auth.AuthService;
+import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.time.Instant;
+
+/** The original system's admin login route: a password for a bearer token. */
+@Path("/api/admin/auth")
+@Tag(name = "auth", description = "Built-in login")
+public class AuthResource {
+
+    private final AuthService auth;
+
+    public AuthResource(AuthService auth) {
+        this.auth = auth;
+    }
+
+    @Schema(name = "TokenResponse")
+    @RegisterForReflection
+    public record TokenResponse(String token, String role, Instant expiresAt) {
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Exchange the admin or viewer password for a signed token (Authorization: Bearer ...)")
+    @APIResponse(responseCode = "200", description = "A token valid on every replica until expiresAt",
+            content = @Content(schema = @Schema(implementation = TokenResponse.class)))
+    @APIResponse(responseCode = "400", description = "No password given",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "401", description = "Wrong password (answered more slowly after repeated failures)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<TokenResponse> login(JsonNode body, @Context HttpServerRequest request) {
+        return Uni.createFrom().deferred(() -> {
+            String password = Requests.text(Requests.object(body), "password").value();
+            if (password == null) {
+                throw new dev.matviews.registry.InvalidInputException("password is required");
+            }
+            String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
+            return auth.login(password, client).map(t -> new TokenResponse(t.token(), t.role(), t.expiresAt()));
+        });
+    }
+}

@@ -1,0 +1,125 @@
+package dev.matviews.auth;
+
+import io.quarkus.test.junit.QuarkusTest;
+import dev.matviews.support.SecuredProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
+import io.smallrye.jwt.build.Jwt;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The production access rules, on every admin route the OpenAPI document lists. */
+@QuarkusTest
+@TestProfile(SecuredProfile.class)
+class AuthTest {
+
+    static final String KEY = SecuredProfile.KEY;
+
+    private static String login(String password) {
+        return given().contentType(ContentType.JSON).body("{\"password\":\"" + password + "\"}").post("/api/admin/auth")
+                .then().statusCode(200).extract().path("token");
+    }
+
+    /** method, path with ids filled in, for every operation under /api/admin but the login. */
+    private static List<String[]> routes() {
+        JsonPath doc = given().queryParam("format", "json").get("/q/openapi").then().statusCode(200).extract().jsonPath();
+        Map<String, Map<String, Object>> paths = doc.getMap("paths");
+        List<String[]> routes = new ArrayList<>();
+        paths.forEach((path, ops) -> {
+            if (!path.startsWith("/api/admin") || path.equals("/api/admin/auth")) {
+                return;
+            }
+            for (String method : ops.keySet()) {
+                if (Set.of("get", "post", "put", "delete", "patch").contains(method)) {
+                    routes.add(new String[]{method.toUpperCase(), path.replaceAll("\\{[^}]+}", UUID.randomUUID().toString())});
+                }
+            }
+        });
+        assertTrue(routes.size() >= 20, "found " + routes.size());
+        return routes;
+    }
+
+    private static Response call(String[] route, String token) {
+        var request = given().contentType(ContentType.JSON).body("{}").header("Last-Event-ID", "not-a-number");
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return request.request(route[0], route[1]);
+    }
+
+    @Test
+    void everyAdminRouteNeedsATokenAndWritesNeedTheAdminRole() {
+        String viewer = login("viewer-secret");
+        String admin = login("admin-secret");
+        for (String[] route : routes()) {
+            String name = route[0] + " " + route[1];
+            Response anonymous = call(route, null);
+            assertEquals(401, anonymous.statusCode(), name);
+            assertEquals("application/problem+json", anonymous.contentType(), name);
+
+            int asViewer = call(route, viewer).statusCode();
+            if (route[0].equals("GET")) {
+                assertFalse(asViewer == 401 || asViewer == 403, name + " as viewer: " + asViewer);
+            } else {
+                assertEquals(403, asViewer, name + " as viewer");
+            }
+            int asAdmin = call(route, admin).statusCode();
+            assertFalse(asAdmin == 401 || asAdmin == 403, name + " as admin: " + asAdmin);
+        }
+    }
+
+    @Test
+    void wrongPasswordsAre401AndForgedOrExpiredTokensAreRefused() {
+        given().contentType(ContentType.JSON).body("{\"password\":\"nope\"}").post("/api/admin/auth").then()
+                .statusCode(401).contentType("application/problem+json").body("type", equalTo("urn:matviews:problem:unauthorized"));
+        given().contentType(ContentType.JSON).body("{}").post("/api/admin/auth").then().statusCode(400);
+        given().header("Authorization", "Bearer not.a.token").get("/api/admin/matviews").then().statusCode(401);
+        String forged = Jwt.issuer("matviews").subject("admin").groups(Set.of("admin")).signWithSecret("another-key-of-at-least-32-bytes-long!!");
+        given().header("Authorization", "Bearer " + forged).get("/api/admin/matviews").then().statusCode(401);
+        String expired = Jwt.issuer("matviews").subject("admin").groups(Set.of("admin")).expiresAt(System.currentTimeMillis() / 1000 - 600)
+                .signWithSecret(KEY);
+        given().header("Authorization", "Bearer " + expired).get("/api/admin/matviews").then().statusCode(401);
+    }
+
+    @Test
+    void aTokenMintedByAnotherReplicaWithTheSameKeyIsAccepted() {
+        // what another instance's POST /api/admin/auth returns: same issuer, same key
+        String fromOtherReplica = Jwt.issuer("matviews").subject("admin").groups(Set.of("admin")).signWithSecret(KEY);
+        given().header("Authorization", "Bearer " + fromOtherReplica).get("/api/admin/matviews").then().statusCode(200);
+        String viewerFromOther = Jwt.issuer("matviews").subject("viewer").groups(Set.of("viewer")).signWithSecret(KEY);
+        given().header("Authorization", "Bearer " + viewerFromOther).contentType(ContentType.JSON)
+                .body("{\"viewName\":\"x\"}").post("/api/admin/matviews").then().statusCode(403)
+                .contentType("application/problem+json");
+    }
+
+    @Test
+    void repeatedWrongPasswordsAreAnsweredMoreSlowly() {
+        for (int i = 0; i < 5; i++) {
+            given().contentType(ContentType.JSON).body("{\"password\":\"guess" + i + "\"}").post("/api/admin/auth")
+                    .then().statusCode(401);
+        }
+        long started = System.nanoTime();
+        given().contentType(ContentType.JSON).body("{\"password\":\"guess\"}").post("/api/admin/auth").then().statusCode(401);
+        assertTrue(java.time.Duration.ofNanos(System.nanoTime() - started).toMillis() >= 900, "delayed after failures");
+        login("admin-secret");
+    }
+
+    @Test
+    void healthAndMetricsStayOpen() {
+        given().get("/q/health/ready").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(200);
+    }
+}
