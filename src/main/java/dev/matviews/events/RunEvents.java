@@ -33,6 +33,7 @@ public class RunEvents {
 
     private static final Logger LOG = Logger.getLogger(RunEvents.class);
     private static final int REPLAY_LIMIT = 1000;
+    private static final int LIVE_BUFFER = 1024;
 
     private final Vertx vertx;
     private final Pool pool;
@@ -68,7 +69,10 @@ public class RunEvents {
     /** Live events; with {@code lastEventId}, first every run changed since then, without gaps or repeats. */
     public Multi<Run> stream(Long lastEventId) {
         if (lastEventId == null) {
-            return live;
+            // A client reads at its own pace; without a buffer, two events in quick succession
+            // would end its stream. One that falls 1024 events behind is cut off and resumes
+            // with Last-Event-ID.
+            return live.onOverflow().buffer(LIVE_BUFFER);
         }
         return Multi.createFrom().deferred(() -> {
             // Listen before reading history, so nothing committed in between is lost.
