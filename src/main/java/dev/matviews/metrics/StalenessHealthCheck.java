@@ -27,7 +27,7 @@ public class StalenessHealthCheck implements AsyncHealthCheck {
     @Override
     public Uni<HealthCheckResponse> call() {
         return registry.list().map(all -> {
-            List<String> stale = all.stream().filter(Registration::isStale).map(Registration::qualifiedName).toList();
+            List<String> stale = all.stream().filter(Registration::stale).map(Registration::qualifiedName).toList();
             return HealthCheckResponse.named("matview staleness").status(stale.isEmpty())
                     .withData("stale", String.join(",", stale)).withData("count", stale.size()).build();
         });

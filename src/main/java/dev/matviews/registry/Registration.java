@@ -40,18 +40,11 @@ public record Registration(
         Integer lockTimeoutMs,
         @Schema(description = "Stale once its last success is older than this; null: never stale", nullable = true)
         Integer maxStalenessSeconds,
+        @Schema(description = "Its last success is older than maxStalenessSeconds, by the database clock"
+                + " (false when none is set; never refreshed counts as stale)")
+        boolean stale,
         @Schema(description = "Its refresh schedule and next run, if it has one", nullable = true)
         ScheduleSummary schedule) {
-
-    /** Whether the last success is older than {@link #maxStalenessSeconds} (never refreshed counts as stale). */
-    @Schema(description = "Its last success is older than maxStalenessSeconds (false when none is set)")
-    public boolean isStale() {
-        if (maxStalenessSeconds == null) {
-            return false;
-        }
-        return lastSuccessAt == null
-                || lastSuccessAt.plusSeconds(maxStalenessSeconds).isBefore(java.time.OffsetDateTime.now());
-    }
 
     public String qualifiedName() {
         return schemaName + "." + viewName;

@@ -30,6 +30,9 @@ public class RegistrationRepository {
         for (String name : NAMES) {
             sql.append(alias).append('.').append(name).append(", ");
         }
+        sql.append(alias).append(".max_staleness_seconds IS NOT NULL AND (").append(alias)
+                .append(".last_success_at IS NULL OR ").append(alias).append(".last_success_at < clock_timestamp() - ")
+                .append(alias).append(".max_staleness_seconds * interval '1 second') AS stale, ");
         return sql.append("(SELECT jsonb_build_object('id', s.id, 'name', s.name, 'cronExpr', s.cron_expr,"
                 + " 'timezone', s.timezone, 'enabled', s.enabled, 'nextRunAt', s.next_run_at)"
                 + " FROM _ayb_job_schedules s WHERE s.job_type = 'materialized_view_refresh'"
@@ -145,6 +148,7 @@ public class RegistrationRepository {
                 row.getInteger("statement_timeout_ms"),
                 row.getInteger("lock_timeout_ms"),
                 row.getInteger("max_staleness_seconds"),
+                row.getBoolean("stale"),
                 ScheduleSummary.from(row.getJsonObject("schedule")));
     }
 }
