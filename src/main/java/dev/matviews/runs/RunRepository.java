@@ -234,10 +234,6 @@ public class RunRepository {
         return result;
     }
 
-    public static String prefixed(String prefix, String columns) {
-        return prefix + columns.replace(", ", ", " + prefix);
-    }
-
     /** Position in a newest-first listing. */
     public record RunCursor(OffsetDateTime startedAt, UUID id) {
     }

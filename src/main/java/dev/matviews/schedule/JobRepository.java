@@ -44,13 +44,6 @@ public class JobRepository {
                 .addInteger(s.maxRuntimeMs()).addUUID(s.id()).addString("schedule:" + s.id() + ":" + due);
     }
 
-    /** Enqueues a job directly (not from a schedule). */
-    public Uni<Job> insert(SqlClient client, String type, JsonObject payload, int maxAttempts, int maxRuntimeMs) {
-        return client.preparedQuery("INSERT INTO " + TABLE + " (type, payload, max_attempts, max_runtime_ms)"
-                        + " VALUES ($1, $2, $3, $4) RETURNING " + Job.COLUMNS + ", " + WAKE)
-                .execute(Tuple.of(type, payload, maxAttempts, maxRuntimeMs)).map(rows -> Job.map(rows.iterator().next()));
-    }
-
     /** Cancels the queued refresh jobs of a view, so none of them registers it again later. */
     public Uni<Integer> cancelQueuedForView(SqlClient client, String schema, String view, String reason) {
         return client.preparedQuery("UPDATE " + TABLE + " SET state = 'canceled', last_error = $3,"

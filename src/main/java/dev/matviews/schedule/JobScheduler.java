@@ -28,7 +28,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -107,10 +106,6 @@ public class JobScheduler {
 
     public JobHandler handler(String type) {
         return handlers.get(type);
-    }
-
-    public String workerId() {
-        return workerId;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -300,12 +295,6 @@ public class JobScheduler {
                 }
             }, e -> LOG.debugf("lease renewal failed: %s", e.getMessage()));
         }
-    }
-
-    /** Cancels the refresh of a running job of this worker's, if it has one. */
-    public Optional<UUID> runOf(UUID jobId) {
-        Active a = active.get(jobId);
-        return a == null ? Optional.empty() : Optional.ofNullable(a.runId);
     }
 
     /**
