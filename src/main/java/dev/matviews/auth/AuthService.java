@@ -29,7 +29,14 @@ public class AuthService {
     private static final Duration MAX_DELAY = Duration.ofSeconds(5);
 
     private final MatviewsConfig.Auth config;
-    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+    private static final Duration FAILURE_MEMORY = Duration.ofMinutes(15);
+    private static final int MAX_TRACKED_CLIENTS = 10_000;
+
+    /** Failed logins per client since {@code since}; forgotten after FAILURE_MEMORY. */
+    private record Failures(int count, Instant since) {
+    }
+
+    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
 
     public AuthService(MatviewsConfig config) {
         this.config = config.auth();
@@ -42,7 +49,7 @@ public class AuthService {
     public Uni<Token> login(String password, String client) {
         Optional<String> role = password == null ? Optional.empty() : roleOf(password);
         if (role.isEmpty() || config.signingKey().filter(k -> !k.isBlank()).isEmpty()) {
-            int failed = failures.merge(client, 1, Integer::sum);
+            int failed = recordFailure(client);
             Duration delay = failed <= FREE_FAILURES ? Duration.ZERO
                     : Duration.ofMillis(Math.min(MAX_DELAY.toMillis(), 250L << Math.min(10, failed - FREE_FAILURES)));
             return Uni.createFrom().<Token>failure(new LoginFailedException(config.signingKey().isPresent()
@@ -55,6 +62,16 @@ public class AuthService {
         String token = Jwt.issuer(config.issuer()).subject(role.get()).groups(Set.of(role.get()))
                 .expiresAt(expires).signWithSecret(config.signingKey().get());
         return Uni.createFrom().item(new Token(token, role.get(), expires));
+    }
+
+    /** Counts a failure; old counts expire, and the table never grows without bound. */
+    private int recordFailure(String client) {
+        Instant now = Instant.now();
+        if (failures.size() > MAX_TRACKED_CLIENTS) {
+            failures.values().removeIf(f -> f.since().plus(FAILURE_MEMORY).isBefore(now));
+        }
+        return failures.merge(client, new Failures(1, now), (old, one) -> old.since().plus(FAILURE_MEMORY).isBefore(now)
+                ? one : new Failures(old.count() + 1, old.since())).count();
     }
 
     private Optional<String> roleOf(String password) {
