@@ -51,7 +51,7 @@ GROUP BY 1
 WITH NO DATA;
 CREATE UNIQUE INDEX IF NOT EXISTS hourly_activity_hour ON demo.hourly_activity (hour);
 
-INSERT INTO _ayb_matview_refreshes (schema_name, view_name, refresh_mode)
+INSERT INTO ${registry} (schema_name, view_name, refresh_mode)
 VALUES ('demo', 'leaderboard', 'concurrent'),
        ('demo', 'daily_points', 'standard'),
        ('demo', 'country_totals', 'concurrent'),

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.matviews.problem.MatviewsException;
 import dev.matviews.refresh.RefreshFailedException;
+import dev.matviews.refresh.RefreshNotPermittedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
@@ -24,7 +25,8 @@ public class ProblemMapper {
     @ServerExceptionMapper
     public Response matviews(MatviewsException e) {
         ProblemType type = ProblemType.of(e);
-        String sqlState = e instanceof RefreshFailedException f ? f.sqlState() : null;
+        String sqlState = e instanceof RefreshFailedException f ? f.sqlState()
+                : e instanceof RefreshNotPermittedException ? RefreshNotPermittedException.SQLSTATE : null;
         Response.ResponseBuilder response = Response.status(type.status());
         if (type == ProblemType.REFRESH_CAPACITY) {
             response.header("Retry-After", "1");

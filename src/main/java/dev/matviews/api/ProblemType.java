@@ -8,6 +8,7 @@ import dev.matviews.refresh.RefreshCapacityException;
 import dev.matviews.refresh.RefreshTimeoutException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshInProgressException;
+import dev.matviews.refresh.RefreshNotPermittedException;
 import dev.matviews.refresh.UniqueIndexRequiredException;
 import dev.matviews.registry.AlreadyRegisteredException;
 import dev.matviews.registry.InvalidInputException;
@@ -31,6 +32,8 @@ enum ProblemType {
     UNIQUE_INDEX_REQUIRED(UniqueIndexRequiredException.class, 409, "unique-index-required",
             "Concurrent refresh needs a usable unique index"),
     NOT_POPULATED(NotPopulatedException.class, 409, "not-populated", "Concurrent refresh needs a populated view"),
+    REFRESH_NOT_PERMITTED(RefreshNotPermittedException.class, 409, "refresh-not-permitted",
+            "The service's database role may not refresh this view"),
     REFRESH_FAILED(RefreshFailedException.class, 500, "refresh-failed", "Refresh failed"),
     REFRESH_CANCELLED(RefreshCancelledException.class, 409, "refresh-cancelled", "Refresh cancelled"),
     REFRESH_TIMEOUT(RefreshTimeoutException.class, 504, "refresh-timeout", "Refresh timed out"),

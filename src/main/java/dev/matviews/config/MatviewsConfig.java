@@ -13,6 +13,13 @@ public interface MatviewsConfig {
     /** Names this instance in run history; defaults to the host name (the pod name on Kubernetes). */
     Optional<String> instanceId();
 
+    /**
+     * Schema that holds matviews' own tables and its migration history (_matviews_schema_history).
+     * The service's role needs USAGE and CREATE on it. Names are case-sensitive.
+     */
+    @WithDefault("public")
+    String schema();
+
     Refresh refresh();
 
     Runs runs();

@@ -1,6 +1,7 @@
 package dev.matviews.dev;
 
 import dev.matviews.config.MatviewsConfig;
+import dev.matviews.db.OwnSchema;
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -23,10 +24,12 @@ public class DemoSeeder {
 
     private final Pool pool;
     private final MatviewsConfig config;
+    private final OwnSchema schema;
 
-    public DemoSeeder(Pool pool, MatviewsConfig config) {
+    public DemoSeeder(Pool pool, MatviewsConfig config, OwnSchema schema) {
         this.pool = pool;
         this.config = config;
+        this.schema = schema;
     }
 
     // Start-up runs on the main thread, not the event loop: waiting here blocks nothing else.
@@ -34,7 +37,7 @@ public class DemoSeeder {
         if (!config.dev().seed()) {
             return;
         }
-        pool.query(script()).execute().await().atMost(Duration.ofSeconds(60));
+        pool.query(script().replace("${registry}", schema.registry())).execute().await().atMost(Duration.ofSeconds(60));
         LOG.info("Dev mode: demo schema 'demo' ready with 4 registered materialized views"
                 + " (set matviews.dev.seed=false to skip)");
     }

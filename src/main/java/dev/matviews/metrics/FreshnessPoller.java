@@ -1,5 +1,6 @@
 package dev.matviews.metrics;
 
+import dev.matviews.db.OwnSchema;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -20,21 +21,23 @@ public class FreshnessPoller {
                    extract(epoch FROM clock_timestamp() - last_success_at)::float8 AS staleness,
                    max_staleness_seconds IS NOT NULL AND (last_success_at IS NULL
                        OR last_success_at < clock_timestamp() - max_staleness_seconds * interval '1 second') AS stale,
-                   (SELECT count(*) FROM _ayb_jobs WHERE state = 'queued') AS queued
-              FROM _ayb_matview_refreshes""";
+                   (SELECT count(*) FROM %s WHERE state = 'queued') AS queued
+              FROM %s""";
 
     private final Pool pool;
     private final MatviewsMetrics metrics;
+    private final String freshness;
 
-    public FreshnessPoller(Pool pool, MatviewsMetrics metrics) {
+    public FreshnessPoller(Pool pool, MatviewsMetrics metrics, OwnSchema schema) {
         this.pool = pool;
         this.metrics = metrics;
+        this.freshness = FRESHNESS.formatted(schema.jobs(), schema.registry());
     }
 
     @Scheduled(identity = "freshness-metrics", every = "${matviews.metrics.poll-interval}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> poll() {
-        return pool.query(FRESHNESS).execute().invoke(rows -> {
+        return pool.query(freshness).execute().invoke(rows -> {
                     List<MatviewsMetrics.Freshness> views = new ArrayList<>();
                     long[] queued = {0};
                     rows.forEach(row -> {

@@ -1,5 +1,7 @@
 package dev.matviews.refresh;
 
+import dev.matviews.db.AdvisoryLocks;
+import dev.matviews.db.OwnSchema;
 import dev.matviews.registry.Identifiers;
 import dev.matviews.registry.RefreshMode;
 import dev.matviews.registry.Registration;
@@ -29,17 +31,30 @@ import java.util.UUID;
 @ApplicationScoped
 public class RefreshRepository {
 
-    /** 'matv' in ASCII: the first key of every lock this service takes. */
-    public static final int LOCK_NAMESPACE = 0x6D617476;
+    /** The first key of every lock this service takes. */
+    public static final int LOCK_NAMESPACE = AdvisoryLocks.NAMESPACE;
+
+    /**
+     * What the service's role lacks to refresh the view, if anything: USAGE on its schema, then
+     * MAINTAIN (PostgreSQL 17+, held by owners, pg_maintain members and grantees) or, before 17,
+     * the owner's privileges (owner or a member of the owning role): exactly REFRESH's own checks.
+     */
+    private static final String MISSING_PRIVILEGE = """
+            CASE WHEN NOT has_schema_privilege(n.oid, 'USAGE') THEN 'USAGE'
+                 WHEN current_setting('server_version_num')::int >= 170000
+                      THEN CASE WHEN NOT has_table_privilege(c.oid, 'MAINTAIN') THEN 'MAINTAIN' END
+                 WHEN NOT pg_has_role(c.relowner, 'USAGE') THEN 'OWNER'
+            END""";
 
     private static final String PREFLIGHT = """
             WITH pre AS MATERIALIZED (
-                SELECT %1$s, m.relid::int4 AS lock_key, m.populated,
-                       coalesce(ix.usable, false) AS usable, ix.rejected,
+                SELECT %1$s, m.relid::int4 AS lock_key, m.populated, m.missing_privilege, m.owner,
+                       quote_ident(current_user) AS role, coalesce(ix.usable, false) AS usable, ix.rejected,
                        CASE WHEN m.relid IS NOT NULL THEN pg_try_advisory_lock(%2$d, m.relid::int4) END AS locked
-                FROM _ayb_matview_refreshes r
+                FROM %5$s r
                 LEFT JOIN LATERAL (
-                    SELECT c.oid AS relid, c.relispopulated AS populated
+                    SELECT c.oid AS relid, c.relispopulated AS populated, %6$s AS missing_privilege,
+                           c.relowner::regrole::text AS owner
                     FROM pg_catalog.pg_class c
                     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = r.schema_name AND c.relname = r.view_name AND c.relkind = 'm'
@@ -74,16 +89,16 @@ public class RefreshRepository {
                        (SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_backend_pid()) a),
                        pre.lock_key
                   FROM pre
-                 WHERE pre.locked AND (pre.refresh_mode = 'standard' OR (pre.populated AND pre.usable))
+                 WHERE pre.locked AND pre.missing_privilege IS NULL
+                   AND (pre.refresh_mode = 'standard' OR (pre.populated AND pre.usable))
                 RETURNING run.*, %4$s AS notified
             ), mark AS (
-                UPDATE _ayb_matview_refreshes reg SET current_run_id = run.id
+                UPDATE %5$s reg SET current_run_id = run.id
                   FROM run WHERE reg.id = run.registration_id
             )
             SELECT pre.*, run.id AS run_id, run.backend_pid, run.started_at, run.event_id
               FROM pre LEFT JOIN run ON true
-            """.formatted(RegistrationRepository.columns("r"), LOCK_NAMESPACE,
-            RunRepository.TABLE, RunRepository.notifyRun("run"));
+            """;
 
     /** Success: the run and the registry, written in the REFRESH's own transaction. */
     private static final String RECORD_SUCCESS = """
@@ -92,14 +107,13 @@ public class RefreshRepository {
                    SET status = 'success',
                        finished_at = clock_timestamp(),
                        duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
-                       event_id = nextval('_ayb_matview_run_event_seq')
+                       event_id = %5$s
                  WHERE run.id = '%%1$s'
                 RETURNING run.*, %2$s AS notified
             )
-            UPDATE _ayb_matview_refreshes reg SET %3$s
+            UPDATE %6$s reg SET %3$s
               FROM run WHERE reg.id = run.registration_id
-            RETURNING %4$s""".formatted(RunRepository.TABLE, RunRepository.notifyRun("run"),
-            RunRepository.registryFromRun("success"), RegistrationRepository.columns("reg"));
+            RETURNING %4$s""";
 
     /**
      * Session settings for the refresh, local to its transaction so the pooled connection goes
@@ -113,12 +127,25 @@ public class RefreshRepository {
                    (SELECT pg_cancel_backend(pg_backend_pid()) FROM %1$s
                      WHERE id = '%5$s' AND cancel_requested_at IS NOT NULL)""";
 
+    private final String preflight;
+    private final String recordSuccess;
+    private final String runs;
+
+    public RefreshRepository(OwnSchema schema, RegistrationRepository registrations) {
+        this.runs = schema.runs();
+        this.preflight = PREFLIGHT.formatted(registrations.columns("r"), LOCK_NAMESPACE, runs, RunRepository.notifyRun("run"),
+                schema.registry(), MISSING_PRIVILEGE);
+        this.recordSuccess = RECORD_SUCCESS.formatted(runs, RunRepository.notifyRun("run"),
+                RunRepository.registryFromRun("success"), registrations.columns("reg"), schema.nextRunEvent(),
+                schema.registry());
+    }
+
     /**
      * Looks up the registration and its view, tries the view's lock, and, if the refresh can
      * start, records a running run: one statement, one round trip.
      */
     Uni<Preflight> preflightAndLock(SqlConnection conn, UUID id, Trigger trigger, String instanceId) {
-        return conn.preparedQuery(PREFLIGHT).execute(Tuple.of(id, trigger.wireName(), instanceId)).map(rows -> {
+        return conn.preparedQuery(preflight).execute(Tuple.of(id, trigger.wireName(), instanceId)).map(rows -> {
             RowIterator<Row> it = rows.iterator();
             if (!it.hasNext()) {
                 return new Preflight.Unknown();
@@ -137,7 +164,10 @@ public class RefreshRepository {
                     registration.viewName(), registration.refreshMode(), trigger, RunStatus.RUNNING, instanceId,
                     row.getInteger("backend_pid"), row.getOffsetDateTime("started_at"), null, null, null, null, null,
                     row.getLong("event_id"));
-            return new Preflight.Locked(registration, row.getInteger("lock_key"), row.getBoolean("populated"),
+            String missing = row.getString("missing_privilege");
+            Preflight.Refusal refusal = missing == null ? null
+                    : new Preflight.Refusal(row.getString("role"), missing, row.getString("owner"));
+            return new Preflight.Locked(registration, row.getInteger("lock_key"), refusal, row.getBoolean("populated"),
                     row.getBoolean("usable"), row.getString("rejected"), run);
         });
     }
@@ -149,10 +179,10 @@ public class RefreshRepository {
      */
     Uni<Optional<Registration>> refreshAndRecordSuccess(SqlConnection conn, Registration registration, UUID runId,
                                                          RefreshSettings settings) {
-        String sql = SETTINGS.formatted(RunRepository.TABLE, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
+        String sql = SETTINGS.formatted(runs, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
                 settings.connectionCheckIntervalMs(), runId)
                 + ";\n" + refreshSql(registration.schemaName(), registration.viewName(), registration.refreshMode())
-                + ";\n" + RECORD_SUCCESS.formatted(runId);
+                + ";\n" + recordSuccess.formatted(runId);
         return conn.query(sql).execute().map(settingsRows -> RegistrationRepository.first(settingsRows.next().next()));
     }
 

@@ -128,7 +128,8 @@ public class RefreshService {
             }
             if (preflight instanceof Preflight.Gone gone) {
                 Registration r = gone.registration();
-                return failBeforeStart(conn, r, trigger, "matview no longer exists", new MatviewGoneException(r.qualifiedName()));
+                return failBeforeStart(conn, r, trigger, "matview no longer exists", null,
+                        new MatviewGoneException(r.qualifiedName()));
             }
             Preflight.Locked locked = (Preflight.Locked) preflight;
             return underLock(conn, locked, trigger, execution)
@@ -141,17 +142,22 @@ public class RefreshService {
         Registration r = locked.registration();
         Run run = locked.run();
         if (run == null) {
+            if (locked.refusal() != null) {
+                String detail = locked.refusal().detail(r);
+                return failBeforeStart(conn, r, trigger, detail, RefreshNotPermittedException.SQLSTATE,
+                        new RefreshNotPermittedException(detail));
+            }
             // Only concurrent mode has prerequisites; PostgreSQL's order: populated first, then the index.
             if (!locked.populated()) {
                 String detail = "materialized view " + r.qualifiedName() + " is not populated (created WITH NO DATA"
                         + " or never refreshed); CONCURRENTLY needs one standard refresh first";
-                return failBeforeStart(conn, r, trigger, detail, new NotPopulatedException(detail));
+                return failBeforeStart(conn, r, trigger, detail, null, new NotPopulatedException(detail));
             }
             String detail = "refreshing " + r.qualifiedName() + " concurrently needs a unique index on plain"
                     + " columns that is valid, immediate, non-partial and btree; "
                     + (locked.rejectedIndexes() == null ? "it has no unique index"
                     : "none qualifies: " + locked.rejectedIndexes());
-            return failBeforeStart(conn, r, trigger, detail, new UniqueIndexRequiredException(detail));
+            return failBeforeStart(conn, r, trigger, detail, null, new UniqueIndexRequiredException(detail));
         }
         execution.started(run);
         if (execution.isCallerGone()) {
@@ -221,6 +227,9 @@ public class RefreshService {
             answer = new UniqueIndexRequiredException(recorded);
         } else if (concurrent && "0A000".equals(state)) {
             answer = new NotPopulatedException(recorded);
+        } else if (RefreshNotPermittedException.SQLSTATE.equals(state)) {
+            // Passed the preflight, so it is the view owner's privilege on what the view reads.
+            answer = new RefreshNotPermittedException("refresh of " + r.qualifiedName() + " refused: " + recorded);
         } else if ("42P01".equals(state)) {
             answer = new MatviewGoneException(r.qualifiedName());
         } else {
@@ -231,10 +240,10 @@ public class RefreshService {
 
     /** Records a failure before any run started, then fails with {@code answer}. */
     private Uni<RefreshResult> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, String error,
-                                               MatviewsException answer) {
+                                               String sqlState, MatviewsException answer) {
         metrics.refreshed(r.qualifiedName(), r.refreshMode().wireName(), trigger.wireName(),
                 RunStatus.ERROR.wireName(), Duration.ZERO);
-        return runs.insertFailed(conn, r.id(), trigger, instanceId, error, null)
+        return runs.insertFailed(conn, r.id(), trigger, instanceId, error, sqlState)
                 .flatMap(ignored -> Uni.createFrom().failure(answer));
     }
 

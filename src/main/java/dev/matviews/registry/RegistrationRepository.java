@@ -1,5 +1,6 @@
 package dev.matviews.registry;
 
+import dev.matviews.db.OwnSchema;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
@@ -19,13 +20,58 @@ import java.util.UUID;
 @ApplicationScoped
 public class RegistrationRepository {
 
-    private static final String TABLE = "_ayb_matview_refreshes";
     private static final String[] NAMES = {"id", "schema_name", "view_name", "refresh_mode", "last_refresh_at",
             "last_refresh_duration_ms", "last_refresh_status", "last_refresh_error", "created_at", "updated_at",
             "last_success_at", "current_run_id", "statement_timeout_ms", "lock_timeout_ms", "max_staleness_seconds"};
 
-    /** The registration columns of the row {@code alias}, plus its refresh schedule, as {@link #map(Row)} reads them. */
-    public static String columns(String alias) {
+    private final OwnSchema schema;
+    private final String columns;
+    private final String insert;
+    private final String list;
+    private final String findById;
+    private final String findByName;
+    private final String update;
+    private final String delete;
+
+    public RegistrationRepository(OwnSchema schema) {
+        this.schema = schema;
+        String table = schema.registry();
+        this.columns = columns("reg");
+        this.insert = """
+                WITH target AS (
+                    SELECT EXISTS (
+                        SELECT 1 FROM pg_catalog.pg_class c
+                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
+                ), inserted AS (
+                    INSERT INTO %1$s AS reg (schema_name, view_name, refresh_mode,
+                                             statement_timeout_ms, lock_timeout_ms, max_staleness_seconds)
+                    SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int FROM target WHERE target.is_matview
+                    ON CONFLICT (schema_name, view_name) DO NOTHING
+                    RETURNING %2$s
+                )
+                SELECT target.is_matview, inserted.* FROM target LEFT JOIN inserted ON true
+                """.formatted(table, columns);
+        this.list = "SELECT " + columns + " FROM " + table + " reg ORDER BY schema_name, view_name";
+        this.findById = "SELECT " + columns + " FROM " + table + " reg WHERE id = $1";
+        this.findByName = "SELECT " + columns + " FROM " + table + " reg WHERE schema_name = $1 AND view_name = $2";
+        this.update = """
+                UPDATE %1$s AS reg
+                   SET refresh_mode = coalesce($2, refresh_mode),
+                       statement_timeout_ms = CASE WHEN $3 THEN $4::int ELSE statement_timeout_ms END,
+                       lock_timeout_ms = CASE WHEN $5 THEN $6::int ELSE lock_timeout_ms END,
+                       max_staleness_seconds = CASE WHEN $7 THEN $8::int ELSE max_staleness_seconds END,
+                       updated_at = NOW()
+                 WHERE id = $1
+                RETURNING %2$s""".formatted(table, columns);
+        this.delete = "DELETE FROM " + table + " AS reg WHERE id = $1 RETURNING " + columns;
+    }
+
+    /**
+     * The registration columns of the row {@code alias}, plus its refresh schedule, as
+     * {@link #map(Row)} reads them.
+     */
+    public String columns(String alias) {
         StringBuilder sql = new StringBuilder();
         for (String name : NAMES) {
             sql.append(alias).append('.').append(name).append(", ");
@@ -35,39 +81,21 @@ public class RegistrationRepository {
                 .append(alias).append(".max_staleness_seconds * interval '1 second') AS stale, ");
         return sql.append("(SELECT jsonb_build_object('id', s.id, 'name', s.name, 'cronExpr', s.cron_expr,"
                 + " 'timezone', s.timezone, 'enabled', s.enabled, 'nextRunAt', s.next_run_at)"
-                + " FROM _ayb_job_schedules s WHERE s.job_type = 'materialized_view_refresh'"
+                + " FROM ").append(schema.schedules()).append(" s WHERE s.job_type = 'materialized_view_refresh'"
                 + " AND s.payload ->> 'view_name' = ").append(alias).append(".view_name")
                 .append(" AND coalesce(s.payload ->> 'schema', 'public') = ").append(alias).append(".schema_name")
                 .append(" ORDER BY s.created_at LIMIT 1) AS schedule").toString();
     }
 
-    private static final String COLUMNS = columns(TABLE);
-
     /** Whether the target was a materialized view, and the new row unless it was already registered. */
     public record InsertResult(boolean isMatview, Optional<Registration> inserted) {
     }
-
-    private static final String INSERT = """
-            WITH target AS (
-                SELECT EXISTS (
-                    SELECT 1 FROM pg_catalog.pg_class c
-                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
-            ), inserted AS (
-                INSERT INTO _ayb_matview_refreshes (schema_name, view_name, refresh_mode,
-                                                    statement_timeout_ms, lock_timeout_ms, max_staleness_seconds)
-                SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int FROM target WHERE target.is_matview
-                ON CONFLICT (schema_name, view_name) DO NOTHING
-                RETURNING %s
-            )
-            SELECT target.is_matview, inserted.* FROM target LEFT JOIN inserted ON true
-            """.formatted(COLUMNS);
 
     /** Registers the view if it is a materialized view, in one statement (no check-then-act gap). */
     public Uni<InsertResult> insertIfMatview(SqlClient client, String schema, String view, RefreshMode mode,
                                              Integer statementTimeoutMs, Integer lockTimeoutMs,
                                              Integer maxStalenessSeconds) {
-        return client.preparedQuery(INSERT)
+        return client.preparedQuery(insert)
                 .execute(Tuple.tuple().addString(schema).addString(view).addString(mode.wireName())
                         .addInteger(statementTimeoutMs).addInteger(lockTimeoutMs).addInteger(maxStalenessSeconds))
                 .map(rows -> {
@@ -79,30 +107,16 @@ public class RegistrationRepository {
     }
 
     public Uni<List<Registration>> list(SqlClient client) {
-        return client.query("SELECT " + COLUMNS + " FROM _ayb_matview_refreshes ORDER BY schema_name, view_name")
-                .execute().map(RegistrationRepository::mapAll);
+        return client.query(list).execute().map(RegistrationRepository::mapAll);
     }
 
     public Uni<Optional<Registration>> findById(SqlClient client, UUID id) {
-        return client.preparedQuery("SELECT " + COLUMNS + " FROM _ayb_matview_refreshes WHERE id = $1")
-                .execute(Tuple.of(id)).map(RegistrationRepository::first);
+        return client.preparedQuery(findById).execute(Tuple.of(id)).map(RegistrationRepository::first);
     }
 
     public Uni<Optional<Registration>> findByName(SqlClient client, String schema, String view) {
-        return client.preparedQuery("SELECT " + COLUMNS
-                        + " FROM _ayb_matview_refreshes WHERE schema_name = $1 AND view_name = $2")
-                .execute(Tuple.of(schema, view)).map(RegistrationRepository::first);
+        return client.preparedQuery(findByName).execute(Tuple.of(schema, view)).map(RegistrationRepository::first);
     }
-
-    private static final String UPDATE = """
-            UPDATE _ayb_matview_refreshes
-               SET refresh_mode = coalesce($2, refresh_mode),
-                   statement_timeout_ms = CASE WHEN $3 THEN $4::int ELSE statement_timeout_ms END,
-                   lock_timeout_ms = CASE WHEN $5 THEN $6::int ELSE lock_timeout_ms END,
-                   max_staleness_seconds = CASE WHEN $7 THEN $8::int ELSE max_staleness_seconds END,
-                   updated_at = NOW()
-             WHERE id = $1
-            RETURNING %s""".formatted(COLUMNS);
 
     /** Changes what is present and leaves the rest; null mode: unchanged. */
     public Uni<Optional<Registration>> update(SqlClient client, UUID id, RefreshMode mode,
@@ -112,12 +126,11 @@ public class RegistrationRepository {
                 .addBoolean(statementTimeoutMs.present()).addInteger(statementTimeoutMs.value())
                 .addBoolean(lockTimeoutMs.present()).addInteger(lockTimeoutMs.value())
                 .addBoolean(maxStalenessSeconds.present()).addInteger(maxStalenessSeconds.value());
-        return client.preparedQuery(UPDATE).execute(args).map(RegistrationRepository::first);
+        return client.preparedQuery(update).execute(args).map(RegistrationRepository::first);
     }
 
     public Uni<Optional<Registration>> deleteReturning(SqlClient client, UUID id) {
-        return client.preparedQuery("DELETE FROM _ayb_matview_refreshes WHERE id = $1 RETURNING " + COLUMNS)
-                .execute(Tuple.of(id)).map(RegistrationRepository::first);
+        return client.preparedQuery(delete).execute(Tuple.of(id)).map(RegistrationRepository::first);
     }
 
     public static Optional<Registration> first(RowSet<Row> rows) {

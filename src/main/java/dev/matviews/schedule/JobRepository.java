@@ -1,5 +1,6 @@
 package dev.matviews.schedule;
 
+import dev.matviews.db.OwnSchema;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Row;
@@ -24,15 +25,22 @@ import java.util.UUID;
 @ApplicationScoped
 public class JobRepository {
 
-    public static final String TABLE = "_ayb_jobs";
     private static final String WAKE = "pg_notify('" + ScheduleRepository.CHANNEL + "', 'jobs')";
+
+    private final String table;
+    private final String schedules;
+
+    public JobRepository(OwnSchema schema) {
+        this.table = schema.jobs();
+        this.schedules = schema.schedules();
+    }
 
     /** Enqueues a job fired by a schedule for one due time; the idempotency key makes a repeat a no-op. */
     public Uni<Void> enqueueFired(SqlClient tx, List<Tuple> rows) {
         if (rows.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return tx.preparedQuery("INSERT INTO " + TABLE + " (type, payload, run_at, max_attempts, max_runtime_ms,"
+        return tx.preparedQuery("INSERT INTO " + table + " (type, payload, run_at, max_attempts, max_runtime_ms,"
                         + " schedule_id, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                         + " ON CONFLICT (idempotency_key) DO NOTHING")
                 .executeBatch(rows).replaceWithVoid();
@@ -46,7 +54,7 @@ public class JobRepository {
 
     /** Cancels the queued refresh jobs of a view, so none of them registers it again later. */
     public Uni<Integer> cancelQueuedForView(SqlClient client, String schema, String view, String reason) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET state = 'canceled', last_error = $3,"
+        return client.preparedQuery("UPDATE " + table + " SET state = 'canceled', last_error = $3,"
                         + " completed_at = clock_timestamp(), updated_at = clock_timestamp()"
                         + " WHERE state = 'queued' AND type = '" + ScheduleRepository.MATVIEW_JOB + "'"
                         + " AND payload ->> 'view_name' = $2 AND coalesce(payload ->> 'schema', 'public') = $1")
@@ -55,23 +63,23 @@ public class JobRepository {
 
     /** Takes up to {@code limit} due jobs for this worker under a lease; other workers skip them. */
     public Uni<List<Job>> claim(SqlClient client, String workerId, int limit, long leaseMs) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET state = 'running', attempts = attempts + 1,"
+        return client.preparedQuery("UPDATE " + table + " SET state = 'running', attempts = attempts + 1,"
                         + " worker_id = $1, lease_until = clock_timestamp() + $3 * interval '1 millisecond',"
                         + " updated_at = clock_timestamp()"
-                        + " WHERE id IN (SELECT id FROM " + TABLE + " WHERE state = 'queued' AND run_at <= clock_timestamp()"
+                        + " WHERE id IN (SELECT id FROM " + table + " WHERE state = 'queued' AND run_at <= clock_timestamp()"
                         + " ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + Job.COLUMNS)
                 .execute(Tuple.of(workerId, limit, leaseMs)).map(JobRepository::all);
     }
 
     /** Remembers the refresh run of the current attempt, so a cancel from any replica can reach it. */
     public Uni<Void> attachRun(SqlClient client, UUID id, String workerId, UUID runId) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET last_run_id = $3 WHERE id = $1 AND worker_id = $2")
+        return client.preparedQuery("UPDATE " + table + " SET last_run_id = $3 WHERE id = $1 AND worker_id = $2")
                 .execute(Tuple.of(id, workerId, runId)).replaceWithVoid();
     }
 
     /** Extends the lease; false if this worker lost the job (lease expired and requeued, or canceled). */
     public Uni<Boolean> renew(SqlClient client, UUID id, String workerId, long leaseMs) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET lease_until = clock_timestamp() + $3 * interval '1 millisecond'"
+        return client.preparedQuery("UPDATE " + table + " SET lease_until = clock_timestamp() + $3 * interval '1 millisecond'"
                         + " WHERE id = $1 AND worker_id = $2 AND state = 'running'")
                 .execute(Tuple.of(id, workerId, leaseMs)).map(rows -> rows.rowCount() == 1);
     }
@@ -79,7 +87,7 @@ public class JobRepository {
     /** Ends the job: completed, failed, or queued again after {@code retryInMs}. */
     public Uni<Boolean> finish(SqlClient client, UUID id, String workerId, String state, String error, UUID runId,
                                long retryInMs) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET state = CASE WHEN cancel_requested_at IS NOT NULL"
+        return client.preparedQuery("UPDATE " + table + " SET state = CASE WHEN cancel_requested_at IS NOT NULL"
                         + " AND $3 = 'queued' THEN 'canceled' ELSE $3 END,"
                         + " last_error = $4, last_run_id = coalesce($5, last_run_id), worker_id = NULL, lease_until = NULL,"
                         + " run_at = CASE WHEN $3 = 'queued' THEN clock_timestamp() + $6 * interval '1 millisecond' ELSE run_at END,"
@@ -93,7 +101,7 @@ public class JobRepository {
 
     /** Gives a job back untouched (shutdown): queued again now, the attempt not counted. */
     public Uni<Boolean> release(SqlClient client, UUID id, String workerId, UUID runId, String note) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET state = CASE WHEN cancel_requested_at IS NOT NULL"
+        return client.preparedQuery("UPDATE " + table + " SET state = CASE WHEN cancel_requested_at IS NOT NULL"
                         + " THEN 'canceled' ELSE 'queued' END, attempts = greatest(attempts - 1, 0),"
                         + " worker_id = NULL, lease_until = NULL, run_at = clock_timestamp(), last_error = $4,"
                         + " last_run_id = coalesce($3, last_run_id), updated_at = clock_timestamp()"
@@ -103,7 +111,7 @@ public class JobRepository {
 
     /** Jobs whose worker stopped renewing: queued again, or failed once out of attempts. */
     public Uni<Integer> requeueExpired(SqlClient client) {
-        return client.query("UPDATE " + TABLE + " SET"
+        return client.query("UPDATE " + table + " SET"
                         + " state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'canceled'"
                         + " WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
                         + " last_error = 'lease of worker ' || coalesce(worker_id, '?') || ' expired',"
@@ -117,28 +125,28 @@ public class JobRepository {
     /** Milliseconds until something is due (a schedule, a queued job, a lease to expire); null if nothing is. */
     public Uni<Long> millisUntilNextDue(SqlClient client) {
         return client.query("SELECT (extract(epoch FROM least("
-                        + "(SELECT min(next_run_at) FROM " + ScheduleRepository.TABLE + " WHERE enabled),"
-                        + "(SELECT min(run_at) FROM " + TABLE + " WHERE state = 'queued'),"
-                        + "(SELECT min(lease_until) FROM " + TABLE + " WHERE state = 'running'))"
+                        + "(SELECT min(next_run_at) FROM " + schedules + " WHERE enabled),"
+                        + "(SELECT min(run_at) FROM " + table + " WHERE state = 'queued'),"
+                        + "(SELECT min(lease_until) FROM " + table + " WHERE state = 'running'))"
                         + " - clock_timestamp()) * 1000)::bigint")
                 .execute().map(rows -> rows.iterator().next().getLong(0));
     }
 
     public Uni<List<Job>> list(SqlClient client, String type, String state, UUID scheduleId, int limit) {
-        return client.preparedQuery("SELECT " + Job.COLUMNS + " FROM " + TABLE + " WHERE ($1::text IS NULL OR type = $1)"
+        return client.preparedQuery("SELECT " + Job.COLUMNS + " FROM " + table + " WHERE ($1::text IS NULL OR type = $1)"
                         + " AND ($2::text IS NULL OR state = $2) AND ($3::uuid IS NULL OR schedule_id = $3)"
                         + " ORDER BY created_at DESC, id DESC LIMIT $4")
                 .execute(Tuple.of(type, state, scheduleId, limit)).map(JobRepository::all);
     }
 
     public Uni<Optional<Job>> findById(SqlClient client, UUID id) {
-        return client.preparedQuery("SELECT " + Job.COLUMNS + " FROM " + TABLE + " WHERE id = $1")
+        return client.preparedQuery("SELECT " + Job.COLUMNS + " FROM " + table + " WHERE id = $1")
                 .execute(Tuple.of(id)).map(JobRepository::first);
     }
 
     /** A failed or canceled job queued again with fresh attempts; empty if there is none in such a state. */
     public Uni<Optional<Job>> retry(SqlClient client, UUID id) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET state = 'queued', attempts = 0, run_at = clock_timestamp(),"
+        return client.preparedQuery("UPDATE " + table + " SET state = 'queued', attempts = 0, run_at = clock_timestamp(),"
                         + " cancel_requested_at = NULL, completed_at = NULL, updated_at = clock_timestamp()"
                         + " WHERE id = $1 AND state IN ('failed', 'canceled') RETURNING " + Job.COLUMNS + ", " + WAKE)
                 .execute(Tuple.of(id)).map(JobRepository::first);
@@ -146,7 +154,7 @@ public class JobRepository {
 
     /** A queued job is canceled at once; a running one is marked, and its worker ends it. */
     public Uni<Optional<Job>> cancel(SqlClient client, UUID id) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET cancel_requested_at = clock_timestamp(),"
+        return client.preparedQuery("UPDATE " + table + " SET cancel_requested_at = clock_timestamp(),"
                         + " state = CASE WHEN state = 'queued' THEN 'canceled' ELSE state END,"
                         + " completed_at = CASE WHEN state = 'queued' THEN clock_timestamp() ELSE completed_at END,"
                         + " updated_at = clock_timestamp()"

@@ -7,6 +7,7 @@ import dev.matviews.refresh.NotPopulatedException;
 import dev.matviews.refresh.RefreshCancelledException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshInProgressException;
+import dev.matviews.refresh.RefreshNotPermittedException;
 import dev.matviews.refresh.RefreshService;
 import dev.matviews.refresh.UniqueIndexRequiredException;
 import dev.matviews.registry.AlreadyRegisteredException;
@@ -119,7 +120,7 @@ public class MatviewRefreshJobHandler implements JobHandler {
     private JobOutcome outcome(Throwable e) {
         UUID runId = e instanceof MatviewsException m ? m.runId() : null;
         if (e instanceof NotPopulatedException || e instanceof UniqueIndexRequiredException
-                || e instanceof MatviewGoneException) {
+                || e instanceof MatviewGoneException || e instanceof RefreshNotPermittedException) {
             return new JobOutcome.Permanent(e.getMessage(), runId);
         }
         if (e instanceof RefreshCancelledException) {

@@ -1,5 +1,6 @@
 package dev.matviews.schedule;
 
+import dev.matviews.db.OwnSchema;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Row;
@@ -25,9 +26,14 @@ import java.util.UUID;
 public class ScheduleRepository {
 
     public static final String CHANNEL = "matviews_scheduler";
-    public static final String TABLE = "_ayb_job_schedules";
     public static final String MATVIEW_JOB = "materialized_view_refresh";
     private static final String WAKE = "pg_notify('" + CHANNEL + "', 'schedules')";
+
+    private final String table;
+
+    public ScheduleRepository(OwnSchema schema) {
+        this.table = schema.schedules();
+    }
 
     /** A new or changed schedule's fields, already validated. */
     public record Fields(String name, String jobType, JsonObject payload, String cronExpr, String timezone,
@@ -42,7 +48,7 @@ public class ScheduleRepository {
 
     /** Empty if the name is taken. */
     public Uni<Optional<Schedule>> insert(SqlClient client, Fields f) {
-        return client.preparedQuery("INSERT INTO " + TABLE + " (name, job_type, payload, cron_expr, timezone, enabled,"
+        return client.preparedQuery("INSERT INTO " + table + " (name, job_type, payload, cron_expr, timezone, enabled,"
                         + " max_attempts, max_runtime_ms, missed_run_policy, next_run_at)"
                         + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING"
                         + " RETURNING " + Schedule.COLUMNS + ", " + WAKE)
@@ -51,7 +57,7 @@ public class ScheduleRepository {
 
     /** Replaces every field; empty if no such schedule. A name taken by another schedule is a unique violation. */
     public Uni<Optional<Schedule>> replace(SqlClient client, UUID id, Fields f) {
-        return client.preparedQuery("UPDATE " + TABLE + " SET name = $1, job_type = $2, payload = $3, cron_expr = $4,"
+        return client.preparedQuery("UPDATE " + table + " SET name = $1, job_type = $2, payload = $3, cron_expr = $4,"
                         + " timezone = $5, enabled = $6, max_attempts = $7, max_runtime_ms = $8, missed_run_policy = $9,"
                         + " next_run_at = $10, updated_at = NOW() WHERE id = $11 RETURNING " + Schedule.COLUMNS + ", " + WAKE)
                 .execute(args(f).addUUID(id)).map(ScheduleRepository::first);
@@ -65,29 +71,29 @@ public class ScheduleRepository {
     }
 
     public Uni<List<Schedule>> list(SqlClient client) {
-        return client.query("SELECT " + Schedule.COLUMNS + " FROM " + TABLE + " ORDER BY name").execute()
+        return client.query("SELECT " + Schedule.COLUMNS + " FROM " + table + " ORDER BY name").execute()
                 .map(ScheduleRepository::all);
     }
 
     public Uni<Optional<Schedule>> findById(SqlClient client, UUID id) {
-        return client.preparedQuery("SELECT " + Schedule.COLUMNS + " FROM " + TABLE + " WHERE id = $1")
+        return client.preparedQuery("SELECT " + Schedule.COLUMNS + " FROM " + table + " WHERE id = $1")
                 .execute(Tuple.of(id)).map(ScheduleRepository::first);
     }
 
     public Uni<Optional<Schedule>> findByName(SqlClient client, String name) {
-        return client.preparedQuery("SELECT " + Schedule.COLUMNS + " FROM " + TABLE + " WHERE name = $1")
+        return client.preparedQuery("SELECT " + Schedule.COLUMNS + " FROM " + table + " WHERE name = $1")
                 .execute(Tuple.of(name)).map(ScheduleRepository::first);
     }
 
     public Uni<Boolean> delete(SqlClient client, UUID id) {
-        return client.preparedQuery("WITH gone AS (DELETE FROM " + TABLE + " WHERE id = $1 RETURNING id)"
+        return client.preparedQuery("WITH gone AS (DELETE FROM " + table + " WHERE id = $1 RETURNING id)"
                         + " SELECT count(*) AS n, " + WAKE + " FROM gone")
                 .execute(Tuple.of(id)).map(rows -> rows.iterator().next().getLong("n") == 1);
     }
 
     /** Names of the refresh schedules of a view, deleted with it. */
     public Uni<List<String>> deleteForView(SqlClient client, String schema, String view) {
-        return client.preparedQuery("DELETE FROM " + TABLE + " WHERE job_type = '" + MATVIEW_JOB + "'"
+        return client.preparedQuery("DELETE FROM " + table + " WHERE job_type = '" + MATVIEW_JOB + "'"
                         + " AND payload ->> 'view_name' = $2 AND coalesce(payload ->> 'schema', 'public') = $1"
                         + " RETURNING name, " + WAKE)
                 .execute(Tuple.of(schema, view)).map(rows -> {
@@ -99,7 +105,7 @@ public class ScheduleRepository {
 
     /** The due schedules no other replica is firing right now, locked until the transaction ends. */
     public Uni<List<Schedule>> lockDue(SqlClient tx, int limit) {
-        return tx.preparedQuery("SELECT " + Schedule.COLUMNS + " FROM " + TABLE
+        return tx.preparedQuery("SELECT " + Schedule.COLUMNS + " FROM " + table
                         + " WHERE enabled AND next_run_at <= clock_timestamp()"
                         + " ORDER BY next_run_at LIMIT $1 FOR UPDATE SKIP LOCKED")
                 .execute(Tuple.of(limit)).map(ScheduleRepository::all);
@@ -109,7 +115,7 @@ public class ScheduleRepository {
         if (idNextLast.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return tx.preparedQuery("UPDATE " + TABLE + " SET next_run_at = $2, last_run_at = coalesce($3, last_run_at)"
+        return tx.preparedQuery("UPDATE " + table + " SET next_run_at = $2, last_run_at = coalesce($3, last_run_at)"
                         + " WHERE id = $1")
                 .executeBatch(idNextLast).replaceWithVoid();
     }

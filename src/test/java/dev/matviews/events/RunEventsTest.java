@@ -2,9 +2,11 @@ package dev.matviews.events;
 
 import dev.matviews.config.InstanceId;
 import dev.matviews.config.MatviewsConfig;
+import dev.matviews.db.OwnSchema;
 import dev.matviews.refresh.RefreshRepository;
 import dev.matviews.refresh.RefreshResult;
 import dev.matviews.refresh.RefreshService;
+import dev.matviews.registry.RegistrationRepository;
 import dev.matviews.runs.RunRepository;
 import dev.matviews.support.Api;
 import dev.matviews.support.SseClient;
@@ -97,8 +99,10 @@ class RunEventsTest {
                 .setPassword(cfg.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
         Pool otherPool = PgBuilder.pool().connectingTo(options).with(new PoolOptions().setMaxSize(2)).using(vertx).build();
         try (SseClient sse = connect(events, null)) {
-            RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(), new RunRepository(),
-                    config, new InstanceId("instance-b"), metrics);
+            OwnSchema schema = new OwnSchema(config);
+            RegistrationRepository registrations = new RegistrationRepository(schema);
+            RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema, registrations),
+                    new RunRepository(schema, registrations), config, new InstanceId("instance-b"), metrics);
             RefreshResult result = otherInstance.refresh(UUID.fromString(id)).await().atMost(WAIT);
             SseClient.Event event = sse.next(result.runId().toString(), WAIT);
             assertTrue(event.data().contains("\"instanceId\":\"instance-b\""), event.data());
