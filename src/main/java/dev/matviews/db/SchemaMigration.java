@@ -21,9 +21,10 @@ import java.sql.Statement;
  * already holds the application's objects at version 0, so every migration of matviews still runs.
  *
  * <p>Releases up to 0.1 kept their history in Flyway's default table, flyway_schema_history. If
- * that table holds nothing but those releases' migrations it is matviews' own, and it is renamed
- * to the new history table, so an upgrade needs no manual step. A flyway_schema_history with
- * anything else in it belongs to the application and is left alone.
+ * that table is owned by the service's role and holds nothing but those releases' migrations, it
+ * is matviews' own, and it is renamed to the new history table, so an upgrade needs no manual
+ * step. Any other flyway_schema_history belongs to the application and is left alone (one owned
+ * by another role is not even read).
  */
 @ApplicationScoped
 public class SchemaMigration {
@@ -72,8 +73,11 @@ public class SchemaMigration {
             try {
                 st.execute("SELECT pg_advisory_xact_lock(" + AdvisoryLocks.NAMESPACE + ", " + MOVE_LOCK + ")");
                 boolean movable;
+                // Earlier releases created it as this role: a table another role owns is the
+                // application's, and not even read.
                 try (ResultSet rs = st.executeQuery("SELECT to_regclass('" + schema.history() + "') IS NULL"
-                        + " AND to_regclass('" + legacy + "') IS NOT NULL")) {
+                        + " AND EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE oid = to_regclass('" + legacy + "')"
+                        + " AND pg_catalog.pg_get_userbyid(relowner) = current_user)")) {
                     rs.next();
                     movable = rs.getBoolean(1);
                 }

@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Gives dev mode and tests a real PostgreSQL when nothing else would: no datasource URL is
- * configured and no container runtime is there for Dev Services. Production never gets here
+ * Gives dev mode and tests a real PostgreSQL when no datasource URL is configured: tests always,
+ * dev mode when no container runtime is there for Dev Services. Production never gets here
  * (profile check), and the embedded binaries are not packaged (provided scope).
  */
 public class EmbeddedPostgresConfigSourceFactory implements ConfigSourceFactory {
@@ -36,7 +36,9 @@ public class EmbeddedPostgresConfigSourceFactory implements ConfigSourceFactory 
                 || isSet(context.getValue("quarkus.datasource.jdbc.url"))) {
             return List.of();
         }
-        boolean devServicesAllowed = !isFalse(context.getValue("quarkus.devservices.enabled"))
+        // Tests always run on the embedded server, prepared the same way everywhere (see
+        // EmbeddedPostgresSetup); dev mode prefers Dev Services when a container runtime is there.
+        boolean devServicesAllowed = dev && !isFalse(context.getValue("quarkus.devservices.enabled"))
                 && !isFalse(context.getValue("quarkus.datasource.devservices.enabled"));
         if (devServicesAllowed && containerRuntimeAvailable()) {
             return List.of();
@@ -44,13 +46,15 @@ public class EmbeddedPostgresConfigSourceFactory implements ConfigSourceFactory 
         if (!zonkyOnClasspath()) {
             return List.of();
         }
-        String jdbcUrl = EmbeddedPostgresServer.jdbcUrl(dev);
+        EmbeddedPostgresSetup.Login login = EmbeddedPostgresServer.start(dev,
+                EmbeddedPostgresConfigSourceFactory.class.getClassLoader());
+        String jdbcUrl = EmbeddedPostgresServer.jdbcUrl();
         String reactiveUrl = jdbcUrl.substring("jdbc:".length());
         return List.of(new PropertiesConfigSource(Map.of(
                 "quarkus.datasource.jdbc.url", jdbcUrl,
                 "quarkus.datasource.reactive.url", reactiveUrl,
-                "quarkus.datasource.username", EmbeddedPostgresServer.USER,
-                "quarkus.datasource.password", EmbeddedPostgresServer.USER),
+                "quarkus.datasource.username", login.user(),
+                "quarkus.datasource.password", login.password()),
                 "matviews-embedded-postgres", ORDINAL));
     }
 

@@ -244,7 +244,7 @@ public class RefreshService {
         metrics.refreshed(r.qualifiedName(), r.refreshMode().wireName(), trigger.wireName(),
                 RunStatus.ERROR.wireName(), Duration.ZERO);
         return runs.insertFailed(conn, r.id(), trigger, instanceId, error, sqlState)
-                .flatMap(ignored -> Uni.createFrom().failure(answer));
+                .flatMap(runId -> Uni.createFrom().failure(answer.withRun(runId)));
     }
 
     /** Finishes the run on the pinned connection, then fails with {@code answer}. */

@@ -86,12 +86,12 @@ public class RunRepository {
                                          instance_id, backend_pid, started_at, finished_at, duration_ms, error, sqlstate)
                 SELECT reg.id, reg.schema_name, reg.view_name, reg.refresh_mode, $2, $3, $4, pg_backend_pid(),
                        clock_timestamp(), clock_timestamp(), 0, $5, $6
-                  FROM %5$s reg WHERE reg.id = $1
+                  FROM %4$s reg WHERE reg.id = $1
                 RETURNING run.*, %2$s AS notified
             )
-            UPDATE %5$s reg SET %3$s
+            UPDATE %4$s reg SET %3$s
               FROM run WHERE reg.id = run.registration_id
-            RETURNING %4$s""".formatted(table, notifyRun("run"), registryFromRun("error"), registryColumns, registry);
+            RETURNING run.id""".formatted(table, notifyRun("run"), registryFromRun("error"), registry);
         this.insertSkipped = "INSERT INTO " + table + " AS run (registration_id, schema_name, view_name,"
                 + " refresh_mode, trigger, status, instance_id, started_at, finished_at, duration_ms, error)"
                 + " VALUES ($1, $2, $3, $4, $5, 'skipped', $6, clock_timestamp(), clock_timestamp(), 0, $7)"
@@ -121,13 +121,19 @@ public class RunRepository {
                 .map(RegistrationRepository::first);
     }
 
-    /** Records a refresh that failed before it could start (view gone, prerequisites missing). */
-    public Uni<Optional<Registration>> insertFailed(SqlClient client, UUID registrationId, Trigger trigger,
-                                                   String instanceId, String error, String sqlState) {
+    /**
+     * Records a refresh that failed before it could start (view gone, prerequisites or privileges
+     * missing); the run's id, or null if the registration is gone.
+     */
+    public Uni<UUID> insertFailed(SqlClient client, UUID registrationId, Trigger trigger, String instanceId,
+                                  String error, String sqlState) {
         return client.preparedQuery(insertFinished)
                 .execute(Tuple.of(registrationId, trigger.wireName(), RunStatus.ERROR.wireName(), instanceId, error,
                         sqlState))
-                .map(RegistrationRepository::first);
+                .map(rows -> {
+                    RowIterator<Row> it = rows.iterator();
+                    return it.hasNext() ? it.next().getUUID(0) : null;
+                });
     }
 
     /**

@@ -115,7 +115,7 @@ class RefreshTest {
         String mv = TestDb.uniqueName("mv");
         String index = mv + "_ix";
         TestDb.run("CREATE MATERIALIZED VIEW public." + mv + " AS SELECT g AS id, 1 AS dup FROM generate_series(1, 3) g");
-        try (TestDb db = TestDb.open()) {
+        try (TestDb db = TestDb.openAsSuperuser()) {
             // the CONCURRENTLY build fails on the duplicates and leaves an invalid index behind
             db.sqlStateOf(createIndex.formatted(index, mv));
         }

@@ -103,7 +103,8 @@ class RegistryServiceTest {
     void listsSortedBySchemaThenView() {
         String a = TestDb.uniqueName("sa");
         String b = TestDb.uniqueName("sb");
-        TestDb.run("CREATE SCHEMA " + a + "; CREATE SCHEMA " + b
+        // The service's role may not create schemas: the superuser does, as an administrator would.
+        TestDb.runAsSuperuser("CREATE SCHEMA " + a + "; CREATE SCHEMA " + b
                 + "; CREATE MATERIALIZED VIEW " + b + ".alpha AS SELECT 1"
                 + "; CREATE MATERIALIZED VIEW " + a + ".zulu AS SELECT 1"
                 + "; CREATE MATERIALIZED VIEW " + a + ".beta AS SELECT 1");

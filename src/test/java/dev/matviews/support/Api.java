@@ -23,10 +23,10 @@ public final class Api {
     }
 
     public static ValidatableResponse refresh(String id) {
-        return given().post(BASE + "/" + id + "/refresh").then();
+        return given().post(BASE + "/" + id + "/refresh").then().log().ifValidationFails();
     }
 
     public static ValidatableResponse get(String id) {
-        return given().get(BASE + "/" + id).then();
+        return given().get(BASE + "/" + id).then().log().ifValidationFails();
     }
 }

@@ -8,11 +8,14 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Properties;
 import java.util.UUID;
 
 /**
  * A plain JDBC session of its own, next to the service's pool: it sets up views, holds locks
- * as "another session" would, and looks at pg_locks and pg_stat_activity from outside.
+ * as "another session" would, and looks at pg_locks and pg_stat_activity from outside. It is the
+ * service's own role (its views are the service's to refresh) with search_path public, or the
+ * superuser for what that role may not do.
  */
 public final class TestDb implements AutoCloseable {
 
@@ -24,11 +27,23 @@ public final class TestDb implements AutoCloseable {
 
     public static TestDb open() {
         var config = ConfigProvider.getConfig();
+        return open(config.getValue("quarkus.datasource.username", String.class),
+                config.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
+    }
+
+    /** The database's superuser, for what the service's role may not do. */
+    public static TestDb openAsSuperuser() {
+        return open(LivedInDatabase.SUPERUSER, "");
+    }
+
+    private static TestDb open(String user, String password) {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.setProperty("currentSchema", "public");
         try {
             return new TestDb(DriverManager.getConnection(
-                    config.getValue("quarkus.datasource.jdbc.url", String.class),
-                    config.getValue("quarkus.datasource.username", String.class),
-                    config.getOptionalValue("quarkus.datasource.password", String.class).orElse("")));
+                    ConfigProvider.getConfig().getValue("quarkus.datasource.jdbc.url", String.class), props));
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
@@ -37,6 +52,13 @@ public final class TestDb implements AutoCloseable {
     /** Runs SQL in a fresh short session. */
     public static void run(String sql) {
         try (TestDb db = open()) {
+            db.exec(sql);
+        }
+    }
+
+    /** Runs SQL in a fresh short session of the superuser. */
+    public static void runAsSuperuser(String sql) {
+        try (TestDb db = openAsSuperuser()) {
             db.exec(sql);
         }
     }
