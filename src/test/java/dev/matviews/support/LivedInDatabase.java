@@ -2,10 +2,6 @@ package dev.matviews.support;
 
 import dev.matviews.devdb.EmbeddedPostgresSetup;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -27,31 +23,11 @@ public class LivedInDatabase implements EmbeddedPostgresSetup {
     public Login prepare(String jdbcUrl, String superuser) throws SQLException {
         try (Connection conn = DriverManager.getConnection(jdbcUrl, superuser, "");
              Statement st = conn.createStatement()) {
-            st.execute(resource("lived-in/app.sql"));
-            st.execute(psql(resource("deploy/grants.sql"), Map.of("role", ROLE, "schema", "public",
+            st.execute(Scripts.read("lived-in/app.sql"));
+            st.execute(Scripts.psql("deploy/grants.sql", Map.of("role", ROLE, "schema", "public",
                     "DBNAME", conn.getCatalog())));
-            st.execute(resource("lived-in/service.sql"));
+            st.execute(Scripts.read("lived-in/service.sql"));
         }
         return new Login(ROLE, ROLE);
-    }
-
-    /** psql's variable interpolation, for the scripts users run with psql -v. */
-    static String psql(String script, Map<String, String> variables) {
-        for (var v : variables.entrySet()) {
-            script = script.replace(":\"" + v.getKey() + "\"", '"' + v.getValue().replace("\"", "\"\"") + '"')
-                    .replace(":'" + v.getKey() + "'", "'" + v.getValue().replace("'", "''") + "'");
-        }
-        return script;
-    }
-
-    static String resource(String name) {
-        try (InputStream in = LivedInDatabase.class.getClassLoader().getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("no resource " + name);
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
