@@ -43,8 +43,9 @@ final class EmbeddedPostgresServer {
             EmbeddedPostgres pg = builder.start();
             String url = "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres";
             EmbeddedPostgresSetup.Login login = new EmbeddedPostgresSetup.Login(SUPERUSER, SUPERUSER);
+            // Tests only: dev mode sees the test class path too (continuous testing), and keeps the superuser.
             Iterator<EmbeddedPostgresSetup> setups = ServiceLoader.load(EmbeddedPostgresSetup.class, loader).iterator();
-            if (setups.hasNext()) {
+            if (!persistent && setups.hasNext()) {
                 login = setups.next().prepare(url, SUPERUSER);
             }
             LOG.infof("Started embedded PostgreSQL for %s: %s (as %s)", persistent ? "dev mode" : "tests", url,

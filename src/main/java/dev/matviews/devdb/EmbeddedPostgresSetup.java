@@ -1,10 +1,10 @@
 package dev.matviews.devdb;
 
 /**
- * Prepares a freshly started embedded PostgreSQL before the service first connects, and names
- * the role the service connects as. Found with {@link java.util.ServiceLoader}: the tests register
- * one that builds a database an application already uses and a least-privileged role; dev mode
- * registers none and connects as the superuser.
+ * Prepares the tests' freshly started embedded PostgreSQL before the service first connects, and
+ * names the role the service connects as. Found with {@link java.util.ServiceLoader}: the tests
+ * register one that builds a database an application already uses and a least-privileged role.
+ * Dev mode never uses one and connects as the superuser.
  */
 public interface EmbeddedPostgresSetup {
 

@@ -71,7 +71,9 @@ class RunHistoryTest {
         TestDb.run("UPDATE public." + t + " SET x = 0");
         String id = Api.register("public", mv, "concurrent");
 
-        Api.refresh(id).statusCode(409).body("type", containsString("unique-index-required")).body("runId", nullValue());
+        // refused before it could start, and recorded: the problem names the run that recorded it
+        String refusedRun = Api.refresh(id).statusCode(409).body("type", containsString("unique-index-required"))
+                .body("runId", notNullValue()).extract().path("runId");
         TestDb.run("CREATE UNIQUE INDEX ON public." + mv + " (q)");
         String failedRun = Api.refresh(id).statusCode(500).body("runId", notNullValue()).extract().path("runId");
         try (TestDb other = TestDb.open()) {
@@ -86,6 +88,7 @@ class RunHistoryTest {
                 .body("items[0].status", equalTo("error"))
                 .body("items[0].sqlState", equalTo("22012"))
                 .body("items[0].error", containsString("division by zero"))
+                .body("items[1].id", equalTo(refusedRun))
                 .body("items[1].status", equalTo("error"))
                 .body("items[1].error", containsString("needs a unique index"));
         Api.get(id).body("lastRefreshStatus", equalTo("error")).body("lastSuccessAt", nullValue());
