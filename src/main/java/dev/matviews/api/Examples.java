@@ -66,6 +66,12 @@ final class Examples {
              "status":409,"detail":"refreshing public.leaderboard concurrently needs a unique index on plain columns that is valid, immediate, non-partial and btree; none qualifies: leaderboard_top is partial (has a WHERE clause)",
              "code":409,"message":"refreshing public.leaderboard concurrently needs a unique index on plain columns that is valid, immediate, non-partial and btree; none qualifies: leaderboard_top is partial (has a WHERE clause)"}""";
 
+    static final String NOT_PERMITTED = """
+            {"type":"urn:matviews:problem:refresh-not-permitted","title":"The service's database role may not refresh this view",
+             "status":409,"detail":"role matviews may not refresh materialized view reporting.daily_totals: it needs the MAINTAIN privilege on reporting.daily_totals (GRANT MAINTAIN ON \\"reporting\\".\\"daily_totals\\" TO matviews, or membership in pg_maintain or in its owner role app_owner) (SQLSTATE 42501)",
+             "code":409,"message":"role matviews may not refresh materialized view reporting.daily_totals: it needs the MAINTAIN privilege on reporting.daily_totals (GRANT MAINTAIN ON \\"reporting\\".\\"daily_totals\\" TO matviews, or membership in pg_maintain or in its owner role app_owner) (SQLSTATE 42501)",
+             "sqlState":"42501","runId":"7d9c2c1e-5b7a-4f0e-9a51-3c1f0b2d4e6a"}""";
+
     static final String NOT_POPULATED = """
             {"type":"urn:matviews:problem:not-populated","title":"Concurrent refresh needs a populated view","status":409,
              "detail":"materialized view public.leaderboard is not populated (created WITH NO DATA or never refreshed); CONCURRENTLY needs one standard refresh first",

@@ -210,11 +210,14 @@ public class MatviewResource {
                             @ExampleObject(name = "matview-gone", value = Examples.GONE)}))
     @APIResponse(responseCode = "409", description = "Another session is refreshing the view (type refresh-in-progress;"
             + " nothing recorded); concurrent mode lacks a usable unique index (unique-index-required) or a"
-            + " populated view (not-populated), both recorded as errors; or the run was cancelled (refresh-cancelled)",
+            + " populated view (not-populated), both recorded as errors; the service's database role may not refresh"
+            + " it (refresh-not-permitted, SQLSTATE 42501, the detail names the missing privilege; recorded); or the"
+            + " run was cancelled (refresh-cancelled)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class),
                     examples = {@ExampleObject(name = "refresh-in-progress", value = Examples.IN_PROGRESS),
                             @ExampleObject(name = "unique-index-required", value = Examples.NO_INDEX),
-                            @ExampleObject(name = "not-populated", value = Examples.NOT_POPULATED)}))
+                            @ExampleObject(name = "not-populated", value = Examples.NOT_POPULATED),
+                            @ExampleObject(name = "refresh-not-permitted", value = Examples.NOT_PERMITTED)}))
     @APIResponse(responseCode = "500", description = "PostgreSQL refused the REFRESH; the error and SQLSTATE are recorded",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(name = "refresh-failed", value = Examples.FAILED)))
