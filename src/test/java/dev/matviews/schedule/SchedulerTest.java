@@ -39,7 +39,10 @@ class SchedulerTest {
     public static class NoBuiltInScheduler implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("matviews.scheduler.enabled", "false");
+            // Three simulated replicas of 4 workers share this JVM's refresh capacity; real replicas
+            // each have their own, so give it room for all twelve (a capacity refusal would fail a
+            // job of one attempt: a flake seen once in a full run).
+            return Map.of("matviews.scheduler.enabled", "false", "matviews.refresh.max-concurrent", "12");
         }
     }
 
