@@ -1,5 +1,6 @@
 -- Removes everything matviews created, and nothing else: its tables (registrations, run history,
--- schedules and jobs) with their indexes, the run event sequence and its migration history.
+-- schedules and jobs) with their indexes and trigger, the registrations view, its functions, the
+-- run event sequence and its migration history.
 -- Stop every replica first. Run as the role matviews connects as (the owner of these objects):
 --
 --   psql "$DATABASE_URL" -v schema=public -f deploy/uninstall.sql
@@ -8,10 +9,14 @@
 -- yours stay as they are. If AllYourBase shares this database, it owns _ayb_matview_refreshes,
 -- _ayb_jobs and _ayb_job_schedules too: keep those and drop only the rest.
 BEGIN;
+DROP VIEW IF EXISTS :"schema"._matviews_registrations;
 DROP TABLE IF EXISTS :"schema"._ayb_jobs;
 DROP TABLE IF EXISTS :"schema"._ayb_job_schedules;
 DROP TABLE IF EXISTS :"schema"._ayb_matview_refresh_runs;
 DROP SEQUENCE IF EXISTS :"schema"._ayb_matview_run_event_seq;
 DROP TABLE IF EXISTS :"schema"._ayb_matview_refreshes;
 DROP TABLE IF EXISTS :"schema"._matviews_schema_history;
+DROP FUNCTION IF EXISTS :"schema"._matviews_run_changed();
+DROP FUNCTION IF EXISTS :"schema"._matviews_registration_state(text, text, timestamptz, int);
+DROP FUNCTION IF EXISTS :"schema"._matviews_targets_view(text, jsonb, text, text);
 COMMIT;

@@ -49,7 +49,7 @@ public class AuthResource {
         return Uni.createFrom().deferred(() -> {
             String password = Requests.text(Requests.object(body), "password").value();
             if (password == null) {
-                throw new dev.matviews.registry.InvalidInputException("password is required");
+                throw new dev.matviews.problem.InvalidInputException("password is required");
             }
             String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
             return auth.login(password, client).map(t -> new TokenResponse(t.token(), t.role(), t.expiresAt()));

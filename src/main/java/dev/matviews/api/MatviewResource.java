@@ -1,7 +1,7 @@
 package dev.matviews.api;
 
 import dev.matviews.refresh.RefreshService;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistryService;
 import dev.matviews.runs.Run;
@@ -150,7 +150,7 @@ public class MatviewResource {
                     examples = @ExampleObject(name = "registration-not-found", value = Examples.NOT_FOUND)))
     public Uni<Response> unregister(@Parameter(description = "Registration id (UUID)",
             schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id) {
-        return Uni.createFrom().deferred(() -> schedules.unregister(uuid(id)))
+        return Uni.createFrom().deferred(() -> registry.unregister(uuid(id)))
                 .map(removed -> removed.isEmpty() ? Response.noContent().build()
                         : Response.ok(new Unregistered(removed)).build());
     }

@@ -11,7 +11,7 @@ import dev.matviews.refresh.RefreshInProgressException;
 import dev.matviews.refresh.RefreshNotPermittedException;
 import dev.matviews.refresh.UniqueIndexRequiredException;
 import dev.matviews.registry.AlreadyRegisteredException;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.NotAMatviewException;
 import dev.matviews.registry.RegistrationNotFoundException;
 import dev.matviews.runs.RunFinishedException;

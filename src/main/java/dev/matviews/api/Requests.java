@@ -1,7 +1,7 @@
 package dev.matviews.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Setting;
 
 import java.util.UUID;

@@ -1,7 +1,7 @@
 package dev.matviews.api;
 
 import dev.matviews.events.RunEvents;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.runs.Run;
 import io.smallrye.mutiny.Multi;
 import jakarta.ws.rs.GET;

@@ -21,6 +21,8 @@ public class OwnSchema {
     public static final String RUN_EVENT_SEQUENCE = "_ayb_matview_run_event_seq";
     public static final String JOBS = "_ayb_jobs";
     public static final String SCHEDULES = "_ayb_job_schedules";
+    /** A registration as the API shows it (a view over the registry, from migration V5). */
+    public static final String REGISTRATIONS = "_matviews_registrations";
     /** Flyway's history of matviews' own migrations; never the application's flyway_schema_history. */
     public static final String HISTORY = "_matviews_schema_history";
 
@@ -50,6 +52,11 @@ public class OwnSchema {
         return qualify(REGISTRY);
     }
 
+    /** The registrations view: the registry's rows with their staleness and schedule. */
+    public String registrations() {
+        return qualify(REGISTRATIONS);
+    }
+
     public String runs() {
         return qualify(RUNS);
     }
@@ -64,6 +71,16 @@ public class OwnSchema {
 
     public String history() {
         return qualify(HISTORY);
+    }
+
+    /**
+     * The condition "a job or schedule of type {@code jobType} with {@code payload} refreshes the
+     * materialized view {@code schemaName}.{@code viewName}" (all SQL expressions): the one
+     * definition is the function of migration V5, inlined by the planner.
+     */
+    public String targetsView(String jobType, String payload, String schemaName, String viewName) {
+        return qualify("_matviews_targets_view") + "(" + jobType + ", " + payload + ", " + schemaName + ", "
+                + viewName + ")";
     }
 
     /** {@code nextval(...)} of the run event sequence, resolved without the search_path. */

@@ -71,7 +71,7 @@ public class SchemaMigration {
         try (Connection conn = dataSource.getConnection(); Statement st = conn.createStatement()) {
             conn.setAutoCommit(false);
             try {
-                st.execute("SELECT pg_advisory_xact_lock(" + AdvisoryLocks.NAMESPACE + ", " + MOVE_LOCK + ")");
+                st.execute(AdvisoryLocks.transactionLock(MOVE_LOCK));
                 boolean movable;
                 // Earlier releases created it as this role: a table another role owns is the
                 // application's, and not even read.

@@ -15,12 +15,12 @@ import java.util.List;
 public class FreshnessPoller {
 
     private static final Logger LOG = Logger.getLogger(FreshnessPoller.class);
+    /** Staleness by the registrations view's one definition; the age by the database clock. */
     private static final String FRESHNESS = """
             SELECT schema_name || '.' || view_name AS view,
                    extract(epoch FROM last_success_at)::float8 AS last_success,
                    extract(epoch FROM clock_timestamp() - last_success_at)::float8 AS staleness,
-                   max_staleness_seconds IS NOT NULL AND (last_success_at IS NULL
-                       OR last_success_at < clock_timestamp() - max_staleness_seconds * interval '1 second') AS stale,
+                   stale,
                    (SELECT count(*) FROM %s WHERE state = 'queued') AS queued
               FROM %s""";
 
@@ -31,7 +31,7 @@ public class FreshnessPoller {
     public FreshnessPoller(Pool pool, MatviewsMetrics metrics, OwnSchema schema) {
         this.pool = pool;
         this.metrics = metrics;
-        this.freshness = FRESHNESS.formatted(schema.jobs(), schema.registry());
+        this.freshness = FRESHNESS.formatted(schema.jobs(), schema.registrations());
     }
 
     @Scheduled(identity = "freshness-metrics", every = "${matviews.metrics.poll-interval}",

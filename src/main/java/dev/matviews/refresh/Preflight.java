@@ -19,15 +19,28 @@ sealed interface Preflight {
     record Busy(Registration registration) implements Preflight {
     }
 
+    /** This session now holds the view's lock on {@code lockKey} and must release it. */
+    sealed interface Locked extends Preflight {
+        Registration registration();
+
+        int lockKey();
+    }
+
+    /** The refresh can start: its run is recorded as running. */
+    record Started(Registration registration, int lockKey, Run run) implements Locked {
+    }
+
+    /** The service's role may not refresh the view; nothing started. */
+    record Refused(Registration registration, int lockKey, Refusal refusal) implements Locked {
+    }
+
     /**
-     * This session now holds the lock on {@code lockKey} and must release it.
+     * A prerequisite of CONCURRENTLY is missing (only that mode has any); nothing started.
      *
-     * @param refusal         what the service's role lacks to refresh the view, or null if nothing
-     * @param rejectedIndexes unique indexes CONCURRENTLY cannot use, with the reason, or null
-     * @param run             the running run if the refresh can start; null if a prerequisite is missing
+     * @param rejectedIndexes unique indexes CONCURRENTLY cannot use, with the reason, or null if it has none
      */
-    record Locked(Registration registration, int lockKey, Refusal refusal, boolean populated,
-                  boolean hasUsableUniqueIndex, String rejectedIndexes, Run run) implements Preflight {
+    record Unready(Registration registration, int lockKey, boolean populated, String rejectedIndexes)
+            implements Locked {
     }
 
     /**

@@ -7,12 +7,12 @@ import dev.matviews.registry.RefreshMode;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistrationRepository;
 import dev.matviews.runs.Run;
-import dev.matviews.runs.RunRepository;
 import dev.matviews.runs.RunStatus;
 import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowIterator;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,18 +21,17 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * SQL of a refresh: the catalog preflight that also takes the view's advisory lock and starts
- * the run, the REFRESH with its success record, and the unlock. Locks are taken and released
- * only here.
+ * SQL of a refresh, and the one writer of a live run: the catalog preflight that also takes the
+ * view's advisory lock and starts the run, the REFRESH with its success record, the records of a
+ * refresh that failed, was refused or lost the lock, and the unlock. What follows from a run's
+ * start and end (the registry's outcome columns, the NOTIFY to every replica) is done by the
+ * database, in the same statement (migration V5).
  *
- * <p>Lock key: the two-int key space (never used by Flyway's bigint locks), with a fixed
- * namespace and the matview's OID as the second key, so two views never share a lock.
+ * <p>Lock key: see {@link AdvisoryLocks}; the matview's OID is the second key, so two views never
+ * share a lock.
  */
 @ApplicationScoped
 public class RefreshRepository {
-
-    /** The first key of every lock this service takes. */
-    public static final int LOCK_NAMESPACE = AdvisoryLocks.NAMESPACE;
 
     /**
      * What the service's role lacks to refresh the view, if anything: USAGE on its schema, then
@@ -48,12 +47,12 @@ public class RefreshRepository {
 
     private static final String PREFLIGHT = """
             WITH pre AS MATERIALIZED (
-                SELECT %1$s, m.relid::int4 AS lock_key, m.populated, m.missing_privilege, m.owner,
+                SELECT r.*, m.relid::int4 AS lock_key, m.populated, m.missing_privilege, m.owner,
                        quote_ident(current_user) AS role, coalesce(ix.usable, false) AS usable, ix.rejected,
-                       CASE WHEN m.relid IS NOT NULL THEN pg_try_advisory_lock(%2$d, m.relid::int4) END AS locked
-                FROM %5$s r
+                       CASE WHEN m.relid IS NOT NULL THEN %2$s END AS locked
+                FROM %1$s r
                 LEFT JOIN LATERAL (
-                    SELECT c.oid AS relid, c.relispopulated AS populated, %6$s AS missing_privilege,
+                    SELECT c.oid AS relid, c.relispopulated AS populated, %4$s AS missing_privilege,
                            c.relowner::regrole::text AS owner
                     FROM pg_catalog.pg_class c
                     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -91,29 +90,24 @@ public class RefreshRepository {
                   FROM pre
                  WHERE pre.locked AND pre.missing_privilege IS NULL
                    AND (pre.refresh_mode = 'standard' OR (pre.populated AND pre.usable))
-                RETURNING run.*, %4$s AS notified
-            ), mark AS (
-                UPDATE %5$s reg SET current_run_id = run.id
-                  FROM run WHERE reg.id = run.registration_id
+                RETURNING run.*
             )
             SELECT pre.*, run.id AS run_id, run.backend_pid, run.started_at, run.event_id
               FROM pre LEFT JOIN run ON true
             """;
 
-    /** Success: the run and the registry, written in the REFRESH's own transaction. */
+    /**
+     * Success, in the REFRESH's own transaction, and the registration as it now is (the trigger
+     * has written the outcome by the time the second statement reads it).
+     */
     private static final String RECORD_SUCCESS = """
-            WITH run AS (
-                UPDATE %1$s AS run
-                   SET status = 'success',
-                       finished_at = clock_timestamp(),
-                       duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
-                       event_id = %5$s
-                 WHERE run.id = '%%1$s'
-                RETURNING run.*, %2$s AS notified
-            )
-            UPDATE %6$s reg SET %3$s
-              FROM run WHERE reg.id = run.registration_id
-            RETURNING %4$s""";
+            UPDATE %1$s AS run
+               SET status = 'success',
+                   finished_at = clock_timestamp(),
+                   duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
+                   event_id = %2$s
+             WHERE run.id = '%%1$s';
+            SELECT * FROM %3$s WHERE id = '%%2$s'""";
 
     /**
      * Session settings for the refresh, local to its transaction so the pooled connection goes
@@ -130,14 +124,27 @@ public class RefreshRepository {
     private final String preflight;
     private final String recordSuccess;
     private final String runs;
+    private final String finish;
+    private final String insertFailed;
+    private final String insertSkipped;
 
-    public RefreshRepository(OwnSchema schema, RegistrationRepository registrations) {
+    public RefreshRepository(OwnSchema schema) {
         this.runs = schema.runs();
-        this.preflight = PREFLIGHT.formatted(registrations.columns("r"), LOCK_NAMESPACE, runs, RunRepository.notifyRun("run"),
-                schema.registry(), MISSING_PRIVILEGE);
-        this.recordSuccess = RECORD_SUCCESS.formatted(runs, RunRepository.notifyRun("run"),
-                RunRepository.registryFromRun("success"), registrations.columns("reg"), schema.nextRunEvent(),
-                schema.registry());
+        this.preflight = PREFLIGHT.formatted(schema.registrations(), AdvisoryLocks.tryLock("m.relid::int4"), runs,
+                MISSING_PRIVILEGE);
+        this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations());
+        this.finish = "UPDATE " + runs + " AS run SET status = $2, error = $3, sqlstate = $4, duration_ms = $5,"
+                + " finished_at = clock_timestamp(), event_id = " + schema.nextRunEvent()
+                + " WHERE run.id = $1 AND run.status IN ('running', 'abandoned')";
+        this.insertFailed = "INSERT INTO " + runs + " AS run (registration_id, schema_name, view_name, refresh_mode,"
+                + " trigger, status, instance_id, backend_pid, started_at, finished_at, duration_ms, error, sqlstate)"
+                + " SELECT reg.id, reg.schema_name, reg.view_name, reg.refresh_mode, $2, 'error', $3, pg_backend_pid(),"
+                + " clock_timestamp(), clock_timestamp(), 0, $4, $5 FROM " + schema.registry() + " reg WHERE reg.id = $1"
+                + " RETURNING run.id";
+        this.insertSkipped = "INSERT INTO " + runs + " AS run (registration_id, schema_name, view_name,"
+                + " refresh_mode, trigger, status, instance_id, started_at, finished_at, duration_ms, error)"
+                + " VALUES ($1, $2, $3, $4, $5, 'skipped', $6, clock_timestamp(), clock_timestamp(), 0, $7)"
+                + " RETURNING " + Run.COLUMNS;
     }
 
     /**
@@ -145,7 +152,7 @@ public class RefreshRepository {
      * start, records a running run: one statement, one round trip.
      */
     Uni<Preflight> preflightAndLock(SqlConnection conn, UUID id, Trigger trigger, String instanceId) {
-        return conn.preparedQuery(preflight).execute(Tuple.of(id, trigger.wireName(), instanceId)).map(rows -> {
+        return conn.preparedQuery(preflight).execute(Tuple.of(id, trigger.dbName(), instanceId)).map(rows -> {
             RowIterator<Row> it = rows.iterator();
             if (!it.hasNext()) {
                 return new Preflight.Unknown();
@@ -159,16 +166,21 @@ public class RefreshRepository {
             if (!locked) {
                 return new Preflight.Busy(registration);
             }
-            UUID runId = row.getUUID("run_id");
-            Run run = runId == null ? null : new Run(runId, registration.id(), registration.schemaName(),
-                    registration.viewName(), registration.refreshMode(), trigger, RunStatus.RUNNING, instanceId,
-                    row.getInteger("backend_pid"), row.getOffsetDateTime("started_at"), null, null, null, null, null,
-                    row.getLong("event_id"));
+            int lockKey = row.getInteger("lock_key");
             String missing = row.getString("missing_privilege");
-            Preflight.Refusal refusal = missing == null ? null
-                    : new Preflight.Refusal(row.getString("role"), missing, row.getString("owner"));
-            return new Preflight.Locked(registration, row.getInteger("lock_key"), refusal, row.getBoolean("populated"),
-                    row.getBoolean("usable"), row.getString("rejected"), run);
+            if (missing != null) {
+                return new Preflight.Refused(registration, lockKey,
+                        new Preflight.Refusal(row.getString("role"), missing, row.getString("owner")));
+            }
+            UUID runId = row.getUUID("run_id");
+            if (runId == null) {
+                return new Preflight.Unready(registration, lockKey, row.getBoolean("populated"),
+                        row.getString("rejected"));
+            }
+            return new Preflight.Started(registration, lockKey, new Run(runId, registration.id(),
+                    registration.schemaName(), registration.viewName(), registration.refreshMode(), trigger,
+                    RunStatus.RUNNING, instanceId, row.getInteger("backend_pid"), row.getOffsetDateTime("started_at"),
+                    null, null, null, null, null, row.getLong("event_id")));
         });
     }
 
@@ -182,14 +194,44 @@ public class RefreshRepository {
         String sql = SETTINGS.formatted(runs, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
                 settings.connectionCheckIntervalMs(), runId)
                 + ";\n" + refreshSql(registration.schemaName(), registration.viewName(), registration.refreshMode())
-                + ";\n" + recordSuccess.formatted(runId);
-        return conn.query(sql).execute().map(settingsRows -> RegistrationRepository.first(settingsRows.next().next()));
+                + ";\n" + recordSuccess.formatted(runId, registration.id());
+        return conn.query(sql).execute()
+                .map(settingsRows -> RegistrationRepository.first(settingsRows.next().next().next()));
+    }
+
+    /** Ends a running (or meanwhile abandoned) run with a failure status; false if there is no such run. */
+    public Uni<Boolean> finishFailed(SqlClient client, UUID runId, RunStatus status, String error, String sqlState,
+                                     int durationMs) {
+        return client.preparedQuery(finish).execute(Tuple.of(runId, status.dbName(), error, sqlState, durationMs))
+                .map(rows -> rows.rowCount() == 1);
+    }
+
+    /**
+     * Records a refresh that failed before it could start (view gone, prerequisites or privileges
+     * missing); the run's id, or null if the registration is gone.
+     */
+    Uni<UUID> insertFailed(SqlClient client, UUID registrationId, Trigger trigger, String instanceId, String error,
+                           String sqlState) {
+        return client.preparedQuery(insertFailed)
+                .execute(Tuple.of(registrationId, trigger.dbName(), instanceId, error, sqlState))
+                .map(rows -> {
+                    RowIterator<Row> it = rows.iterator();
+                    return it.hasNext() ? it.next().getUUID(0) : null;
+                });
+    }
+
+    /** Records a refresh that did not happen because another session holds the view's lock. */
+    Uni<Run> insertSkipped(SqlClient client, Registration r, Trigger trigger, String instanceId, String reason) {
+        return client.preparedQuery(insertSkipped)
+                .execute(Tuple.tuple().addUUID(r.id()).addString(r.schemaName()).addString(r.viewName())
+                        .addString(r.refreshMode().dbName()).addString(trigger.dbName()).addString(instanceId)
+                        .addString(reason))
+                .map(rows -> Run.map(rows.iterator().next()));
     }
 
     /** Releases one hold of the lock; false if this session did not hold it. */
     Uni<Boolean> unlock(SqlConnection conn, int lockKey) {
-        return conn.query("SELECT pg_advisory_unlock(" + LOCK_NAMESPACE + ", " + lockKey + ")").execute()
-                .map(rows -> rows.iterator().next().getBoolean(0));
+        return AdvisoryLocks.unlock(conn, lockKey);
     }
 
     /** The statement a refresh runs; identifiers are validated at registration and always quoted. */

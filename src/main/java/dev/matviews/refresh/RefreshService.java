@@ -8,7 +8,6 @@ import dev.matviews.registry.RefreshMode;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistrationNotFoundException;
 import dev.matviews.runs.Run;
-import dev.matviews.runs.RunRepository;
 import dev.matviews.runs.RunStatus;
 import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
@@ -51,17 +50,15 @@ public class RefreshService {
 
     private final Pool pool;
     private final RefreshRepository repository;
-    private final RunRepository runs;
     private final MatviewsConfig.Refresh config;
     private final String instanceId;
     private final MatviewsMetrics metrics;
     private final AtomicInteger running = new AtomicInteger();
 
-    public RefreshService(Pool pool, RefreshRepository repository, RunRepository runs, MatviewsConfig config,
+    public RefreshService(Pool pool, RefreshRepository repository, MatviewsConfig config,
                           InstanceId instanceId, MatviewsMetrics metrics) {
         this.pool = pool;
         this.repository = repository;
-        this.runs = runs;
         this.config = config.refresh();
         this.instanceId = instanceId.value();
         this.metrics = metrics;
@@ -123,7 +120,7 @@ public class RefreshService {
             }
             if (preflight instanceof Preflight.Busy busy) {
                 // Losing the lock leaves the stored outcome alone: the winner owns it.
-                metrics.lockContention(busy.registration().qualifiedName(), trigger.wireName());
+                metrics.lockContention(busy.registration().qualifiedName(), trigger.dbName());
                 return Uni.createFrom().failure(new RefreshInProgressException(busy.registration().qualifiedName()));
             }
             if (preflight instanceof Preflight.Gone gone) {
@@ -140,25 +137,25 @@ public class RefreshService {
     private Uni<RefreshResult> underLock(SqlConnection conn, Preflight.Locked locked, Trigger trigger,
                                          Execution execution) {
         Registration r = locked.registration();
-        Run run = locked.run();
-        if (run == null) {
-            if (locked.refusal() != null) {
-                String detail = locked.refusal().detail(r);
-                return failBeforeStart(conn, r, trigger, detail, RefreshNotPermittedException.SQLSTATE,
-                        new RefreshNotPermittedException(detail));
-            }
-            // Only concurrent mode has prerequisites; PostgreSQL's order: populated first, then the index.
-            if (!locked.populated()) {
+        if (locked instanceof Preflight.Refused refused) {
+            String detail = refused.refusal().detail(r);
+            return failBeforeStart(conn, r, trigger, detail, RefreshNotPermittedException.SQLSTATE,
+                    new RefreshNotPermittedException(detail));
+        }
+        if (locked instanceof Preflight.Unready unready) {
+            // PostgreSQL's order: populated first, then the index.
+            if (!unready.populated()) {
                 String detail = "materialized view " + r.qualifiedName() + " is not populated (created WITH NO DATA"
                         + " or never refreshed); CONCURRENTLY needs one standard refresh first";
                 return failBeforeStart(conn, r, trigger, detail, null, new NotPopulatedException(detail));
             }
             String detail = "refreshing " + r.qualifiedName() + " concurrently needs a unique index on plain"
                     + " columns that is valid, immediate, non-partial and btree; "
-                    + (locked.rejectedIndexes() == null ? "it has no unique index"
-                    : "none qualifies: " + locked.rejectedIndexes());
+                    + (unready.rejectedIndexes() == null ? "it has no unique index"
+                    : "none qualifies: " + unready.rejectedIndexes());
             return failBeforeStart(conn, r, trigger, detail, null, new UniqueIndexRequiredException(detail));
         }
+        Run run = ((Preflight.Started) locked).run();
         execution.started(run);
         if (execution.isCallerGone()) {
             String detail = "refresh of " + r.qualifiedName() + " cancelled before it started: the client went away";
@@ -170,8 +167,8 @@ public class RefreshService {
         return repository.refreshAndRecordSuccess(conn, r, run.id(), settings)
                 .onItem().transform(updated -> {
                     Registration after = updated.orElseThrow(() -> new RegistrationNotFoundException(r.id()));
-                    metrics.refreshed(r.qualifiedName(), r.refreshMode().wireName(), trigger.wireName(),
-                            RunStatus.SUCCESS.wireName(), Duration.ofMillis(after.lastRefreshDurationMs()));
+                    metrics.refreshed(r.qualifiedName(), r.refreshMode().dbName(), trigger.dbName(),
+                            RunStatus.SUCCESS.dbName(), Duration.ofMillis(after.lastRefreshDurationMs()));
                     return new RefreshResult(after, run.id(), after.lastRefreshDurationMs());
                 })
                 .onFailure(e -> !(e instanceof RegistrationNotFoundException)).recoverWithUni(e -> {
@@ -241,9 +238,9 @@ public class RefreshService {
     /** Records a failure before any run started, then fails with {@code answer}. */
     private Uni<RefreshResult> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, String error,
                                                String sqlState, MatviewsException answer) {
-        metrics.refreshed(r.qualifiedName(), r.refreshMode().wireName(), trigger.wireName(),
-                RunStatus.ERROR.wireName(), Duration.ZERO);
-        return runs.insertFailed(conn, r.id(), trigger, instanceId, error, sqlState)
+        metrics.refreshed(r.qualifiedName(), r.refreshMode().dbName(), trigger.dbName(),
+                RunStatus.ERROR.dbName(), Duration.ZERO);
+        return repository.insertFailed(conn, r.id(), trigger, instanceId, error, sqlState)
                 .flatMap(runId -> Uni.createFrom().failure(answer.withRun(runId)));
     }
 
@@ -251,9 +248,9 @@ public class RefreshService {
     private Uni<RefreshResult> finish(SqlConnection conn, Run run, RunStatus status, String error, String sqlState,
                                       int durationMs, MatviewsException answer) {
         answer.withRun(run.id());
-        metrics.refreshed(run.schemaName() + "." + run.viewName(), run.refreshMode().wireName(),
-                run.trigger().wireName(), status.wireName(), Duration.ofMillis(durationMs));
-        return runs.finishFailed(conn, run.id(), status, error, sqlState, durationMs)
+        metrics.refreshed(run.schemaName() + "." + run.viewName(), run.refreshMode().dbName(),
+                run.trigger().dbName(), status.dbName(), Duration.ofMillis(durationMs));
+        return repository.finishFailed(conn, run.id(), status, error, sqlState, durationMs)
                 .onFailure().transform(e -> new UnrecordedFailure(run, status, error, sqlState, durationMs, answer))
                 .flatMap(ignored -> Uni.createFrom().failure(answer));
     }
@@ -266,7 +263,7 @@ public class RefreshService {
     private Uni<RefreshResult> recordThroughPool(Throwable t) {
         UnrecordedFailure u = (UnrecordedFailure) t;
         u.answer.withRun(u.run.id());
-        return Uni.createFrom().deferred(() -> runs.finishFailed(pool, u.run.id(), u.status, u.error, u.sqlState,
+        return Uni.createFrom().deferred(() -> repository.finishFailed(pool, u.run.id(), u.status, u.error, u.sqlState,
                         u.durationMs))
                 .onFailure().retry().withBackOff(Duration.ofMillis(50), Duration.ofMillis(500)).atMost(4)
                 .onFailure().invoke(e -> LOG.errorf("could not record the failed refresh run %s of %s.%s: %s",
@@ -289,6 +286,14 @@ public class RefreshService {
                         locked.registration().qualifiedName(), e.getMessage()))
                 .onFailure().recoverWithNull()
                 .replaceWithVoid();
+    }
+
+    /**
+     * Records that a refresh of {@code r} did not happen because another session held its lock
+     * (a scheduled refresh that found the view busy); the run, status skipped.
+     */
+    public Uni<Run> recordSkipped(Registration r, Trigger trigger, String reason) {
+        return repository.insertSkipped(pool, r, trigger, instanceId, reason);
     }
 
     /** Completes when the future does, without cancelling the future when the subscriber leaves. */

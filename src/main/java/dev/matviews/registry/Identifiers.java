@@ -1,5 +1,6 @@
 package dev.matviews.registry;
 
+import dev.matviews.problem.InvalidInputException;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 

@@ -21,9 +21,8 @@ public record Registration(
         OffsetDateTime lastRefreshAt,
         @Schema(nullable = true)
         Integer lastRefreshDurationMs,
-        @Schema(description = "success or error; null if never refreshed", nullable = true,
-                enumeration = {"success", "error"})
-        String lastRefreshStatus,
+        @Schema(description = "success or error; null if never refreshed", nullable = true)
+        RefreshStatus lastRefreshStatus,
         @Schema(description = "PostgreSQL's message and SQLSTATE of the latest failed refresh", nullable = true)
         String lastRefreshError,
         OffsetDateTime createdAt,

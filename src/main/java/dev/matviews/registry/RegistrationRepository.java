@@ -14,18 +14,16 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * SQL of the registry table. Methods take the {@link SqlClient} to run on, so the same statement
- * serves the pool and a pinned connection.
+ * SQL of the registry table: a registration's own settings. Its outcome columns follow the run
+ * history (a trigger of migration V5) and are never written here. Registrations are read through
+ * the view {@value OwnSchema#REGISTRATIONS}, which adds staleness and schedule; a statement that
+ * changes a registration returns it in the same shape through the view's own function. Methods
+ * take the {@link SqlClient} to run on, so the same statement serves the pool and a pinned
+ * connection.
  */
 @ApplicationScoped
 public class RegistrationRepository {
 
-    private static final String[] NAMES = {"id", "schema_name", "view_name", "refresh_mode", "last_refresh_at",
-            "last_refresh_duration_ms", "last_refresh_status", "last_refresh_error", "created_at", "updated_at",
-            "last_success_at", "current_run_id", "statement_timeout_ms", "lock_timeout_ms", "max_staleness_seconds"};
-
-    private final OwnSchema schema;
-    private final String columns;
     private final String insert;
     private final String list;
     private final String findById;
@@ -34,57 +32,43 @@ public class RegistrationRepository {
     private final String delete;
 
     public RegistrationRepository(OwnSchema schema) {
-        this.schema = schema;
         String table = schema.registry();
-        this.columns = columns("reg");
+        String view = schema.registrations();
+        // What the view adds to a changed row: the same function the view is built on.
+        String state = "LEFT JOIN LATERAL " + schema.qualify("_matviews_registration_state")
+                + "(reg.schema_name, reg.view_name, reg.last_success_at, reg.max_staleness_seconds) st ON true";
         this.insert = """
                 WITH target AS (
                     SELECT EXISTS (
                         SELECT 1 FROM pg_catalog.pg_class c
                         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                         WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
-                ), inserted AS (
+                ), reg AS (
                     INSERT INTO %1$s AS reg (schema_name, view_name, refresh_mode,
                                              statement_timeout_ms, lock_timeout_ms, max_staleness_seconds)
                     SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int FROM target WHERE target.is_matview
                     ON CONFLICT (schema_name, view_name) DO NOTHING
-                    RETURNING %2$s
+                    RETURNING reg.*
                 )
-                SELECT target.is_matview, inserted.* FROM target LEFT JOIN inserted ON true
-                """.formatted(table, columns);
-        this.list = "SELECT " + columns + " FROM " + table + " reg ORDER BY schema_name, view_name";
-        this.findById = "SELECT " + columns + " FROM " + table + " reg WHERE id = $1";
-        this.findByName = "SELECT " + columns + " FROM " + table + " reg WHERE schema_name = $1 AND view_name = $2";
+                SELECT target.is_matview, reg.*, st.* FROM target LEFT JOIN reg ON true %2$s
+                """.formatted(table, state);
+        this.list = "SELECT * FROM " + view + " ORDER BY schema_name, view_name";
+        this.findById = "SELECT * FROM " + view + " WHERE id = $1";
+        this.findByName = "SELECT * FROM " + view + " WHERE schema_name = $1 AND view_name = $2";
         this.update = """
-                UPDATE %1$s AS reg
-                   SET refresh_mode = coalesce($2, refresh_mode),
-                       statement_timeout_ms = CASE WHEN $3 THEN $4::int ELSE statement_timeout_ms END,
-                       lock_timeout_ms = CASE WHEN $5 THEN $6::int ELSE lock_timeout_ms END,
-                       max_staleness_seconds = CASE WHEN $7 THEN $8::int ELSE max_staleness_seconds END,
-                       updated_at = NOW()
-                 WHERE id = $1
-                RETURNING %2$s""".formatted(table, columns);
-        this.delete = "DELETE FROM " + table + " AS reg WHERE id = $1 RETURNING " + columns;
-    }
-
-    /**
-     * The registration columns of the row {@code alias}, plus its refresh schedule, as
-     * {@link #map(Row)} reads them.
-     */
-    public String columns(String alias) {
-        StringBuilder sql = new StringBuilder();
-        for (String name : NAMES) {
-            sql.append(alias).append('.').append(name).append(", ");
-        }
-        sql.append(alias).append(".max_staleness_seconds IS NOT NULL AND (").append(alias)
-                .append(".last_success_at IS NULL OR ").append(alias).append(".last_success_at < clock_timestamp() - ")
-                .append(alias).append(".max_staleness_seconds * interval '1 second') AS stale, ");
-        return sql.append("(SELECT jsonb_build_object('id', s.id, 'name', s.name, 'cronExpr', s.cron_expr,"
-                + " 'timezone', s.timezone, 'enabled', s.enabled, 'nextRunAt', s.next_run_at)"
-                + " FROM ").append(schema.schedules()).append(" s WHERE s.job_type = 'materialized_view_refresh'"
-                + " AND s.payload ->> 'view_name' = ").append(alias).append(".view_name")
-                .append(" AND coalesce(s.payload ->> 'schema', 'public') = ").append(alias).append(".schema_name")
-                .append(" ORDER BY s.created_at LIMIT 1) AS schedule").toString();
+                WITH reg AS (
+                    UPDATE %1$s AS reg
+                       SET refresh_mode = coalesce($2, refresh_mode),
+                           statement_timeout_ms = CASE WHEN $3 THEN $4::int ELSE statement_timeout_ms END,
+                           lock_timeout_ms = CASE WHEN $5 THEN $6::int ELSE lock_timeout_ms END,
+                           max_staleness_seconds = CASE WHEN $7 THEN $8::int ELSE max_staleness_seconds END,
+                           updated_at = NOW()
+                     WHERE id = $1
+                    RETURNING reg.*
+                )
+                SELECT reg.*, st.* FROM reg %2$s""".formatted(table, state);
+        this.delete = "WITH reg AS (DELETE FROM " + table + " AS reg WHERE id = $1 RETURNING reg.*)"
+                + " SELECT reg.*, st.* FROM reg " + state;
     }
 
     /** Whether the target was a materialized view, and the new row unless it was already registered. */
@@ -96,7 +80,7 @@ public class RegistrationRepository {
                                              Integer statementTimeoutMs, Integer lockTimeoutMs,
                                              Integer maxStalenessSeconds) {
         return client.preparedQuery(insert)
-                .execute(Tuple.tuple().addString(schema).addString(view).addString(mode.wireName())
+                .execute(Tuple.tuple().addString(schema).addString(view).addString(mode.dbName())
                         .addInteger(statementTimeoutMs).addInteger(lockTimeoutMs).addInteger(maxStalenessSeconds))
                 .map(rows -> {
                     Row row = rows.iterator().next();
@@ -122,7 +106,7 @@ public class RegistrationRepository {
     public Uni<Optional<Registration>> update(SqlClient client, UUID id, RefreshMode mode,
                                               Setting<Integer> statementTimeoutMs, Setting<Integer> lockTimeoutMs,
                                               Setting<Integer> maxStalenessSeconds) {
-        Tuple args = Tuple.tuple().addUUID(id).addString(mode == null ? null : mode.wireName())
+        Tuple args = Tuple.tuple().addUUID(id).addString(mode == null ? null : mode.dbName())
                 .addBoolean(statementTimeoutMs.present()).addInteger(statementTimeoutMs.value())
                 .addBoolean(lockTimeoutMs.present()).addInteger(lockTimeoutMs.value())
                 .addBoolean(maxStalenessSeconds.present()).addInteger(maxStalenessSeconds.value());
@@ -144,6 +128,7 @@ public class RegistrationRepository {
         return result;
     }
 
+    /** A row of the registrations view (or of a statement returning the same columns). */
     public static Registration map(Row row) {
         return new Registration(
                 row.getUUID("id"),
@@ -152,7 +137,7 @@ public class RegistrationRepository {
                 RefreshMode.parse(row.getString("refresh_mode")),
                 row.getOffsetDateTime("last_refresh_at"),
                 row.getInteger("last_refresh_duration_ms"),
-                row.getString("last_refresh_status"),
+                RefreshStatus.parse(row.getString("last_refresh_status")),
                 row.getString("last_refresh_error"),
                 row.getOffsetDateTime("created_at"),
                 row.getOffsetDateTime("updated_at"),

@@ -1,9 +1,13 @@
 package dev.matviews.registry;
 
+import dev.matviews.problem.InvalidInputException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -19,10 +23,12 @@ public class RegistryService {
 
     private final Pool pool;
     private final RegistrationRepository repository;
+    private final Instance<RegistrationDependents> dependents;
 
-    public RegistryService(Pool pool, RegistrationRepository repository) {
+    public RegistryService(Pool pool, RegistrationRepository repository, Instance<RegistrationDependents> dependents) {
         this.pool = pool;
         this.repository = repository;
+        this.dependents = dependents;
     }
 
     public Uni<Registration> register(String schema, String viewName, String refreshMode) {
@@ -68,10 +74,6 @@ public class RegistryService {
                 Identifiers.require("schema", schema), Identifiers.require("viewName", viewName)));
     }
 
-    public Uni<Registration> updateMode(UUID id, String refreshMode) {
-        return update(id, Setting.of(refreshMode), Setting.absent(), Setting.absent(), Setting.absent());
-    }
-
     /** A partial update; at least one field must be present, and a present mode must not be null. */
     public Uni<Registration> update(UUID id, Setting<String> refreshMode, Setting<Integer> statementTimeoutMs,
                                     Setting<Integer> lockTimeoutMs, Setting<Integer> maxStalenessSeconds) {
@@ -90,6 +92,28 @@ public class RegistryService {
             Timeouts.require("lockTimeoutMs", lockTimeoutMs.value());
             return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
+        });
+    }
+
+    /**
+     * Unregisters a view and removes what belongs to it (its refresh schedules, its queued refresh
+     * jobs) in one transaction; returns the names of the schedules removed. The view itself stays.
+     */
+    public Uni<List<String>> unregister(UUID id) {
+        return pool.withTransaction(tx -> repository.deleteReturning(tx, id).flatMap(deleted -> {
+            Registration r = deleted.orElseThrow(() -> new RegistrationNotFoundException(id));
+            return removeDependents(tx, r, dependents.stream().toList(), 0, new ArrayList<>());
+        }));
+    }
+
+    private static Uni<List<String>> removeDependents(SqlClient tx, Registration r, List<RegistrationDependents> all,
+                                                      int next, List<String> removed) {
+        if (next == all.size()) {
+            return Uni.createFrom().item(removed);
+        }
+        return all.get(next).removeFor(tx, r).flatMap(names -> {
+            removed.addAll(names);
+            return removeDependents(tx, r, all, next + 1, removed);
         });
     }
 }

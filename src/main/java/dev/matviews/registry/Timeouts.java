@@ -1,5 +1,7 @@
 package dev.matviews.registry;
 
+import dev.matviews.problem.InvalidInputException;
+
 /** Validation of per-registration timeouts: whole milliseconds, 0 for none, null for the default. */
 public final class Timeouts {
 

@@ -1,7 +1,6 @@
 package dev.matviews.runs;
 
 import dev.matviews.config.MatviewsConfig;
-import dev.matviews.refresh.RefreshRepository;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -41,7 +40,7 @@ public class RunMaintenance {
 
     /** Marks runs of dead sessions as abandoned; returns how many. */
     public Uni<Long> abandonOrphans() {
-        return runs.abandonOrphans(pool, RefreshRepository.LOCK_NAMESPACE).invoke(count -> {
+        return runs.abandonOrphans(pool).invoke(count -> {
             if (count > 0) {
                 LOG.infof("marked %d run(s) abandoned: their session ended without recording an outcome", count);
             }

@@ -1,7 +1,6 @@
 package dev.matviews.runs;
 
-import dev.matviews.refresh.RefreshRepository;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.RegistrationNotFoundException;
 import dev.matviews.registry.RegistrationRepository;
 import io.smallrye.mutiny.Uni;
@@ -61,7 +60,7 @@ public class RunService {
 
     /** Asks for a running run to stop; answers with the run as it was when asked. */
     public Uni<Run> cancel(UUID runId) {
-        return runs.requestCancel(pool, runId, RefreshRepository.LOCK_NAMESPACE).map(found -> {
+        return runs.requestCancel(pool, runId).map(found -> {
             RunRepository.CancelResult result = found.orElseThrow(() -> new RunNotFoundException(runId));
             if (result.run().finished()) {
                 throw new RunFinishedException(result.run());

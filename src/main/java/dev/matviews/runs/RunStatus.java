@@ -1,24 +1,19 @@
 package dev.matviews.runs;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.db.DbEnum;
 
 /** Where a refresh run is, or how it ended. Only {@link #RUNNING} is unfinished. */
-public enum RunStatus {
+public enum RunStatus implements DbEnum {
     RUNNING, SUCCESS, ERROR, CANCELLED, TIMEOUT, SKIPPED, ABANDONED;
 
+    @Override
     @JsonValue
-    public String wireName() {
-        return name().toLowerCase();
+    public String dbName() {
+        return DbEnum.lowercase(this);
     }
 
     public static RunStatus parse(String value) {
-        for (RunStatus status : values()) {
-            if (status.wireName().equals(value)) {
-                return status;
-            }
-        }
-        throw new InvalidInputException("status must be one of running, success, error, cancelled, timeout,"
-                + " skipped, abandoned; got '" + value + "'");
+        return DbEnum.parse(RunStatus.class, "status", value);
     }
 }

@@ -1,9 +1,10 @@
 package dev.matviews.runs;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import dev.matviews.db.DbEnum;
 
 /** What started a run. */
-public enum Trigger {
+public enum Trigger implements DbEnum {
     /** POST …/refresh, answered when the refresh ends. */
     MANUAL,
     /** POST …/refresh with Prefer: respond-async, answered when the run starts. */
@@ -11,12 +12,13 @@ public enum Trigger {
     SCHEDULE,
     CASCADE;
 
+    @Override
     @JsonValue
-    public String wireName() {
-        return name().toLowerCase();
+    public String dbName() {
+        return DbEnum.lowercase(this);
     }
 
     public static Trigger parse(String value) {
-        return valueOf(value.toUpperCase());
+        return DbEnum.parse(Trigger.class, "trigger", value);
     }
 }

@@ -6,7 +6,7 @@ import com.cronutils.model.definition.CronDefinition;
 import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
 import com.cronutils.parser.CronParser;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 
 import java.time.DateTimeException;
 import java.time.Duration;

@@ -15,8 +15,7 @@ public record Job(
         UUID id,
         String type,
         Map<String, Object> payload,
-        @Schema(enumeration = {"queued", "running", "completed", "failed", "canceled"})
-        String state,
+        JobState state,
         OffsetDateTime runAt,
         int attempts,
         int maxAttempts,
@@ -38,7 +37,7 @@ public record Job(
 
     public static Job map(Row row) {
         return new Job(row.getUUID("id"), row.getString("type"), row.getJsonObject("payload").getMap(),
-                row.getString("state"), row.getOffsetDateTime("run_at"), row.getInteger("attempts"),
+                JobState.parse(row.getString("state")), row.getOffsetDateTime("run_at"), row.getInteger("attempts"),
                 row.getInteger("max_attempts"), row.getInteger("max_runtime_ms"), row.getOffsetDateTime("lease_until"),
                 row.getString("worker_id"), row.getString("last_error"), row.getUUID("last_run_id"),
                 row.getUUID("schedule_id"), row.getString("idempotency_key"),

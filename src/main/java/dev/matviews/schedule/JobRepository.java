@@ -29,10 +29,12 @@ public class JobRepository {
 
     private final String table;
     private final String schedules;
+    private final String targetsView;
 
     public JobRepository(OwnSchema schema) {
         this.table = schema.jobs();
         this.schedules = schema.schedules();
+        this.targetsView = schema.targetsView("type", "payload", "$1", "$2");
     }
 
     /** Enqueues a job fired by a schedule for one due time; the idempotency key makes a repeat a no-op. */
@@ -56,8 +58,7 @@ public class JobRepository {
     public Uni<Integer> cancelQueuedForView(SqlClient client, String schema, String view, String reason) {
         return client.preparedQuery("UPDATE " + table + " SET state = 'canceled', last_error = $3,"
                         + " completed_at = clock_timestamp(), updated_at = clock_timestamp()"
-                        + " WHERE state = 'queued' AND type = '" + ScheduleRepository.MATVIEW_JOB + "'"
-                        + " AND payload ->> 'view_name' = $2 AND coalesce(payload ->> 'schema', 'public') = $1")
+                        + " WHERE state = 'queued' AND " + targetsView)
                 .execute(Tuple.of(schema, view, reason)).map(RowSet::rowCount);
     }
 
@@ -85,7 +86,7 @@ public class JobRepository {
     }
 
     /** Ends the job: completed, failed, or queued again after {@code retryInMs}. */
-    public Uni<Boolean> finish(SqlClient client, UUID id, String workerId, String state, String error, UUID runId,
+    public Uni<Boolean> finish(SqlClient client, UUID id, String workerId, JobState state, String error, UUID runId,
                                long retryInMs) {
         return client.preparedQuery("UPDATE " + table + " SET state = CASE WHEN cancel_requested_at IS NOT NULL"
                         + " AND $3 = 'queued' THEN 'canceled' ELSE $3 END,"
@@ -94,7 +95,7 @@ public class JobRepository {
                         + " completed_at = CASE WHEN $3 = 'queued' THEN NULL ELSE clock_timestamp() END,"
                         + " updated_at = clock_timestamp()"
                         + " WHERE id = $1 AND worker_id = $2 AND state = 'running' RETURNING id, " + WAKE)
-                .execute(Tuple.tuple().addUUID(id).addString(workerId).addString(state).addString(error).addUUID(runId)
+                .execute(Tuple.tuple().addUUID(id).addString(workerId).addString(state.dbName()).addString(error).addUUID(runId)
                         .addLong(retryInMs))
                 .map(rows -> rows.rowCount() == 1);
     }
@@ -132,11 +133,11 @@ public class JobRepository {
                 .execute().map(rows -> rows.iterator().next().getLong(0));
     }
 
-    public Uni<List<Job>> list(SqlClient client, String type, String state, UUID scheduleId, int limit) {
+    public Uni<List<Job>> list(SqlClient client, String type, JobState state, UUID scheduleId, int limit) {
         return client.preparedQuery("SELECT " + Job.COLUMNS + " FROM " + table + " WHERE ($1::text IS NULL OR type = $1)"
                         + " AND ($2::text IS NULL OR state = $2) AND ($3::uuid IS NULL OR schedule_id = $3)"
                         + " ORDER BY created_at DESC, id DESC LIMIT $4")
-                .execute(Tuple.of(type, state, scheduleId, limit)).map(JobRepository::all);
+                .execute(Tuple.of(type, state == null ? null : state.dbName(), scheduleId, limit)).map(JobRepository::all);
     }
 
     public Uni<Optional<Job>> findById(SqlClient client, UUID id) {

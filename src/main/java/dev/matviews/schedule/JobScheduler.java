@@ -205,7 +205,7 @@ public class JobScheduler {
                 if (metrics != null) {
                     metrics.fired(Duration.between(due, now));
                 }
-            } else if ("run_once".equals(s.missedRunPolicy())) {
+            } else if (s.missedRunPolicy() == MissedRunPolicy.RUN_ONCE) {
                 LOG.infof("schedule %s missed %s; running once now (missed-run policy run_once)", s.name(), due);
                 enqueue.add(JobRepository.fired(s, due));
                 fired = now;
@@ -262,20 +262,20 @@ public class JobScheduler {
             return jobs.release(pool, job.id(), workerId, runId, "handed back at shutdown of " + workerId + ": " + c.error());
         }
         if (outcome instanceof JobOutcome.Completed c) {
-            return jobs.finish(pool, job.id(), workerId, "completed", c.note(), runId, 0);
+            return jobs.finish(pool, job.id(), workerId, JobState.COMPLETED, c.note(), runId, 0);
         }
         if (outcome instanceof JobOutcome.Permanent p) {
-            return jobs.finish(pool, job.id(), workerId, "failed", p.error(), runId, 0);
+            return jobs.finish(pool, job.id(), workerId, JobState.FAILED, p.error(), runId, 0);
         }
         if (outcome instanceof JobOutcome.Cancelled c) {
-            return jobs.finish(pool, job.id(), workerId, "canceled", c.error(), runId, 0);
+            return jobs.finish(pool, job.id(), workerId, JobState.CANCELED, c.error(), runId, 0);
         }
         JobOutcome.Transient t = (JobOutcome.Transient) outcome;
         if (job.attempts() >= job.maxAttempts()) {
-            return jobs.finish(pool, job.id(), workerId, "failed",
+            return jobs.finish(pool, job.id(), workerId, JobState.FAILED,
                     t.error() + " (after " + job.attempts() + " attempts)", runId, 0);
         }
-        return jobs.finish(pool, job.id(), workerId, "queued", t.error(), runId, backoff(job.attempts()).toMillis());
+        return jobs.finish(pool, job.id(), workerId, JobState.QUEUED, t.error(), runId, backoff(job.attempts()).toMillis());
     }
 
     /** Capped exponential backoff with up to 20 % jitter, so failing jobs do not retry in lockstep. */

@@ -1,20 +1,17 @@
 package dev.matviews.schedule;
 
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.runs.RunService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 
 /** Inspecting and steering jobs. */
 @ApplicationScoped
 public class JobService {
-
-    private static final Set<String> STATES = Set.of("queued", "running", "completed", "failed", "canceled");
 
     private final Pool pool;
     private final JobRepository jobs;
@@ -28,14 +25,12 @@ public class JobService {
 
     public Uni<List<Job>> list(String type, String state, UUID scheduleId, Integer limit) {
         return Uni.createFrom().deferred(() -> {
-            if (state != null && !STATES.contains(state)) {
-                throw new InvalidInputException("state must be one of " + STATES + ", got '" + state + "'");
-            }
+            JobState wanted = state == null ? null : JobState.parse(state);
             int size = limit == null ? 50 : limit;
             if (size < 1 || size > 500) {
                 throw new InvalidInputException("limit must be between 1 and 500");
             }
-            return jobs.list(pool, type, state, scheduleId, size);
+            return jobs.list(pool, type, wanted, scheduleId, size);
         });
     }
 
@@ -47,7 +42,7 @@ public class JobService {
         return jobs.retry(pool, id).flatMap(retried -> retried.isPresent()
                 ? Uni.createFrom().item(retried.get())
                 : get(id).map(job -> {
-                    throw new JobStateException("job " + id + " is " + job.state() + "; only failed or canceled jobs can be retried");
+                    throw new JobStateException("job " + id + " is " + job.state().dbName() + "; only failed or canceled jobs can be retried");
                 }));
     }
 
@@ -56,11 +51,11 @@ public class JobService {
         return jobs.cancel(pool, id).flatMap(marked -> {
             if (marked.isEmpty()) {
                 return get(id).map(job -> {
-                    throw new JobStateException("job " + id + " is " + job.state() + "; only queued or running jobs can be canceled");
+                    throw new JobStateException("job " + id + " is " + job.state().dbName() + "; only queued or running jobs can be canceled");
                 });
             }
             Job job = marked.get();
-            if ("running".equals(job.state()) && job.lastRunId() != null) {
+            if (job.state() == JobState.RUNNING && job.lastRunId() != null) {
                 return runs.cancel(job.lastRunId()).replaceWith(job).onFailure().recoverWithItem(job);
             }
             return Uni.createFrom().item(job);

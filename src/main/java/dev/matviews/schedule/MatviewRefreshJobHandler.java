@@ -1,6 +1,5 @@
 package dev.matviews.schedule;
 
-import dev.matviews.config.InstanceId;
 import dev.matviews.problem.MatviewsException;
 import dev.matviews.refresh.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
@@ -12,15 +11,13 @@ import dev.matviews.refresh.RefreshService;
 import dev.matviews.refresh.UniqueIndexRequiredException;
 import dev.matviews.registry.AlreadyRegisteredException;
 import dev.matviews.registry.Identifiers;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.NotAMatviewException;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistryService;
-import dev.matviews.runs.RunRepository;
 import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
-import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
@@ -41,17 +38,10 @@ public class MatviewRefreshJobHandler implements JobHandler {
 
     private final RegistryService registry;
     private final RefreshService refreshes;
-    private final RunRepository runs;
-    private final Pool pool;
-    private final String instanceId;
 
-    public MatviewRefreshJobHandler(RegistryService registry, RefreshService refreshes, RunRepository runs, Pool pool,
-                                    InstanceId instanceId) {
+    public MatviewRefreshJobHandler(RegistryService registry, RefreshService refreshes) {
         this.registry = registry;
         this.refreshes = refreshes;
-        this.runs = runs;
-        this.pool = pool;
-        this.instanceId = instanceId.value();
     }
 
     @Override
@@ -111,8 +101,8 @@ public class MatviewRefreshJobHandler implements JobHandler {
         handle.started().subscribe().with(run -> runStarted.accept(run.id()), ignored -> { });
         return handle.done()
                 .<JobOutcome>map(result -> new JobOutcome.Completed(result.runId(), null))
-                .onFailure(RefreshInProgressException.class).recoverWithUni(e -> runs.insertSkipped(pool, r,
-                                Trigger.SCHEDULE, instanceId, "skipped: " + e.getMessage())
+                .onFailure(RefreshInProgressException.class).recoverWithUni(e -> refreshes.recordSkipped(r, Trigger.SCHEDULE,
+                                "skipped: " + e.getMessage())
                         .map(skipped -> new JobOutcome.Completed(skipped.id(), "skipped: " + e.getMessage())))
                 .onFailure().recoverWithItem(this::outcome);
     }

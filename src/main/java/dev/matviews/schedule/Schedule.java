@@ -21,9 +21,8 @@ public record Schedule(
         boolean enabled,
         int maxAttempts,
         int maxRuntimeMs,
-        @Schema(enumeration = {"run_once", "skip"},
-                description = "After all replicas were down past a due time: run once on recovery, or skip to the next")
-        String missedRunPolicy,
+        @Schema(description = "After all replicas were down past a due time: run once on recovery, or skip to the next")
+        MissedRunPolicy missedRunPolicy,
         @Schema(nullable = true) OffsetDateTime nextRunAt,
         @Schema(nullable = true) OffsetDateTime lastRunAt,
         OffsetDateTime createdAt,
@@ -36,7 +35,7 @@ public record Schedule(
         return new Schedule(row.getUUID("id"), row.getString("name"), row.getString("job_type"),
                 row.getJsonObject("payload").getMap(), row.getString("cron_expr"), row.getString("timezone"),
                 row.getBoolean("enabled"), row.getInteger("max_attempts"), row.getInteger("max_runtime_ms"),
-                row.getString("missed_run_policy"), row.getOffsetDateTime("next_run_at"),
+                MissedRunPolicy.parse(row.getString("missed_run_policy")), row.getOffsetDateTime("next_run_at"),
                 row.getOffsetDateTime("last_run_at"), row.getOffsetDateTime("created_at"),
                 row.getOffsetDateTime("updated_at"));
     }

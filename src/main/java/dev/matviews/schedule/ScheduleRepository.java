@@ -30,14 +30,16 @@ public class ScheduleRepository {
     private static final String WAKE = "pg_notify('" + CHANNEL + "', 'schedules')";
 
     private final String table;
+    private final String targetsView;
 
     public ScheduleRepository(OwnSchema schema) {
         this.table = schema.schedules();
+        this.targetsView = schema.targetsView("job_type", "payload", "$1", "$2");
     }
 
     /** A new or changed schedule's fields, already validated. */
     public record Fields(String name, String jobType, JsonObject payload, String cronExpr, String timezone,
-                         boolean enabled, int maxAttempts, int maxRuntimeMs, String missedRunPolicy,
+                         boolean enabled, int maxAttempts, int maxRuntimeMs, MissedRunPolicy missedRunPolicy,
                          Instant nextRunAt) {
     }
 
@@ -66,7 +68,7 @@ public class ScheduleRepository {
     private static Tuple args(Fields f) {
         return Tuple.tuple().addString(f.name()).addString(f.jobType()).addJsonObject(f.payload())
                 .addString(f.cronExpr()).addString(f.timezone()).addBoolean(f.enabled()).addInteger(f.maxAttempts())
-                .addInteger(f.maxRuntimeMs()).addString(f.missedRunPolicy())
+                .addInteger(f.maxRuntimeMs()).addString(f.missedRunPolicy().dbName())
                 .addOffsetDateTime(f.nextRunAt() == null ? null : OffsetDateTime.ofInstant(f.nextRunAt(), ZoneOffset.UTC));
     }
 
@@ -93,9 +95,7 @@ public class ScheduleRepository {
 
     /** Names of the refresh schedules of a view, deleted with it. */
     public Uni<List<String>> deleteForView(SqlClient client, String schema, String view) {
-        return client.preparedQuery("DELETE FROM " + table + " WHERE job_type = '" + MATVIEW_JOB + "'"
-                        + " AND payload ->> 'view_name' = $2 AND coalesce(payload ->> 'schema', 'public') = $1"
-                        + " RETURNING name, " + WAKE)
+        return client.preparedQuery("DELETE FROM " + table + " WHERE " + targetsView + " RETURNING name, " + WAKE)
                 .execute(Tuple.of(schema, view)).map(rows -> {
                     List<String> names = new ArrayList<>();
                     rows.forEach(row -> names.add(row.getString("name")));

@@ -2,7 +2,7 @@ package dev.matviews.schedule;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistrationNotFoundException;
 import dev.matviews.registry.RegistrationRepository;
@@ -112,18 +112,6 @@ public class ScheduleService {
                 });
     }
 
-    /**
-     * Unregisters a view, deletes its refresh schedules and cancels its queued refresh jobs, in one
-     * transaction, so nothing registers it again behind the user's back; returns the schedules' names.
-     */
-    public Uni<List<String>> unregister(UUID registrationId) {
-        return pool.withTransaction(tx -> registrations.deleteReturning(tx, registrationId).flatMap(deleted -> {
-            Registration r = deleted.orElseThrow(() -> new RegistrationNotFoundException(registrationId));
-            return jobs.cancelQueuedForView(tx, r.schemaName(), r.viewName(), "canceled: the view was unregistered")
-                    .flatMap(canceled -> schedules.deleteForView(tx, r.schemaName(), r.viewName()));
-        }));
-    }
-
     public static String viewScheduleName(Registration r) {
         return "matview-refresh:" + r.schemaName() + "." + r.viewName();
     }
@@ -133,7 +121,7 @@ public class ScheduleService {
     }
 
     private record Validated(String name, String jobType, JsonObject payload, CronSchedule cron, boolean enabled,
-                             int maxAttempts, int maxRuntimeMs, String missedRunPolicy) {
+                             int maxAttempts, int maxRuntimeMs, MissedRunPolicy missedRunPolicy) {
         ScheduleRepository.Fields fields(Instant now) {
             Instant next = enabled ? cron.nextAfter(now, now).orElse(null) : null;
             return new ScheduleRepository.Fields(name, jobType, payload, cron.expression(), cron.zone().getId(), enabled,
@@ -178,10 +166,8 @@ public class ScheduleService {
         if (maxRuntimeMs < 1000 || maxRuntimeMs > 86_400_000) {
             throw new InvalidInputException("maxRuntimeMs must be between 1000 and 86400000");
         }
-        String policy = pick(r.missedRunPolicy(), current == null ? "run_once" : current.missedRunPolicy());
-        if (!policy.equals("run_once") && !policy.equals("skip")) {
-            throw new InvalidInputException("missedRunPolicy must be run_once or skip");
-        }
+        MissedRunPolicy policy = r.missedRunPolicy() != null ? MissedRunPolicy.parse(r.missedRunPolicy())
+                : current == null ? MissedRunPolicy.RUN_ONCE : current.missedRunPolicy();
         boolean enabled = pick(r.enabled(), current == null || current.enabled());
         return new Validated(name, jobType, payload, cron, enabled, maxAttempts, maxRuntimeMs, policy);
     }

@@ -6,8 +6,6 @@ import dev.matviews.db.OwnSchema;
 import dev.matviews.refresh.RefreshRepository;
 import dev.matviews.refresh.RefreshResult;
 import dev.matviews.refresh.RefreshService;
-import dev.matviews.registry.RegistrationRepository;
-import dev.matviews.runs.RunRepository;
 import dev.matviews.support.Api;
 import dev.matviews.support.SseClient;
 import dev.matviews.support.TestDb;
@@ -100,9 +98,8 @@ class RunEventsTest {
         Pool otherPool = PgBuilder.pool().connectingTo(options).with(new PoolOptions().setMaxSize(2)).using(vertx).build();
         try (SseClient sse = connect(events, null)) {
             OwnSchema schema = new OwnSchema(config);
-            RegistrationRepository registrations = new RegistrationRepository(schema);
-            RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema, registrations),
-                    new RunRepository(schema, registrations), config, new InstanceId("instance-b"), metrics);
+            RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema), config,
+                    new InstanceId("instance-b"), metrics);
             RefreshResult result = otherInstance.refresh(UUID.fromString(id)).await().atMost(WAIT);
             SseClient.Event event = sse.next(result.runId().toString(), WAIT);
             assertTrue(event.data().contains("\"instanceId\":\"instance-b\""), event.data());

@@ -2,7 +2,6 @@ package dev.matviews.refresh;
 
 import dev.matviews.support.Api;
 import dev.matviews.support.TestDb;
-import dev.matviews.runs.RunRepository;
 import dev.matviews.runs.RunStatus;
 import dev.matviews.runs.Trigger;
 import io.quarkus.test.junit.QuarkusTest;
@@ -30,8 +29,6 @@ class RefreshRepositoryTest {
     Pool pool;
     @Inject
     RefreshRepository repository;
-    @Inject
-    RunRepository runs;
 
     @AfterEach
     void noLockLeft() {
@@ -41,8 +38,8 @@ class RefreshRepositoryTest {
     /** Runs the preflight on one connection, then ends any run it started and gives back any lock it took. */
     private Preflight preflight(String id) {
         return pool.withConnection(conn -> repository.preflightAndLock(conn, UUID.fromString(id), Trigger.MANUAL, "test")
-                        .call(p -> p instanceof Preflight.Locked l && l.run() != null
-                                ? runs.finishFailed(conn, l.run().id(), RunStatus.CANCELLED, "test", null, 0)
+                        .call(p -> p instanceof Preflight.Started started
+                                ? repository.finishFailed(conn, started.run().id(), RunStatus.CANCELLED, "test", null, 0)
                                 : Uni.createFrom().voidItem())
                         .call(p -> p instanceof Preflight.Locked l
                                 ? repository.unlock(conn, l.lockKey()).invoke(released -> assertTrue(released))
@@ -55,23 +52,36 @@ class RefreshRepositoryTest {
         String mv = TestDb.uniqueName("mv");
         TestDb.run("CREATE MATERIALIZED VIEW public." + mv + " AS SELECT 1 AS id; CREATE UNIQUE INDEX ON public." + mv + " (id)"
                 + "; CREATE UNIQUE INDEX ON public." + mv + " (id) WHERE id > 5");
-        Preflight.Locked locked = assertInstanceOf(Preflight.Locked.class, preflight(Api.register("public", mv, "concurrent")));
-        assertTrue(locked.populated());
-        assertTrue(locked.hasUsableUniqueIndex(), "one usable index is enough");
-        assertTrue(locked.rejectedIndexes().contains("is partial"));
-        assertEquals(TestDb.count("SELECT 'public." + mv + "'::regclass::oid::int4"), locked.lockKey());
-        assertNotNull(locked.run(), "a refresh that can start records a running run");
+        Preflight.Started started = assertInstanceOf(Preflight.Started.class,
+                preflight(Api.register("public", mv, "concurrent")), "one usable index is enough");
+        assertEquals(TestDb.count("SELECT 'public." + mv + "'::regclass::oid::int4"), started.lockKey());
+        assertNotNull(started.run(), "a refresh that can start records a running run");
+    }
+
+    @Test
+    void aViewWhoseOnlyUniqueIndexIsPartialIsNotReadyForConcurrently() {
+        String mv = TestDb.uniqueName("mv");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + mv + " AS SELECT 1 AS id; CREATE UNIQUE INDEX ON public." + mv
+                + " (id) WHERE id > 5");
+        Preflight.Unready unready = assertInstanceOf(Preflight.Unready.class,
+                preflight(Api.register("public", mv, "concurrent")));
+        assertTrue(unready.populated());
+        assertTrue(unready.rejectedIndexes().contains("is partial"));
+        assertEquals(TestDb.count("SELECT 'public." + mv + "'::regclass::oid::int4"), unready.lockKey());
     }
 
     @Test
     void aViewWithNoDataIsNotPopulatedAndHasNoUniqueIndex() {
         String mv = TestDb.uniqueName("mv");
         TestDb.run("CREATE MATERIALIZED VIEW public." + mv + " AS SELECT 1 AS id WITH NO DATA");
-        Preflight.Locked locked = assertInstanceOf(Preflight.Locked.class, preflight(Api.register("public", mv, "standard")));
-        assertFalse(locked.populated());
-        assertFalse(locked.hasUsableUniqueIndex());
-        assertNull(locked.rejectedIndexes());
-        assertNotNull(locked.run(), "standard mode has no prerequisites");
+        Preflight.Unready unready = assertInstanceOf(Preflight.Unready.class,
+                preflight(Api.register("public", mv, "concurrent")));
+        assertFalse(unready.populated());
+        assertNull(unready.rejectedIndexes());
+        String other = TestDb.uniqueName("mv");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + other + " AS SELECT 1 AS id WITH NO DATA");
+        assertNotNull(assertInstanceOf(Preflight.Started.class, preflight(Api.register("public", other, "standard")))
+                .run(), "standard mode has no prerequisites");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.matviews.registry;
 
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.refresh.RefreshRepository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

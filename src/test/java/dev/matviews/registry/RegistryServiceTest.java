@@ -1,5 +1,6 @@
 package dev.matviews.registry;
 
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.support.TestDb;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.mutiny.Uni;
@@ -76,7 +77,8 @@ class RegistryServiceTest {
     @Test
     void updatesTheMode() {
         Registration created = await(registry.register("public", matview(), "standard"));
-        Registration updated = await(registry.updateMode(created.id(), "concurrent"));
+        Registration updated = await(registry.update(created.id(), Setting.of("concurrent"), Setting.absent(), Setting.absent(),
+                Setting.absent()));
         assertEquals(RefreshMode.CONCURRENT, updated.refreshMode());
         assertEquals(RefreshMode.CONCURRENT, await(registry.get(created.id())).refreshMode());
         assertTrue(!updated.updatedAt().isBefore(created.updatedAt()));
@@ -85,8 +87,9 @@ class RegistryServiceTest {
     @Test
     void updateDeleteAndGetOfAnUnknownIdAreNotFound() {
         UUID unknown = UUID.randomUUID();
-        assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.updateMode(unknown, "standard")));
-        assertInstanceOf(RegistrationNotFoundException.class, failureOf(schedules.unregister(unknown)));
+        assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.update(unknown,
+                Setting.of("standard"), Setting.absent(), Setting.absent(), Setting.absent())));
+        assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.unregister(unknown)));
         assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.get(unknown)));
     }
 
@@ -94,7 +97,7 @@ class RegistryServiceTest {
     void unregisterForgetsTheRegistrationButLeavesTheView() {
         String view = matview();
         Registration created = await(registry.register("public", view, null));
-        await(schedules.unregister(created.id()));
+        await(registry.unregister(created.id()));
         assertInstanceOf(RegistrationNotFoundException.class, failureOf(registry.get(created.id())));
         assertEquals(1, TestDb.count("SELECT count(*) FROM public." + view));
     }

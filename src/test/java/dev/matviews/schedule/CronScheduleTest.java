@@ -1,6 +1,6 @@
 package dev.matviews.schedule;
 
-import dev.matviews.registry.InvalidInputException;
+import dev.matviews.problem.InvalidInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

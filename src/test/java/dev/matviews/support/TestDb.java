@@ -1,6 +1,6 @@
 package dev.matviews.support;
 
-import dev.matviews.refresh.RefreshRepository;
+import dev.matviews.db.AdvisoryLocks;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.sql.Connection;
@@ -77,7 +77,7 @@ public final class TestDb implements AutoCloseable {
     /** Advisory locks of this service held by any session, as pg_locks shows them. */
     public static long ourAdvisoryLocks() {
         return count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
-                + " AND classid = " + RefreshRepository.LOCK_NAMESPACE);
+                + " AND classid = " + AdvisoryLocks.NAMESPACE);
     }
 
     /** REFRESH statements of that view running in any session. */
@@ -113,12 +113,12 @@ public final class TestDb implements AutoCloseable {
 
     /** Takes the service's lock on a matview, as a competing session would. */
     public void lockView(String schema, String view) {
-        exec("SELECT pg_advisory_lock(" + RefreshRepository.LOCK_NAMESPACE + ", '"
+        exec("SELECT pg_advisory_lock(" + AdvisoryLocks.NAMESPACE + ", '"
                 + schema + "." + view + "'::regclass::oid::int4)");
     }
 
     public void unlockView(String schema, String view) {
-        exec("SELECT pg_advisory_unlock(" + RefreshRepository.LOCK_NAMESPACE + ", '"
+        exec("SELECT pg_advisory_unlock(" + AdvisoryLocks.NAMESPACE + ", '"
                 + schema + "." + view + "'::regclass::oid::int4)");
     }
 

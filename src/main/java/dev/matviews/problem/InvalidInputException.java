@@ -1,6 +1,4 @@
-package dev.matviews.registry;
-
-import dev.matviews.problem.MatviewsException;
+package dev.matviews.problem;
 
 /** The request itself is wrong; nothing was executed. */
 public final class InvalidInputException extends MatviewsException {
