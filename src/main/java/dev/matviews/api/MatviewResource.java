@@ -4,11 +4,13 @@ import dev.matviews.refresh.RefreshService;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistryService;
+import dev.matviews.registry.Setting;
 import dev.matviews.runs.Run;
 import dev.matviews.runs.RunPage;
 import dev.matviews.runs.RunService;
 import dev.matviews.runs.Trigger;
 import dev.matviews.schedule.Schedule;
+import dev.matviews.schedule.ScheduleRequest;
 import dev.matviews.schedule.ScheduleService;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.smallrye.mutiny.Uni;
@@ -47,13 +49,15 @@ public class MatviewResource {
     private final RefreshService refreshes;
     private final RunService runs;
     private final ScheduleService schedules;
+    private final RequestValidator validator;
 
     public MatviewResource(RegistryService registry, RefreshService refreshes, RunService runs,
-                           ScheduleService schedules) {
+                           ScheduleService schedules, RequestValidator validator) {
         this.registry = registry;
         this.refreshes = refreshes;
         this.runs = runs;
         this.schedules = schedules;
+        this.validator = validator;
     }
 
     @GET
@@ -88,8 +92,11 @@ public class MatviewResource {
         if (request == null) {
             return Uni.createFrom().failure(new InvalidInputException("request body is required"));
         }
-        return registry.register(request.schema(), request.viewName(), request.refreshMode(),
-                        request.statementTimeoutMs(), request.lockTimeoutMs(), request.maxStalenessSeconds())
+        return Uni.createFrom().deferred(() -> {
+                    RegisterRequest valid = validator.valid(request);
+                    return registry.register(valid.schema(), valid.viewName(), valid.refreshMode(),
+                            valid.statementTimeoutMs(), valid.lockTimeoutMs(), valid.maxStalenessSeconds());
+                })
                 .map(r -> Response.created(URI.create("/api/admin/matviews/" + r.id())).entity(r).build());
     }
 
@@ -130,9 +137,13 @@ public class MatviewResource {
         return Uni.createFrom().deferred(() -> {
             UUID uuid = uuid(id);
             JsonNode body = Requests.object(request);
-            return registry.update(uuid, Requests.text(body, "refreshMode"),
-                    Requests.integer(body, "statementTimeoutMs"), Requests.integer(body, "lockTimeoutMs"),
-                    Requests.integer(body, "maxStalenessSeconds"));
+            Setting<String> mode = Requests.text(body, "refreshMode");
+            Setting<Integer> statementTimeout = Requests.integer(body, "statementTimeoutMs");
+            Setting<Integer> lockTimeout = Requests.integer(body, "lockTimeoutMs");
+            Setting<Integer> staleness = Requests.integer(body, "maxStalenessSeconds");
+            validator.valid(new UpdateRequest(mode.value(), statementTimeout.value(), lockTimeout.value(),
+                    staleness.value()));
+            return registry.update(uuid, mode, statementTimeout, lockTimeout, staleness);
         });
     }
 
@@ -170,7 +181,7 @@ public class MatviewResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<Schedule> schedule(@Parameter(description = "Registration id (UUID)",
             schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id, JsonNode body) {
-        return Uni.createFrom().deferred(() -> schedules.scheduleView(uuid(id), Requests.schedule(body)));
+        return Uni.createFrom().deferred(() -> schedules.scheduleView(uuid(id), validator.valid(Requests.schedule(body))));
     }
 
     @DELETE

@@ -1,26 +1,36 @@
 package dev.matviews.api;
 
+import dev.matviews.registry.Identifiers;
+import dev.matviews.registry.Timeouts;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
+/** A materialized view to register; its limits are checked by {@link RequestValidator} and shown in OpenAPI. */
 @Schema(name = "RegisterRequest", description = "A materialized view to register.")
 @RegisterForReflection
 public record RegisterRequest(
-        @Schema(description = "Schema of the view", defaultValue = "public", maxLength = 63,
-                pattern = "^[A-Za-z_][A-Za-z0-9_]*$")
+        // Identifiers are checked by the registry (job payloads name views too); shown here.
+        @Schema(description = "Schema of the view", defaultValue = "public", maxLength = Identifiers.MAX_BYTES,
+                pattern = Identifiers.PATTERN)
         String schema,
-        @Schema(description = "Name of the materialized view", required = true, maxLength = 63,
-                pattern = "^[A-Za-z_][A-Za-z0-9_]*$")
+        @Schema(description = "Name of the materialized view", required = true, maxLength = Identifiers.MAX_BYTES,
+                pattern = Identifiers.PATTERN)
         String viewName,
         @Schema(description = "How to refresh it", enumeration = {"standard", "concurrent"}, defaultValue = "standard")
         String refreshMode,
         @Schema(description = "statement_timeout of its refreshes in ms, 0 for none; omitted: the service default",
-                minimum = "0", maximum = "86400000", nullable = true)
+                nullable = true)
+        @Min(value = 0, message = "must be at least {value} (0: no limit)")
+        @Max(value = Timeouts.MAX_MS, message = "must be at most {value} ms")
         Integer statementTimeoutMs,
         @Schema(description = "lock_timeout of its refreshes in ms, 0 for none; omitted: the service default",
-                minimum = "0", maximum = "86400000", nullable = true)
-        Integer lockTimeoutMs,
-        @Schema(description = "Stale once its last success is older than this many seconds", minimum = "1",
                 nullable = true)
+        @Min(value = 0, message = "must be at least {value} (0: no limit)")
+        @Max(value = Timeouts.MAX_MS, message = "must be at most {value} ms")
+        Integer lockTimeoutMs,
+        @Schema(description = "Stale once its last success is older than this many seconds", nullable = true)
+        @Min(value = 1, message = "must be a positive number of seconds")
         Integer maxStalenessSeconds) {
 }

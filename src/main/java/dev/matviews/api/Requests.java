@@ -3,6 +3,8 @@ package dev.matviews.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Setting;
+import dev.matviews.schedule.ScheduleRequest;
+import io.vertx.core.json.JsonObject;
 
 import java.util.UUID;
 
@@ -63,11 +65,14 @@ final class Requests {
     }
 
     /** The fields of a schedule request; absent and null both mean "not given". */
-    static dev.matviews.schedule.ScheduleService.Request schedule(JsonNode request) {
+    static ScheduleRequest schedule(JsonNode request) {
         JsonNode body = object(request);
         JsonNode payload = body.get("payload");
-        return new dev.matviews.schedule.ScheduleService.Request(text(body, "name").value(),
-                text(body, "jobType").value(), payload == null || payload.isNull() ? null : payload,
+        if (payload != null && !payload.isNull() && !payload.isObject()) {
+            throw new InvalidInputException("payload must be a JSON object");
+        }
+        return new ScheduleRequest(text(body, "name").value(), text(body, "jobType").value(),
+                payload == null || payload.isNull() ? null : new JsonObject(payload.toString()).getMap(),
                 text(body, "cronExpr").value(), text(body, "timezone").value(), bool(body, "enabled"),
                 integer(body, "maxAttempts").value(), integer(body, "maxRuntimeMs").value(),
                 text(body, "missedRunPolicy").value());

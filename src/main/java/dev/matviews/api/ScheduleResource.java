@@ -2,6 +2,7 @@ package dev.matviews.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.matviews.schedule.Schedule;
+import dev.matviews.schedule.ScheduleRequest;
 import dev.matviews.schedule.ScheduleService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -33,9 +34,11 @@ import java.util.List;
 public class ScheduleResource {
 
     private final ScheduleService schedules;
+    private final RequestValidator validator;
 
-    public ScheduleResource(ScheduleService schedules) {
+    public ScheduleResource(ScheduleService schedules, RequestValidator validator) {
         this.schedules = schedules;
+        this.validator = validator;
     }
 
     @GET
@@ -57,7 +60,7 @@ public class ScheduleResource {
     @APIResponse(responseCode = "409", description = "Name taken (type schedule-name-taken)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<Response> create(JsonNode body) {
-        return Uni.createFrom().deferred(() -> schedules.create(Requests.schedule(body)))
+        return Uni.createFrom().deferred(() -> schedules.create(validator.valid(Requests.schedule(body))))
                 .map(s -> Response.created(URI.create("/api/admin/schedules/" + s.id())).entity(s).build());
     }
 
@@ -87,7 +90,8 @@ public class ScheduleResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<Schedule> update(@Parameter(schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id,
                                 JsonNode body) {
-        return Uni.createFrom().deferred(() -> schedules.update(Requests.uuid("id", id), Requests.schedule(body)));
+        return Uni.createFrom().deferred(() -> schedules.update(Requests.uuid("id", id),
+                validator.valid(Requests.schedule(body))));
     }
 
     @DELETE

@@ -1,19 +1,30 @@
 package dev.matviews.api;
 
+import dev.matviews.registry.Timeouts;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-/** Documents the PUT body; the resource reads it as JSON so it can tell "absent" from "null". */
+/**
+ * The PUT body. The resource reads it as JSON so it can tell "absent" from "null", then checks
+ * the values given against the limits here.
+ */
 @Schema(name = "UpdateRequest", description = "Fields to change; at least one. An absent field is left alone;"
         + " a timeout set to null goes back to the service default.")
 @RegisterForReflection
 public record UpdateRequest(
         @Schema(enumeration = {"standard", "concurrent"})
         String refreshMode,
-        @Schema(minimum = "0", maximum = "86400000", nullable = true)
+        @Schema(nullable = true)
+        @Min(value = 0, message = "must be at least {value} (0: no limit)")
+        @Max(value = Timeouts.MAX_MS, message = "must be at most {value} ms")
         Integer statementTimeoutMs,
-        @Schema(minimum = "0", maximum = "86400000", nullable = true)
+        @Schema(nullable = true)
+        @Min(value = 0, message = "must be at least {value} (0: no limit)")
+        @Max(value = Timeouts.MAX_MS, message = "must be at most {value} ms")
         Integer lockTimeoutMs,
-        @Schema(minimum = "1", nullable = true)
+        @Schema(nullable = true)
+        @Min(value = 1, message = "must be a positive number of seconds")
         Integer maxStalenessSeconds) {
 }

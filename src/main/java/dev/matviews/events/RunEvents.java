@@ -1,6 +1,6 @@
 package dev.matviews.events;
 
-import dev.matviews.config.ListenConnections;
+import dev.matviews.db.ListenConnections;
 import dev.matviews.runs.Run;
 import dev.matviews.runs.RunRepository;
 import io.quarkus.runtime.ShutdownEvent;

@@ -1,6 +1,7 @@
 package dev.matviews.registry;
 
 import dev.matviews.problem.InvalidInputException;
+
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
@@ -9,7 +10,9 @@ public final class Identifiers {
 
     /** NAMEDATALEN - 1: PostgreSQL would silently truncate anything longer. */
     public static final int MAX_BYTES = 63;
-    private static final Pattern VALID = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]*$");
+    /** Plain identifiers only: ASCII, so characters and bytes count the same. */
+    public static final String PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
+    private static final Pattern VALID = Pattern.compile(PATTERN);
 
     private Identifiers() {
     }
@@ -29,7 +32,7 @@ public final class Identifiers {
             throw new InvalidInputException(field + " must be at most " + MAX_BYTES + " bytes long");
         }
         if (!VALID.matcher(name).matches()) {
-            throw new InvalidInputException(field + " must match ^[A-Za-z_][A-Za-z0-9_]*$, got '" + name + "'");
+            throw new InvalidInputException(field + " must match " + PATTERN + ", got '" + name + "'");
         }
         return name;
     }

@@ -13,8 +13,10 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Registering, listing, changing and forgetting materialized views. Input is validated inside
- * the returned Uni (deferred), so bad input fails the pipeline and never reaches the database.
+ * Registering, listing, changing and forgetting materialized views. Identifiers and modes are
+ * validated inside the returned Uni (deferred), so bad input fails the pipeline and never reaches
+ * the database; numeric limits are the request records' constraints, checked at the API (and
+ * backed by the table's CHECK constraints).
  */
 @ApplicationScoped
 public class RegistryService {
@@ -41,23 +43,14 @@ public class RegistryService {
             String s = Identifiers.require("schema", schema == null ? DEFAULT_SCHEMA : schema);
             String v = Identifiers.require("viewName", viewName);
             RefreshMode mode = refreshMode == null ? RefreshMode.STANDARD : RefreshMode.parse(refreshMode);
-            Integer statementTimeout = Timeouts.require("statementTimeoutMs", statementTimeoutMs);
-            Integer lockTimeout = Timeouts.require("lockTimeoutMs", lockTimeoutMs);
-            Integer staleness = staleness(maxStalenessSeconds);
-            return repository.insertIfMatview(pool, s, v, mode, statementTimeout, lockTimeout, staleness).map(result -> {
-                if (!result.isMatview()) {
-                    throw new NotAMatviewException(s, v);
-                }
-                return result.inserted().orElseThrow(() -> new AlreadyRegisteredException(s, v));
-            });
+            return repository.insertIfMatview(pool, s, v, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)
+                    .map(result -> {
+                        if (!result.isMatview()) {
+                            throw new NotAMatviewException(s, v);
+                        }
+                        return result.inserted().orElseThrow(() -> new AlreadyRegisteredException(s, v));
+                    });
         });
-    }
-
-    private static Integer staleness(Integer seconds) {
-        if (seconds != null && seconds <= 0) {
-            throw new InvalidInputException("maxStalenessSeconds must be a positive number of seconds, got " + seconds);
-        }
-        return seconds;
     }
 
     public Uni<List<Registration>> list() {
@@ -83,13 +76,10 @@ public class RegistryService {
                 throw new InvalidInputException(
                         "refreshMode is required (or statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)");
             }
-            staleness(maxStalenessSeconds.value());
             if (refreshMode.present() && refreshMode.value() == null) {
                 throw new InvalidInputException("refreshMode must not be null");
             }
             RefreshMode mode = refreshMode.present() ? RefreshMode.parse(refreshMode.value()) : null;
-            Timeouts.require("statementTimeoutMs", statementTimeoutMs.value());
-            Timeouts.require("lockTimeoutMs", lockTimeoutMs.value());
             return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });

@@ -1,7 +1,7 @@
 package dev.matviews.schedule;
 
 import dev.matviews.config.InstanceId;
-import dev.matviews.config.ListenConnections;
+import dev.matviews.db.ListenConnections;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.runs.RunService;

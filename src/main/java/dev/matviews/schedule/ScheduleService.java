@@ -1,11 +1,7 @@
 package dev.matviews.schedule;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Registration;
-import dev.matviews.registry.RegistrationNotFoundException;
-import dev.matviews.registry.RegistrationRepository;
 import dev.matviews.registry.RegistryService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
@@ -15,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -24,26 +21,16 @@ import java.util.UUID;
 @ApplicationScoped
 public class ScheduleService {
 
-    private static final int MAX_NAME = 200;
-
     private final Pool pool;
     private final ScheduleRepository schedules;
-    private final RegistrationRepository registrations;
-    private final JobRepository jobs;
+    private final RegistryService registry;
     private final JobScheduler scheduler;
 
-    public ScheduleService(Pool pool, ScheduleRepository schedules, RegistrationRepository registrations,
-                           JobRepository jobs, JobScheduler scheduler) {
+    public ScheduleService(Pool pool, ScheduleRepository schedules, RegistryService registry, JobScheduler scheduler) {
         this.pool = pool;
         this.schedules = schedules;
-        this.registrations = registrations;
-        this.jobs = jobs;
+        this.registry = registry;
         this.scheduler = scheduler;
-    }
-
-    /** The fields of a schedule as a request gives them; null means "not given". */
-    public record Request(String name, String jobType, JsonNode payload, String cronExpr, String timezone,
-                          Boolean enabled, Integer maxAttempts, Integer maxRuntimeMs, String missedRunPolicy) {
     }
 
     public Uni<List<Schedule>> list() {
@@ -54,7 +41,7 @@ public class ScheduleService {
         return schedules.findById(pool, id).map(found -> found.orElseThrow(() -> notFound(id)));
     }
 
-    public Uni<Schedule> create(Request request) {
+    public Uni<Schedule> create(ScheduleRequest request) {
         return Uni.createFrom().deferred(() -> {
             Validated v = validate(request, null);
             return schedules.databaseNow(pool).flatMap(now -> schedules.insert(pool, v.fields(now)))
@@ -63,7 +50,7 @@ public class ScheduleService {
     }
 
     /** Changes the given fields and keeps the rest; the next run is planned again from now. */
-    public Uni<Schedule> update(UUID id, Request request) {
+    public Uni<Schedule> update(UUID id, ScheduleRequest request) {
         return get(id).flatMap(current -> {
             Validated v = validate(request, current);
             return schedules.databaseNow(pool).flatMap(now -> schedules.replace(pool, id, v.fields(now)))
@@ -72,7 +59,7 @@ public class ScheduleService {
     }
 
     public Uni<Schedule> setEnabled(UUID id, boolean enabled) {
-        return update(id, new Request(null, null, null, null, null, enabled, null, null, null));
+        return update(id, new ScheduleRequest(null, null, null, null, null, enabled, null, null, null));
     }
 
     public Uni<Void> delete(UUID id) {
@@ -85,14 +72,10 @@ public class ScheduleService {
     }
 
     /** Creates or replaces the refresh schedule of a registered view. */
-    public Uni<Schedule> scheduleView(UUID registrationId, Request request) {
-        return registration(registrationId).flatMap(r -> {
+    public Uni<Schedule> scheduleView(UUID registrationId, ScheduleRequest request) {
+        return registry.get(registrationId).flatMap(r -> {
             String name = viewScheduleName(r);
-            JsonNode payload = JsonNodeFactory.instance.objectNode()
-                    .put("schema", r.schemaName()).put("view_name", r.viewName());
-            Request full = new Request(name, ScheduleRepository.MATVIEW_JOB, payload, request.cronExpr(),
-                    request.timezone(), request.enabled(), request.maxAttempts(), request.maxRuntimeMs(),
-                    request.missedRunPolicy());
+            ScheduleRequest full = request.forView(name, Map.of("schema", r.schemaName(), "view_name", r.viewName()));
             if (request.cronExpr() == null) {
                 throw new InvalidInputException("cronExpr is required");
             }
@@ -103,7 +86,7 @@ public class ScheduleService {
     }
 
     public Uni<Void> unscheduleView(UUID registrationId) {
-        return registration(registrationId).flatMap(r -> schedules.deleteForView(pool, r.schemaName(), r.viewName()))
+        return registry.get(registrationId).flatMap(r -> schedules.deleteForView(pool, r.schemaName(), r.viewName()))
                 .map(names -> {
                     if (names.isEmpty()) {
                         throw new ScheduleNotFoundException("materialized view " + registrationId + " has no schedule");
@@ -116,10 +99,6 @@ public class ScheduleService {
         return "matview-refresh:" + r.schemaName() + "." + r.viewName();
     }
 
-    private Uni<Registration> registration(UUID id) {
-        return registrations.findById(pool, id).map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
-    }
-
     private record Validated(String name, String jobType, JsonObject payload, CronSchedule cron, boolean enabled,
                              int maxAttempts, int maxRuntimeMs, MissedRunPolicy missedRunPolicy) {
         ScheduleRepository.Fields fields(Instant now) {
@@ -129,13 +108,11 @@ public class ScheduleService {
         }
     }
 
-    private Validated validate(Request r, Schedule current) {
+    /** Completes a request with the current schedule's or the default values; limits were checked already. */
+    private Validated validate(ScheduleRequest r, Schedule current) {
         String name = pick(r.name(), current == null ? null : current.name());
         if (name == null || name.isBlank()) {
             throw new InvalidInputException("name is required");
-        }
-        if (name.length() > MAX_NAME) {
-            throw new InvalidInputException("name must be at most " + MAX_NAME + " characters");
         }
         String jobType = pick(r.jobType(), current == null ? null : current.jobType());
         if (jobType == null) {
@@ -147,10 +124,7 @@ public class ScheduleService {
         }
         JsonObject payload;
         if (r.payload() != null) {
-            if (!r.payload().isObject()) {
-                throw new InvalidInputException("payload must be a JSON object");
-            }
-            payload = new JsonObject(r.payload().toString());
+            payload = new JsonObject(r.payload());
         } else {
             payload = current == null ? new JsonObject() : new JsonObject(current.payload());
         }
@@ -159,13 +133,7 @@ public class ScheduleService {
         String timezone = pick(r.timezone(), current == null ? null : current.timezone());
         CronSchedule cron = CronSchedule.parse(cronExpr, timezone);
         int maxAttempts = pick(r.maxAttempts(), current == null ? 3 : current.maxAttempts());
-        if (maxAttempts < 1 || maxAttempts > 100) {
-            throw new InvalidInputException("maxAttempts must be between 1 and 100");
-        }
         int maxRuntimeMs = pick(r.maxRuntimeMs(), current == null ? 3_600_000 : current.maxRuntimeMs());
-        if (maxRuntimeMs < 1000 || maxRuntimeMs > 86_400_000) {
-            throw new InvalidInputException("maxRuntimeMs must be between 1000 and 86400000");
-        }
         MissedRunPolicy policy = r.missedRunPolicy() != null ? MissedRunPolicy.parse(r.missedRunPolicy())
                 : current == null ? MissedRunPolicy.RUN_ONCE : current.missedRunPolicy();
         boolean enabled = pick(r.enabled(), current == null || current.enabled());

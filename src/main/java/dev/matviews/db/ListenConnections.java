@@ -1,4 +1,4 @@
-package dev.matviews.config;
+package dev.matviews.db;
 
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
