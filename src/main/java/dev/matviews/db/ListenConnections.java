@@ -17,6 +17,9 @@ public final class ListenConnections {
     public static PgSubscriber subscriber(Vertx vertx, Config config) {
         String url = config.getValue("quarkus.datasource.reactive.url", String.class).replaceFirst("^vertx-reactive:", "");
         PgConnectOptions options = PgConnectOptions.fromUri(url);
+        // Their Vert.x client meters are named like the pool's (postgresql.*), tagged
+        // clientName=listen; unnamed they were ".processing", ".queue.size" and so on.
+        options.setMetricsName("postgresql|listen");
         config.getOptionalValue("quarkus.datasource.username", String.class).ifPresent(options::setUser);
         config.getOptionalValue("quarkus.datasource.password", String.class).ifPresent(options::setPassword);
         return PgSubscriber.subscriber(vertx, options).reconnectPolicy(attempt -> 1000L);

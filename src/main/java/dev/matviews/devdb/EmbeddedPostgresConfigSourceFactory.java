@@ -7,14 +7,16 @@ import io.smallrye.config.PropertiesConfigSource;
 import org.eclipse.microprofile.config.spi.ConfigSource;
 import org.jboss.logging.Logger;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Gives dev mode and tests a real PostgreSQL when no datasource URL is configured: tests always,
- * dev mode when no container runtime is there for Dev Services. Production never gets here
- * (profile check), and the embedded binaries are not packaged (provided scope).
+ * dev mode when no container runtime is there for Dev Services. In dev mode without a container
+ * runtime it also switches Dev Services off. Production never gets here (profile check), and the
+ * embedded binaries are not packaged (provided scope).
  */
 public class EmbeddedPostgresConfigSourceFactory implements ConfigSourceFactory {
 
@@ -31,31 +33,42 @@ public class EmbeddedPostgresConfigSourceFactory implements ConfigSourceFactory 
         if (!dev && !test) {
             return List.of();
         }
+        Map<String, String> properties = new LinkedHashMap<>();
+        // Dev mode without a container runtime: no Dev Service can start, so switch them off. Left
+        // on, Quarkus still asks Testcontainers for a Docker environment to describe its config-only
+        // Dev Services (smallrye-jwt's), which logs an ERROR "Could not find a valid Docker
+        // environment" on every start. Tests never ask (that description is built in dev mode only).
+        boolean devServicesWanted = dev && !isFalse(context.getValue("quarkus.devservices.enabled"));
+        boolean containerRuntime = devServicesWanted && containerRuntimeAvailable();
+        if (devServicesWanted && !containerRuntime) {
+            properties.put("quarkus.devservices.enabled", "false");
+        }
+        if (embeddedPostgresWanted(context, test, containerRuntime) && zonkyOnClasspath()) {
+            EmbeddedPostgresSetup.Login login = EmbeddedPostgresServer.start(dev,
+                    EmbeddedPostgresConfigSourceFactory.class.getClassLoader());
+            String jdbcUrl = EmbeddedPostgresServer.jdbcUrl();
+            properties.put("quarkus.datasource.jdbc.url", jdbcUrl);
+            properties.put("quarkus.datasource.reactive.url", jdbcUrl.substring("jdbc:".length()));
+            properties.put("quarkus.datasource.username", login.user());
+            properties.put("quarkus.datasource.password", login.password());
+        }
+        if (properties.isEmpty()) {
+            return List.of();
+        }
+        return List.of(new PropertiesConfigSource(properties, "matviews-embedded-postgres", ORDINAL));
+    }
+
+    /**
+     * No URL configured, and: tests always (they run on the embedded server, prepared the same way
+     * everywhere, see EmbeddedPostgresSetup); dev mode unless Dev Services can start a database.
+     */
+    private static boolean embeddedPostgresWanted(ConfigSourceContext context, boolean test, boolean containerRuntime) {
         if (isFalse(context.getValue("matviews.embedded-postgres.enabled"))
                 || isSet(context.getValue("quarkus.datasource.reactive.url"))
                 || isSet(context.getValue("quarkus.datasource.jdbc.url"))) {
-            return List.of();
+            return false;
         }
-        // Tests always run on the embedded server, prepared the same way everywhere (see
-        // EmbeddedPostgresSetup); dev mode prefers Dev Services when a container runtime is there.
-        boolean devServicesAllowed = dev && !isFalse(context.getValue("quarkus.devservices.enabled"))
-                && !isFalse(context.getValue("quarkus.datasource.devservices.enabled"));
-        if (devServicesAllowed && containerRuntimeAvailable()) {
-            return List.of();
-        }
-        if (!zonkyOnClasspath()) {
-            return List.of();
-        }
-        EmbeddedPostgresSetup.Login login = EmbeddedPostgresServer.start(dev,
-                EmbeddedPostgresConfigSourceFactory.class.getClassLoader());
-        String jdbcUrl = EmbeddedPostgresServer.jdbcUrl();
-        String reactiveUrl = jdbcUrl.substring("jdbc:".length());
-        return List.of(new PropertiesConfigSource(Map.of(
-                "quarkus.datasource.jdbc.url", jdbcUrl,
-                "quarkus.datasource.reactive.url", reactiveUrl,
-                "quarkus.datasource.username", login.user(),
-                "quarkus.datasource.password", login.password()),
-                "matviews-embedded-postgres", ORDINAL));
+        return test || !containerRuntime || isFalse(context.getValue("quarkus.datasource.devservices.enabled"));
     }
 
     private static boolean isSet(ConfigValue value) {

@@ -95,7 +95,10 @@ class RunEventsTest {
         PgConnectOptions options = PgConnectOptions.fromUri(cfg.getValue("quarkus.datasource.reactive.url", String.class))
                 .setUser(cfg.getValue("quarkus.datasource.username", String.class))
                 .setPassword(cfg.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
-        Pool otherPool = PgBuilder.pool().connectingTo(options).with(new PoolOptions().setMaxSize(2)).using(vertx).build();
+        // Named: the pool metrics of the service's own pool already use the default name (a second
+        // registration under it is ignored, with a warning).
+        Pool otherPool = PgBuilder.pool().connectingTo(options)
+                .with(new PoolOptions().setMaxSize(2).setName("other-instance")).using(vertx).build();
         try (SseClient sse = connect(events, null)) {
             OwnSchema schema = new OwnSchema(config);
             RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema), config,

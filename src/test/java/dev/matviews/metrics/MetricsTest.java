@@ -13,6 +13,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.not;
 
 /** Prometheus metrics after real refreshes, and staleness in the JSON and its health group. */
 @QuarkusTest
@@ -76,5 +77,19 @@ class MetricsTest {
                 .then().statusCode(400);
         given().contentType(ContentType.JSON).body("{\"maxStalenessSeconds\":null}").put(Api.BASE + "/" + id)
                 .then().statusCode(200).body("maxStalenessSeconds", equalTo(null)).body("stale", equalTo(false));
+    }
+
+    @Test
+    void theSqlPoolIsGaugedAsAPoolNotByWhicheverConnectionCameFirst() {
+        String text = metrics();
+        // Registered once per connection under one id (SqlConnectionGauges): left out.
+        org.hamcrest.MatcherAssert.assertThat(text, not(containsString("postgresql_queue_size")));
+        org.hamcrest.MatcherAssert.assertThat(text, not(containsString("postgresql_current")));
+        // The pool's gauges and the clients' timers stay, the LISTEN connections' named apart.
+        org.hamcrest.MatcherAssert.assertThat(text, containsString("sql_pool_queue_size{"));
+        org.hamcrest.MatcherAssert.assertThat(text, containsString("sql_pool_active{"));
+        org.hamcrest.MatcherAssert.assertThat(text, containsString("postgresql_processing_seconds_count{clientName=\"<default>\""));
+        org.hamcrest.MatcherAssert.assertThat(text, containsString("postgresql_processing_seconds_count{clientName=\"listen\""));
+        org.hamcrest.MatcherAssert.assertThat(text, not(containsString("\n_")));
     }
 }
