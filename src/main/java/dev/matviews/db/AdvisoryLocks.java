@@ -43,4 +43,13 @@ public final class AdvisoryLocks {
         return session.query("SELECT pg_advisory_unlock(" + NAMESPACE + ", " + key + ")").execute()
                 .map(rows -> rows.iterator().next().getBoolean(0));
     }
+
+    /**
+     * Releases every session advisory lock {@code session} holds. For a pooled connection whose
+     * last statement failed at a point where it may have taken a lock: nothing else takes session
+     * locks on the service's pool, so a connection goes back to the pool holding none.
+     */
+    public static Uni<Void> releaseAll(SqlClient session) {
+        return session.query("SELECT pg_advisory_unlock_all()").execute().replaceWithVoid();
+    }
 }

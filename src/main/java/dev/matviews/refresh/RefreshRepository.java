@@ -22,13 +22,12 @@ import java.util.UUID;
 
 /**
  * SQL of a refresh, and the one writer of a live run: the catalog preflight that also takes the
- * view's advisory lock and starts the run, the REFRESH with its success record, the records of a
- * refresh that failed, was refused or lost the lock, and the unlock. What follows from a run's
- * start and end (the registry's outcome columns, the NOTIFY to every replica) is done by the
+ * view's advisory lock and starts the run, the REFRESH with its success record, and the records
+ * of a refresh that failed, was refused or lost the lock. What follows from a run's start and end (the registry's outcome columns, the NOTIFY to every replica) is done by the
  * database, in the same statement (migration V5).
  *
- * <p>Lock key: see {@link AdvisoryLocks}; the matview's OID is the second key, so two views never
- * share a lock.
+ * <p>Lock key: see {@link AdvisoryLocks}, which also releases it; the matview's OID is the second
+ * key, so two views never share a lock.
  */
 @ApplicationScoped
 public class RefreshRepository {
@@ -227,11 +226,6 @@ public class RefreshRepository {
                         .addString(r.refreshMode().dbName()).addString(trigger.dbName()).addString(instanceId)
                         .addString(reason))
                 .map(rows -> Run.map(rows.iterator().next()));
-    }
-
-    /** Releases one hold of the lock; false if this session did not hold it. */
-    Uni<Boolean> unlock(SqlConnection conn, int lockKey) {
-        return AdvisoryLocks.unlock(conn, lockKey);
     }
 
     /** The statement a refresh runs; identifiers are validated at registration and always quoted. */

@@ -1,6 +1,7 @@
 package dev.matviews.refresh;
 
 import dev.matviews.config.InstanceId;
+import dev.matviews.db.AdvisoryLocks;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.problem.MatviewsException;
@@ -31,7 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Everything happens on one pinned connection, because a session advisory lock belongs to
  * the session that took it: preflight + lock + running run (1 round trip), settings + REFRESH +
  * success record in one implicit transaction (1 round trip), unlock in an onTermination stage
- * (1 round trip). A failure is recorded on the same connection after the rollback; only if that
+ * (1 round trip). A preflight that fails may have taken the lock before failing: then every
+ * advisory lock of the session is released. No connection goes back to the pool, and no unlock
+ * runs, while a cancel request sent for it may still land; an unlock hit by a cancel anyway is
+ * tried again. A failure is recorded on the same connection after the rollback; only if that
  * connection died is it recorded through the pool, after the pinned connection was given back
  * (no second connection is ever held, so a pool of one cannot deadlock).
  *
@@ -103,7 +107,9 @@ public class RefreshService {
         }
         execution.maxRuntime = maxRuntime;
         metrics.refreshStarted();
-        pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution))
+        // The connection goes back to the pool only once no cancel request sent for it can still land.
+        pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution)
+                        .onTermination().call(execution::detach))
                 .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
                 .onTermination().invoke(() -> {
                     running.decrementAndGet();
@@ -114,24 +120,31 @@ public class RefreshService {
     }
 
     private Uni<RefreshResult> onPinned(SqlConnection conn, UUID id, Trigger trigger, Execution execution) {
-        return repository.preflightAndLock(conn, id, trigger, instanceId).flatMap(preflight -> {
-            if (preflight instanceof Preflight.Unknown) {
-                return Uni.createFrom().failure(new RegistrationNotFoundException(id));
-            }
-            if (preflight instanceof Preflight.Busy busy) {
-                // Losing the lock leaves the stored outcome alone: the winner owns it.
-                metrics.lockContention(busy.registration().qualifiedName(), trigger.dbName());
-                return Uni.createFrom().failure(new RefreshInProgressException(busy.registration().qualifiedName()));
-            }
-            if (preflight instanceof Preflight.Gone gone) {
-                Registration r = gone.registration();
-                return failBeforeStart(conn, r, trigger, "matview no longer exists", null,
-                        new MatviewGoneException(r.qualifiedName()));
-            }
-            Preflight.Locked locked = (Preflight.Locked) preflight;
-            return underLock(conn, locked, trigger, execution)
-                    .onTermination().call(() -> release(conn, locked));
-        });
+        return repository.preflightAndLock(conn, id, trigger, instanceId)
+                // It may have failed after taking the lock (a cancel landing in it, a row that does
+                // not map): whatever this session holds goes before the connection does.
+                .onFailure().call(e -> releaseAll(conn, execution))
+                .flatMap(preflight -> afterPreflight(conn, id, trigger, execution, preflight));
+    }
+
+    private Uni<RefreshResult> afterPreflight(SqlConnection conn, UUID id, Trigger trigger, Execution execution,
+                                              Preflight preflight) {
+        if (preflight instanceof Preflight.Unknown) {
+            return Uni.createFrom().failure(new RegistrationNotFoundException(id));
+        }
+        if (preflight instanceof Preflight.Busy busy) {
+            // Losing the lock leaves the stored outcome alone: the winner owns it.
+            metrics.lockContention(busy.registration().qualifiedName(), trigger.dbName());
+            return Uni.createFrom().failure(new RefreshInProgressException(busy.registration().qualifiedName()));
+        }
+        if (preflight instanceof Preflight.Gone gone) {
+            Registration r = gone.registration();
+            return failBeforeStart(conn, r, trigger, "matview no longer exists", null,
+                    new MatviewGoneException(r.qualifiedName()));
+        }
+        Preflight.Locked locked = (Preflight.Locked) preflight;
+        return underLock(conn, locked, trigger, execution)
+                .onTermination().call(() -> release(conn, locked, execution));
     }
 
     private Uni<RefreshResult> underLock(SqlConnection conn, Preflight.Locked locked, Trigger trigger,
@@ -272,20 +285,39 @@ public class RefreshService {
     }
 
     /**
-     * Unlocks without ever failing the pipeline: a refresh that succeeded stays a success. If the
-     * unlock cannot run, the session is broken and its locks end with its backend.
+     * Unlocks without ever failing the pipeline: a refresh that succeeded stays a success. No
+     * cancel request may land in the unlock: those this pipeline sent are awaited first, and a
+     * run cancel (pg_cancel_backend from another session) that hits it anyway is outlived by
+     * trying again. If the unlock cannot run, the session is broken and its locks end with its
+     * backend.
      */
-    private Uni<Void> release(SqlConnection conn, Preflight.Locked locked) {
-        return repository.unlock(conn, locked.lockKey())
+    private Uni<Void> release(SqlConnection conn, Preflight.Locked locked, Execution execution) {
+        String view = locked.registration().qualifiedName();
+        return execution.detach()
+                .chain(() -> AdvisoryLocks.unlock(conn, locked.lockKey()))
+                .onFailure(RefreshService::cancelled).retry().atMost(3)
                 .onItem().invoke(released -> {
                     if (!released) {
-                        LOG.warnf("refresh lock of %s was not held at release", locked.registration().qualifiedName());
+                        LOG.warnf("refresh lock of %s was not held at release", view);
                     }
                 })
-                .onFailure().invoke(e -> LOG.warnf("could not release the refresh lock of %s: %s",
-                        locked.registration().qualifiedName(), e.getMessage()))
+                .onFailure().invoke(e -> LOG.warnf("could not release the refresh lock of %s: %s", view, e.getMessage()))
                 .onFailure().recoverWithNull()
                 .replaceWithVoid();
+    }
+
+    /** The same, when which lock this session may hold is unknown. */
+    private Uni<Void> releaseAll(SqlConnection conn, Execution execution) {
+        return execution.detach()
+                .chain(() -> AdvisoryLocks.releaseAll(conn))
+                .onFailure(RefreshService::cancelled).retry().atMost(3)
+                .onFailure().invoke(e -> LOG.warnf("could not release the locks of a failed preflight: %s",
+                        e.getMessage()))
+                .onFailure().recoverWithNull();
+    }
+
+    private static boolean cancelled(Throwable e) {
+        return e instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState());
     }
 
     /**
@@ -337,10 +369,13 @@ public class RefreshService {
         final CompletableFuture<Run> started = new CompletableFuture<>();
         final CompletableFuture<RefreshResult> done = new CompletableFuture<>();
         private volatile boolean callerGone;
-        private volatile SqlConnection conn;
         volatile Duration maxRuntime;
+        /** The pinned connection while cancel requests may still be sent for it; guarded by this. */
+        private SqlConnection conn;
+        /** Completes once the cancel requests sent so far have been delivered; guarded by this. */
+        private CompletableFuture<Void> cancelsSent = CompletableFuture.completedFuture(null);
 
-        SqlConnection attach(SqlConnection conn) {
+        synchronized SqlConnection attach(SqlConnection conn) {
             this.conn = conn;
             return conn;
         }
@@ -362,17 +397,44 @@ public class RefreshService {
             return callerGone;
         }
 
-        void callerGone() {
+        /**
+         * The caller went away: cancel whatever the pinned connection runs now. A cancel request
+         * hits whatever the backend runs when it arrives, so none is sent once the pipeline
+         * detached from the connection.
+         */
+        synchronized void callerGone() {
             if (done.isDone()) {
                 return;
             }
             callerGone = true;
-            SqlConnection c = conn;
-            if (c != null) {
-                PgConnection.cast(c).cancelRequest().subscribe().with(
-                        ok -> LOG.debug("sent a cancel request for an abandoned refresh"),
-                        e -> LOG.warnf("could not cancel an abandoned refresh: %s", e.getMessage()));
+            if (conn == null) {
+                return;
             }
+            CompletableFuture<Void> sent = new CompletableFuture<>();
+            PgConnection.cast(conn).cancelRequest().subscribe().with(
+                    ok -> {
+                        LOG.debug("sent a cancel request for an abandoned refresh");
+                        sent.complete(null);
+                    },
+                    e -> {
+                        LOG.warnf("could not cancel an abandoned refresh: %s", e.getMessage());
+                        sent.complete(null);
+                    });
+            cancelsSent = CompletableFuture.allOf(cancelsSent, sent);
+        }
+
+        /**
+         * No more cancel requests for this connection; completes once those already sent were
+         * delivered (the server has signalled the backend, which acts on it at once or, idle,
+         * ignores it), so none lands in a later statement or in another borrower's.
+         */
+        Uni<Void> detach() {
+            CompletableFuture<Void> pending;
+            synchronized (this) {
+                conn = null;
+                pending = cancelsSent;
+            }
+            return Uni.createFrom().completionStage(pending).onFailure().recoverWithNull().replaceWithVoid();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.matviews.refresh;
 
+import dev.matviews.db.AdvisoryLocks;
 import dev.matviews.support.Api;
 import dev.matviews.support.TestDb;
 import dev.matviews.runs.RunStatus;
@@ -42,7 +43,7 @@ class RefreshRepositoryTest {
                                 ? repository.finishFailed(conn, started.run().id(), RunStatus.CANCELLED, "test", null, 0)
                                 : Uni.createFrom().voidItem())
                         .call(p -> p instanceof Preflight.Locked l
-                                ? repository.unlock(conn, l.lockKey()).invoke(released -> assertTrue(released))
+                                ? AdvisoryLocks.unlock(conn, l.lockKey()).invoke(released -> assertTrue(released))
                                 : Uni.createFrom().voidItem()))
                 .await().atMost(Duration.ofSeconds(10));
     }
