@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -122,18 +123,13 @@ class CleanStartIT {
         return found;
     }
 
-    private static void awaitLog(Process app, String text, Duration timeout) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(LOG) && Files.readString(LOG).contains(text)) {
-                return;
-            }
+    private static void awaitLog(Process app, String text, Duration timeout) {
+        await().atMost(timeout).pollInterval(Duration.ofMillis(200)).until(() -> {
             if (!app.isAlive()) {
                 fail("exited with " + app.exitValue() + " before \"" + text + "\":\n" + Files.readString(LOG));
             }
-            Thread.sleep(200);
-        }
-        fail("no \"" + text + "\" within " + timeout + ":\n" + Files.readString(LOG));
+            return Files.exists(LOG) && Files.readString(LOG).contains(text);
+        });
     }
 
     private static int freePort() throws IOException {

@@ -32,15 +32,25 @@ class LockLeakTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> TestDb.ourAdvisoryLocks() == 0);
     }
 
-    /** Sends a synchronous refresh, waits, then drops the connection as a client with a timeout does. */
-    private static void refreshAndGiveUpAfter(String id, Duration wait) throws IOException, InterruptedException {
-        try (Socket socket = new Socket("localhost", RestAssured.port)) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /api/admin/matviews/" + id + "/refresh HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            Thread.sleep(wait.toMillis());
-        }
+    /** Sends a synchronous refresh; closing the socket is a client with a timeout giving up. */
+    private static Socket startRefresh(String id) throws IOException {
+        Socket socket = new Socket("localhost", RestAssured.port);
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST /api/admin/matviews/" + id + "/refresh HTTP/1.1\r\nHost: localhost\r\n"
+                + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
+    }
+
+    /** The service's statements starting with {@code prefix} that wait for a lock. */
+    private static long waitingOnALock(String prefix) {
+        return TestDb.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+                + " AND wait_event_type = 'Lock' AND query LIKE '" + prefix + "%'");
+    }
+
+    private static long active(String prefix) {
+        return TestDb.count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '"
+                + prefix + "%' AND pid <> pg_backend_pid()");
     }
 
     /** Every one of many later refreshes gets the lock: no pooled connection kept it. */
@@ -64,10 +74,11 @@ class LockLeakTest {
         String id = Api.register("public", view("SELECT 1 AS id"), "standard");
         try (TestDb holder = TestDb.open()) {
             holder.exec("BEGIN; SELECT 1 FROM _ayb_matview_refreshes WHERE id = '" + id + "' FOR UPDATE");
-            refreshAndGiveUpAfter(id, Duration.ofSeconds(2));
-            // the client's cancel has ended the preflight before the row is free
-            await().atMost(Duration.ofSeconds(5)).until(() -> TestDb.count("SELECT count(*) FROM pg_stat_activity"
-                    + " WHERE state = 'active' AND query LIKE 'WITH pre AS%'") == 0);
+            try (Socket client = startRefresh(id)) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> waitingOnALock("WITH pre AS") == 1);
+            }
+            // the client's cancel ends the preflight while the row is still held
+            await().atMost(Duration.ofSeconds(5)).until(() -> active("WITH pre AS") == 0);
             holder.exec("ROLLBACK");
         }
         laterRefreshesAllSucceed(id);
@@ -79,7 +90,9 @@ class LockLeakTest {
         String id = Api.register("public", mv, "standard");
         try (TestDb reader = TestDb.open()) {
             reader.exec("BEGIN; SELECT count(*) FROM public." + mv);   // ACCESS SHARE until the end
-            refreshAndGiveUpAfter(id, Duration.ofMillis(1500));
+            try (Socket client = startRefresh(id)) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> waitingOnALock("SELECT set_config") == 1);
+            }
             await().atMost(Duration.ofSeconds(5)).until(() -> TestDb.runningRefreshesOf(mv) == 0);
             reader.exec("ROLLBACK");
         }
@@ -90,21 +103,17 @@ class LockLeakTest {
     void aClientGoneWhileTheSuccessIsRecorded() throws Exception {
         String mv = view("SELECT 1 AS id");
         String id = Api.register("public", mv, "standard");
-        // the success record waits on the registration row, which another session takes once REFRESH runs
         try (TestDb holder = TestDb.open(); TestDb reader = TestDb.open()) {
-            reader.exec("BEGIN; SELECT count(*) FROM public." + mv);   // ACCESS SHARE until the end
-            Thread worker = new Thread(() -> {
-                try {
-                    refreshAndGiveUpAfter(id, Duration.ofMillis(2500));
-                } catch (IOException | InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            worker.start();
-            await().atMost(Duration.ofSeconds(5)).until(() -> TestDb.runningRefreshesOf(mv) == 1);
-            holder.exec("BEGIN; SELECT 1 FROM _ayb_matview_refreshes WHERE id = '" + id + "' FOR UPDATE");
-            reader.exec("ROLLBACK");
-            worker.join();
+            reader.exec("BEGIN; SELECT count(*) FROM public." + mv);
+            try (Socket client = startRefresh(id)) {
+                // REFRESH waits for the reader; meanwhile the registration row is taken, so once
+                // REFRESH has run, its success record waits for the row
+                await().atMost(Duration.ofSeconds(10)).until(() -> waitingOnALock("SELECT set_config") == 1);
+                holder.exec("BEGIN; SELECT 1 FROM _ayb_matview_refreshes WHERE id = '" + id + "' FOR UPDATE");
+                reader.exec("ROLLBACK");
+                await().atMost(Duration.ofSeconds(10)).until(() -> TestDb.count("SELECT count(*) FROM pg_locks"
+                        + " WHERE locktype = 'transactionid' AND NOT granted") == 1);
+            }
             await().atMost(Duration.ofSeconds(5)).until(() -> TestDb.runningRefreshesOf(mv) == 0);
             holder.exec("ROLLBACK");
         }
