@@ -39,11 +39,21 @@ public class RegistryService {
 
     public Uni<Registration> register(String schema, String viewName, String refreshMode,
                                       Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds) {
+        return register(pool, schema, viewName, refreshMode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds);
+    }
+
+    /** Registers in standard mode within the caller's transaction, so it commits only with the rest of it. */
+    public Uni<Registration> registerWithin(SqlClient tx, String schema, String viewName) {
+        return register(tx, schema, viewName, null, null, null, null);
+    }
+
+    private Uni<Registration> register(SqlClient client, String schema, String viewName, String refreshMode,
+                                       Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds) {
         return Uni.createFrom().deferred(() -> {
             String s = Identifiers.require("schema", schema == null ? DEFAULT_SCHEMA : schema);
             String v = Identifiers.require("viewName", viewName);
             RefreshMode mode = refreshMode == null ? RefreshMode.STANDARD : RefreshMode.parse(refreshMode);
-            return repository.insertIfMatview(pool, s, v, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)
+            return repository.insertIfMatview(client, s, v, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)
                     .map(result -> {
                         if (!result.isMatview()) {
                             throw new NotAMatviewException(s, v);

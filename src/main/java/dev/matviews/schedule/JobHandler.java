@@ -15,10 +15,15 @@ public interface JobHandler {
     /** Throws InvalidInputException if the payload does not fit this job type. */
     void validate(JsonObject payload);
 
+    /** Runs one attempt; never fails the Uni, the outcome says how it went. */
+    Uni<JobOutcome> run(Attempt attempt);
+
     /**
-     * Runs one attempt; never fails the Uni, the outcome says how it went.
+     * One attempt at a job.
      *
+     * @param jobId      the job, held by {@code workerId} while the attempt runs
      * @param runStarted told the id of the refresh run as soon as there is one, so it can be cancelled
      */
-    Uni<JobOutcome> run(JsonObject payload, Duration maxRuntime, Consumer<UUID> runStarted);
+    record Attempt(UUID jobId, String workerId, JsonObject payload, Duration maxRuntime, Consumer<UUID> runStarted) {
+    }
 }

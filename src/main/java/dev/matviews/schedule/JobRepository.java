@@ -44,7 +44,8 @@ public class JobRepository {
         }
         return tx.preparedQuery("INSERT INTO " + table + " (type, payload, run_at, max_attempts, max_runtime_ms,"
                         + " schedule_id, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                        + " ON CONFLICT (idempotency_key) DO NOTHING")
+                        // The predicate lets AllYourBase's partial unique index serve as well as V3's constraint.
+                        + " ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING")
                 .executeBatch(rows).replaceWithVoid();
     }
 
@@ -54,12 +55,29 @@ public class JobRepository {
                 .addInteger(s.maxRuntimeMs()).addUUID(s.id()).addString("schedule:" + s.id() + ":" + due);
     }
 
-    /** Cancels the queued refresh jobs of a view, so none of them registers it again later. */
-    public Uni<Integer> cancelQueuedForView(SqlClient client, String schema, String view, String reason) {
-        return client.preparedQuery("UPDATE " + table + " SET state = 'canceled', last_error = $3,"
-                        + " completed_at = clock_timestamp(), updated_at = clock_timestamp()"
-                        + " WHERE state = 'queued' AND " + targetsView)
+    /**
+     * Cancels the queued refresh jobs of a view and marks its running ones canceled, so none of
+     * them registers it again later: a running one ends canceled instead of being retried, and
+     * cannot register the view (see {@link #holdLive}). Its refresh, if one runs, goes on.
+     */
+    public Uni<Integer> cancelForView(SqlClient client, String schema, String view, String reason) {
+        return client.preparedQuery("UPDATE " + table + " SET cancel_requested_at = coalesce(cancel_requested_at,"
+                        + " clock_timestamp()), state = CASE WHEN state = 'queued' THEN 'canceled' ELSE state END,"
+                        + " last_error = $3, completed_at = CASE WHEN state = 'queued' THEN clock_timestamp() END,"
+                        + " updated_at = clock_timestamp()"
+                        + " WHERE state IN ('queued', 'running') AND " + targetsView)
                 .execute(Tuple.of(schema, view, reason)).map(RowSet::rowCount);
+    }
+
+    /**
+     * Inside a transaction: whether this worker still runs the job and nobody asked to cancel it,
+     * holding the row (FOR SHARE) until the transaction ends, so an unregistering transaction that
+     * marks the job waits for it, or is seen by it.
+     */
+    public Uni<Boolean> holdLive(SqlClient tx, UUID id, String workerId) {
+        return tx.preparedQuery("SELECT 1 FROM " + table + " WHERE id = $1 AND worker_id = $2 AND state = 'running'"
+                        + " AND cancel_requested_at IS NULL FOR SHARE")
+                .execute(Tuple.of(id, workerId)).map(rows -> rows.size() == 1);
     }
 
     /** Takes up to {@code limit} due jobs for this worker under a lease; other workers skip them. */

@@ -75,6 +75,7 @@ public class JobScheduler {
         final Job job;
         volatile UUID runId;
         volatile boolean shuttingDown;
+        volatile boolean leaseLost;
 
         Active(Job job) {
             this.job = job;
@@ -241,16 +242,18 @@ public class JobScheduler {
         JobHandler handler = handlers.get(job.type());
         Uni<JobOutcome> attempt = handler == null
                 ? Uni.createFrom().item(new JobOutcome.Permanent("no handler for job type " + job.type(), null))
-                : handler.run(new JsonObject(job.payload()), Duration.ofMillis(job.maxRuntimeMs()), runId -> {
-                    a.runId = runId;
-                    jobs.attachRun(pool, job.id(), workerId, runId).subscribe().with(ok -> { }, e -> { });
-                });
+                : handler.run(new JobHandler.Attempt(job.id(), workerId, new JsonObject(job.payload()),
+                        Duration.ofMillis(job.maxRuntimeMs()), runId -> {
+                            a.runId = runId;
+                            jobs.attachRun(pool, job.id(), workerId, runId).subscribe().with(ok -> { }, e -> { });
+                        }));
         attempt.onFailure().recoverWithItem(e -> new JobOutcome.Transient("unexpected: " + e.getMessage(), a.runId))
                 .flatMap(outcome -> record(a, outcome))
                 .onFailure().invoke(e -> LOG.warnf("could not record the outcome of job %s: %s", job.id(), e.getMessage()))
                 .onFailure().recoverWithNull()
                 .subscribe().with(ignored -> {
-                    active.remove(job.id());
+                    // this attempt's entry only: after a lost lease the job may run here again
+                    active.remove(job.id(), a);
                     wake();
                 });
     }
@@ -285,13 +288,22 @@ public class JobScheduler {
         return Duration.ofMillis(capped + ThreadLocalRandom.current().nextLong(capped / 5 + 1));
     }
 
-    /** Keeps the leases of running jobs; a job whose lease was lost has its refresh cancelled. */
+    /**
+     * Keeps the leases of running jobs. A lease lost (this worker stalled past it, and the job was
+     * requeued) leaves the refresh alone: it still holds the view's lock and refreshes the view,
+     * and is recorded as its run; cancelling it would leave the view unrefreshed while the job,
+     * taken over elsewhere and finding the view locked, is completed as skipped.
+     */
     private void renewLeases() {
         for (Active a : active.values()) {
+            if (a.leaseLost) {
+                continue;
+            }
             jobs.renew(pool, a.job.id(), workerId, config.lease().toMillis()).subscribe().with(owned -> {
-                if (!owned && a.runId != null) {
-                    LOG.warnf("lost the lease of job %s; cancelling its refresh", a.job.id());
-                    runs.cancel(a.runId).subscribe().with(run -> { }, e -> { });
+                if (!owned) {
+                    a.leaseLost = true;
+                    LOG.warnf("lost the lease of job %s (this worker stalled past it); its refresh %s runs to its end",
+                            a.job.id(), a.runId);
                 }
             }, e -> LOG.debugf("lease renewal failed: %s", e.getMessage()));
         }

@@ -18,6 +18,7 @@ import dev.matviews.registry.RegistryService;
 import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
@@ -36,12 +37,23 @@ public class MatviewRefreshJobHandler implements JobHandler {
     /** SQLSTATE classes that no retry can fix: syntax, privileges, undefined objects. */
     private static final Set<String> PERMANENT_CLASSES = Set.of("42");
 
+    private final Pool pool;
     private final RegistryService registry;
     private final RefreshService refreshes;
+    private final JobRepository jobs;
 
-    public MatviewRefreshJobHandler(RegistryService registry, RefreshService refreshes) {
+    public MatviewRefreshJobHandler(Pool pool, RegistryService registry, RefreshService refreshes, JobRepository jobs) {
+        this.pool = pool;
         this.registry = registry;
         this.refreshes = refreshes;
+        this.jobs = jobs;
+    }
+
+    /** The job was canceled (its view unregistered) before it could register the view. */
+    private static final class JobCanceledException extends RuntimeException {
+        JobCanceledException() {
+            super("canceled: the job was canceled (its view unregistered) before it registered the view", null, false, false);
+        }
     }
 
     @Override
@@ -72,7 +84,8 @@ public class MatviewRefreshJobHandler implements JobHandler {
     }
 
     @Override
-    public Uni<JobOutcome> run(JsonObject payload, Duration maxRuntime, Consumer<UUID> runStarted) {
+    public Uni<JobOutcome> run(Attempt attempt) {
+        JsonObject payload = attempt.payload();
         try {
             validate(payload);
         } catch (InvalidInputException e) {
@@ -80,18 +93,30 @@ public class MatviewRefreshJobHandler implements JobHandler {
         }
         String schema = payload.getString("schema", RegistryService.DEFAULT_SCHEMA);
         String view = payload.getString("view_name");
-        return registration(schema, view)
-                .flatMap(r -> refresh(r, maxRuntime, runStarted))
+        return registration(schema, view, attempt)
+                .flatMap(r -> refresh(r, attempt.maxRuntime(), attempt.runStarted()))
                 .onFailure().recoverWithItem(e -> e instanceof NotAMatviewException
                         ? new JobOutcome.Permanent(e.getMessage(), null)
+                        : e instanceof JobCanceledException
+                        ? new JobOutcome.Cancelled(e.getMessage(), null)
                         : new JobOutcome.Transient(message(e), null));
     }
 
-    /** The registration, registering the view first if needed; two workers racing both end up with it. */
-    private Uni<Registration> registration(String schema, String view) {
+    /**
+     * The registration, registering the view first if needed; two workers racing both end up with
+     * it. The registration commits only while the job is live: unregistering cancels the view's
+     * running jobs in its own transaction, so a job of a view just unregistered never brings it back.
+     */
+    private Uni<Registration> registration(String schema, String view, Attempt attempt) {
         return registry.findByName(schema, view).flatMap(found -> found.isPresent()
                 ? Uni.createFrom().item(found.get())
-                : registry.register(schema, view, null)
+                : pool.withTransaction(tx -> jobs.holdLive(tx, attempt.jobId(), attempt.workerId())
+                                .flatMap(live -> {
+                                    if (!live) {
+                                        throw new JobCanceledException();
+                                    }
+                                    return registry.registerWithin(tx, schema, view);
+                                }))
                         .onFailure(AlreadyRegisteredException.class)
                         .recoverWithUni(() -> registry.findByName(schema, view).map(again -> again.orElseThrow())));
     }

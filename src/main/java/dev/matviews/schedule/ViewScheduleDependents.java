@@ -9,8 +9,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 
 /**
- * An unregistered view's refresh schedules are deleted and its queued refresh jobs canceled, so
- * that no job registers it again later.
+ * An unregistered view's refresh schedules are deleted and its queued and running refresh jobs
+ * canceled, so that no job registers it again later.
  */
 @ApplicationScoped
 public class ViewScheduleDependents implements RegistrationDependents {
@@ -25,7 +25,9 @@ public class ViewScheduleDependents implements RegistrationDependents {
 
     @Override
     public Uni<List<String>> removeFor(SqlClient tx, Registration r) {
-        return jobs.cancelQueuedForView(tx, r.schemaName(), r.viewName(), "canceled: the view was unregistered")
-                .flatMap(canceled -> schedules.deleteForView(tx, r.schemaName(), r.viewName()));
+        // Schedules first: deleting one waits for a firing in progress, whose job the next
+        // statement then sees and cancels.
+        return schedules.deleteForView(tx, r.schemaName(), r.viewName())
+                .call(removed -> jobs.cancelForView(tx, r.schemaName(), r.viewName(), "canceled: the view was unregistered"));
     }
 }

@@ -109,4 +109,31 @@ class RegistryFollowsRunsTest {
         assertEquals(1, TestDb.count("SELECT count(*) FROM _ayb_matview_refreshes WHERE id = '" + id + "'"
                 + " AND last_refresh_status = 'success' AND last_refresh_error IS NULL"), "the later success stands");
     }
+
+    /**
+     * A failure recorded late, through another connection after its own broke, while the view was
+     * refreshed again meanwhile: the registry keeps the newer success.
+     */
+    @Test
+    void aLateFailureRecordDoesNotOverwriteANewerSuccess() {
+        String mv = TestDb.uniqueName("late");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + mv + " AS SELECT 1 AS id");
+        String id = Api.register("public", mv, "standard");
+        String columns = "INSERT INTO _ayb_matview_refresh_runs (id, registration_id, schema_name, view_name, refresh_mode,"
+                + " trigger, status, instance_id, started_at) VALUES ";
+        String older = java.util.UUID.randomUUID().toString();
+        String newer = java.util.UUID.randomUUID().toString();
+        TestDb.run(columns + "('" + older + "', '" + id + "', 'public', '" + mv + "', 'standard', 'manual', 'running',"
+                + " 'replica-a', clock_timestamp() - interval '10 seconds')");
+        TestDb.run(columns + "('" + newer + "', '" + id + "', 'public', '" + mv + "', 'standard', 'manual', 'running',"
+                + " 'replica-b', clock_timestamp() - interval '5 seconds')");
+        TestDb.run("UPDATE _ayb_matview_refresh_runs SET status = 'success', finished_at = clock_timestamp(),"
+                + " duration_ms = 5000 WHERE id = '" + newer + "'");
+        TestDb.run("UPDATE _ayb_matview_refresh_runs SET status = 'error', error = 'connection lost',"
+                + " finished_at = clock_timestamp(), duration_ms = 10000 WHERE id = '" + older + "'");
+        Api.get(id).statusCode(200)
+                .body("lastRefreshStatus", org.hamcrest.Matchers.equalTo("success"))
+                .body("lastRefreshDurationMs", org.hamcrest.Matchers.equalTo(5000))
+                .body("lastRefreshError", org.hamcrest.Matchers.nullValue());
+    }
 }

@@ -76,14 +76,22 @@ class SchedulerTest {
     }
 
     private JobScheduler scheduler(String name, Duration lease, Duration shutdownGrace) {
+        return scheduler(name, lease, shutdownGrace, Duration.ofSeconds(5));
+    }
+
+    private JobScheduler scheduler(String name, Duration lease, Duration shutdownGrace, Duration retryBase) {
+        return scheduler(name, lease, shutdownGrace, retryBase, 4);
+    }
+
+    private JobScheduler scheduler(String name, Duration lease, Duration shutdownGrace, Duration retryBase, int workers) {
         MatviewsConfig.Scheduler settings = new MatviewsConfig.Scheduler() {
             public boolean enabled() { return true; }
-            public int workers() { return 4; }
+            public int workers() { return workers; }
             public Duration lease() { return lease; }
             public Duration missedGrace() { return Duration.ofSeconds(60); }
             public Duration maxSleep() { return Duration.ofSeconds(5); }
             public Duration shutdownGrace() { return shutdownGrace; }
-            public Duration retryBase() { return Duration.ofSeconds(5); }
+            public Duration retryBase() { return retryBase; }
             public Duration retryCap() { return Duration.ofMinutes(5); }
         };
         JobScheduler scheduler = new JobScheduler(vertx, pool, schedules, jobs, runs, List.of(handler), settings, name, config,
@@ -335,5 +343,57 @@ class SchedulerTest {
                 .body("workerId", org.hamcrest.Matchers.nullValue());
         given().get("/api/admin/matview-runs/" + runId).then().body("status", equalTo("cancelled"));
         assertEquals(0, TestDb.runningRefreshesOf(slow));
+    }
+
+    /**
+     * Unregistering a view while its scheduled refresh runs: neither the running job (whose refresh
+     * then fails, registration gone) nor its retries nor the schedule register it again.
+     */
+    @Test
+    void aViewUnregisteredWhileItsScheduledRefreshRunsStaysUnregistered() {
+        String slow = matview("SELECT 1 AS id FROM pg_sleep(1.5) WITH NO DATA");
+        String id = Api.register("public", slow, "standard");
+        given().contentType(ContentType.JSON).body("{\"cronExpr\":\"@every 1s\",\"maxAttempts\":5}")
+                .put(Api.BASE + "/" + id + "/schedule").then().statusCode(200);
+        scheduler("unreg-a", Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofMillis(200));
+        await().atMost(WAIT).until(() -> TestDb.runningRefreshesOf(slow) == 1);
+
+        given().delete(Api.BASE + "/" + id).then().statusCode(200);
+        String registered = "SELECT count(*) FROM _ayb_matview_refreshes WHERE view_name = '" + slow + "'";
+        await().during(Duration.ofSeconds(5)).atMost(WAIT).until(() -> TestDb.count(registered) == 0);
+        assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE state IN ('queued', 'running')"
+                + " AND payload ->> 'view_name' = '" + slow + "'"));
+        assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE state = 'failed'"
+                + " AND payload ->> 'view_name' = '" + slow + "'"), "its jobs end canceled or completed, none retried");
+    }
+
+    /**
+     * A worker that stalls past its lease (GC pause, SIGSTOP) loses the job: it is requeued, taken
+     * again and finds the view locked by the stalled worker's refresh. That refresh must still end
+     * and refresh the view; it was cancelled when the stalled worker noticed the lost lease.
+     */
+    @Test
+    void aRefreshWhoseLeaseWasLostRunsToItsEnd() {
+        String slow = matview("SELECT 1 AS id FROM pg_sleep(2) WITH NO DATA");
+        String id = Api.register("public", slow, "standard");
+        // One worker, busy with this job: the requeued job goes to the other replica.
+        scheduler("stall-a", Duration.ofMillis(900), Duration.ofSeconds(5), Duration.ofSeconds(5), 1);
+        String job = job(slow, 3);
+        await().atMost(WAIT).until(() -> TestDb.runningRefreshesOf(slow) == 1);
+        String runId;
+        try (TestDb db = TestDb.open()) {
+            runId = db.queryString("SELECT id::text FROM _ayb_matview_refresh_runs WHERE view_name = '" + slow
+                    + "' AND status = 'running'");
+        }
+        // What another replica's sweep does to a job whose worker stopped renewing it.
+        TestDb.run("UPDATE _ayb_jobs SET state = 'queued', worker_id = NULL, lease_until = NULL,"
+                + " run_at = clock_timestamp() WHERE id = '" + job + "'");
+        scheduler("stall-b");
+
+        await().atMost(WAIT).until(() -> !"running".equals(given().get("/api/admin/matview-runs/" + runId)
+                .then().extract().path("status")));
+        given().get("/api/admin/matview-runs/" + runId).then().body("status", equalTo("success"));
+        Api.get(id).body("lastRefreshStatus", equalTo("success"));
+        awaitState(job, "completed");
     }
 }

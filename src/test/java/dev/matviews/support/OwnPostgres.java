@@ -17,7 +17,7 @@ import java.util.zip.ZipFile;
  * A PostgreSQL server of a test profile's own, prepared before the service starts on it.
  * Arguments: {@code binaries} ("oldest" or "newest": the supported lines copied to
  * target/postgres-binaries by the build; absent: the postgres.version of every other test) and
- * {@code setup} ("lived-in", the default, or "earlier-release").
+ * {@code setup} ("lived-in", the default, "earlier-release" or "allyourbase").
  */
 public class OwnPostgres implements QuarkusTestResourceLifecycleManager {
 
@@ -44,6 +44,7 @@ public class OwnPostgres implements QuarkusTestResourceLifecycleManager {
             EmbeddedPostgresSetup.Login login = switch (setup) {
                 case "lived-in" -> new LivedInDatabase().prepare(url, LivedInDatabase.SUPERUSER);
                 case "earlier-release" -> EarlierRelease.install(url);
+                case "allyourbase" -> AllYourBase.install(url);
                 default -> throw new IllegalArgumentException("unknown setup " + setup);
             };
             return Map.of("quarkus.datasource.jdbc.url", url,
