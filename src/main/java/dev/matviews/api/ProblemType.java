@@ -5,6 +5,7 @@ import dev.matviews.refresh.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
 import dev.matviews.refresh.RefreshCancelledException;
 import dev.matviews.refresh.RefreshCapacityException;
+import dev.matviews.refresh.ShuttingDownException;
 import dev.matviews.refresh.RefreshTimeoutException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshInProgressException;
@@ -38,6 +39,7 @@ enum ProblemType {
     REFRESH_CANCELLED(RefreshCancelledException.class, 409, "refresh-cancelled", "Refresh cancelled"),
     REFRESH_TIMEOUT(RefreshTimeoutException.class, 504, "refresh-timeout", "Refresh timed out"),
     REFRESH_CAPACITY(RefreshCapacityException.class, 503, "refresh-capacity", "Too many refreshes in progress"),
+    SHUTTING_DOWN(ShuttingDownException.class, 503, "shutting-down", "This instance is shutting down"),
     RUN_NOT_FOUND(RunNotFoundException.class, 404, "run-not-found", "Run not found"),
     RUN_FINISHED(RunFinishedException.class, 409, "run-finished", "Run already finished"),
     SCHEDULE_NOT_FOUND(ScheduleNotFoundException.class, 404, "schedule-not-found", "Schedule not found"),

@@ -22,6 +22,8 @@ public interface MatviewsConfig {
 
     Refresh refresh();
 
+    Database database();
+
     Runs runs();
 
     Scheduler scheduler();
@@ -97,6 +99,19 @@ public interface MatviewsConfig {
 
     EmbeddedPostgres embeddedPostgres();
 
+    interface Database {
+        /**
+         * At start-up, how long to wait for the database to answer (a pod started before its
+         * database, a failover in progress) before giving up; retried with backoff meanwhile.
+         */
+        @WithDefault("5m")
+        Duration startupWait();
+
+        /** How long the readiness check waits for the database to answer SELECT 1. */
+        @WithDefault("2s")
+        Duration readinessTimeout();
+    }
+
     interface Refresh {
         /**
          * Refreshes this instance runs at once. Each pins one pooled connection for its whole
@@ -121,6 +136,15 @@ public interface MatviewsConfig {
          */
         @WithDefault("5s")
         Duration connectionCheckInterval();
+
+        /**
+         * On shutdown (SIGTERM), how long running refreshes may finish before they are cancelled
+         * (recorded as cancelled, their callers answered). New refreshes are refused (503) from
+         * the start. Keep shutdown delay + this + a few seconds below the pod's
+         * terminationGracePeriodSeconds.
+         */
+        @WithDefault("20s")
+        Duration shutdownGrace();
     }
 
     interface Runs {

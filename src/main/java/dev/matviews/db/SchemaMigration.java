@@ -1,5 +1,6 @@
 package dev.matviews.db;
 
+import dev.matviews.config.MatviewsConfig;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -13,6 +14,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 
 /**
  * Brings matviews' own tables up to date at start-up, before anything uses them. Flyway keeps
@@ -37,14 +39,19 @@ public class SchemaMigration {
     /** Second key of the lock that serialises the move between replicas starting together (no OID is 0). */
     private static final int MOVE_LOCK = 0;
 
+    private static final Duration FIRST_RETRY = Duration.ofMillis(250);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(5);
+
     private final Flyway flyway;
     private final AgroalDataSource dataSource;
     private final OwnSchema schema;
+    private final Duration startupWait;
 
-    public SchemaMigration(Flyway flyway, AgroalDataSource dataSource, OwnSchema schema) {
+    public SchemaMigration(Flyway flyway, AgroalDataSource dataSource, OwnSchema schema, MatviewsConfig config) {
         this.flyway = flyway;
         this.dataSource = dataSource;
         this.schema = schema;
+        this.startupWait = config.database().startupWait();
     }
 
     /**
@@ -52,7 +59,56 @@ public class SchemaMigration {
      * scheduled task, listener or request sees a table that is not there yet.
      */
     void onStart(@Observes @Priority(-1) StartupEvent event) {
-        migrate();
+        migrateOnceTheDatabaseAnswers();
+    }
+
+    /**
+     * A pod may start before its database, or during a failover: an unreachable database (refused
+     * or failed connection, a server starting or shutting down) is waited for with backoff, up to
+     * matviews.database.startup-wait, instead of exiting into a crash loop. Anything else (a wrong
+     * password, missing rights, a failed migration) fails the start at once.
+     */
+    void migrateOnceTheDatabaseAnswers() {
+        long start = System.nanoTime();
+        long deadline = start + startupWait.toNanos();
+        Duration delay = FIRST_RETRY;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                migrate();
+                if (attempt > 1) {
+                    LOG.infof("The database answered after %d s; starting", Duration.ofNanos(System.nanoTime() - start)
+                            .toSeconds());
+                }
+                return;
+            } catch (RuntimeException e) {
+                String unreachable = unreachable(e);
+                if (unreachable == null || System.nanoTime() + delay.toNanos() > deadline) {
+                    throw e;
+                }
+                LOG.infof("Waiting for the database (attempt %d, up to %s in all): %s", attempt, startupWait, unreachable);
+                try {
+                    Thread.sleep(delay.toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                delay = delay.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : delay.multipliedBy(2);
+            }
+        }
+    }
+
+    /** What makes the database unreachable, if that is why {@code e} happened; null otherwise. */
+    static String unreachable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return sql.getMessage() + " (SQLSTATE " + sql.getSQLState() + ")";
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return null;
     }
 
     /** Idempotent: a second call (a restart, another replica) finds nothing to do. */

@@ -1,21 +1,17 @@
 package dev.matviews.events;
 
-import dev.matviews.db.ListenConnections;
+import dev.matviews.db.ListenConnection;
 import dev.matviews.runs.Run;
 import dev.matviews.runs.RunRepository;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.json.JsonObject;
-import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 import java.util.HashSet;
@@ -24,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Run lifecycle events from every replica. The statements that start and finish runs NOTIFY the
- * run as committed; this instance LISTENs on its own connection (outside the pool, reconnected
- * when lost) and fans the events out to its SSE clients. After a reconnect, whatever was missed
+ * run as committed; this instance LISTENs on its connection (outside the pool, reconnected
+ * when lost; see ListenConnection) and fans the events out to its SSE clients. After a reconnect, whatever was missed
  * is read back from the run table.
  */
 @ApplicationScoped
@@ -35,35 +31,20 @@ public class RunEvents {
     private static final int REPLAY_LIMIT = 1000;
     private static final int LIVE_BUFFER = 1024;
 
-    private final Vertx vertx;
     private final Pool pool;
     private final RunRepository runs;
-    private final Config config;
     private final BroadcastProcessor<Run> live = BroadcastProcessor.create();
     private final AtomicLong lastSeen = new AtomicLong();
-    private PgSubscriber subscriber;
+    private final ListenConnection listen;
 
-    public RunEvents(Vertx vertx, Pool pool, RunRepository runs, Config config) {
-        this.vertx = vertx;
+    public RunEvents(Pool pool, RunRepository runs, ListenConnection listen) {
         this.pool = pool;
         this.runs = runs;
-        this.config = config;
+        this.listen = listen;
     }
 
     void start(@Observes StartupEvent event) {
-        subscriber = ListenConnections.subscriber(vertx, config);
-        subscriber.channel(RunRepository.CHANNEL)
-                .subscribeHandler(this::catchUp)
-                .handler(this::onNotification);
-        subscriber.connect().subscribe().with(
-                ok -> LOG.debug("listening for run events"),
-                e -> LOG.warnf("could not listen for run events yet (%s); retrying", e.getMessage()));
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        if (subscriber != null) {
-            subscriber.close().subscribe().with(ok -> { }, e -> { });
-        }
+        listen.listen(RunRepository.CHANNEL, this::catchUp, this::onNotification);
     }
 
     /** Live events; with {@code lastEventId}, first every run changed since then, without gaps or repeats. */

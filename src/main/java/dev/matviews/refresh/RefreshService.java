@@ -15,14 +15,19 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.pgclient.PgException;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,6 +56,7 @@ public class RefreshService {
     private static final String LOCK_NOT_AVAILABLE = "55P03";
     /** A cancel this close to statement_timeout is taken to be the timeout. */
     private static final long TIMEOUT_SLACK_MS = 25;
+    private static final String CALLER_GONE = "the client went away";
 
     private final Pool pool;
     private final RefreshRepository repository;
@@ -58,6 +64,8 @@ public class RefreshService {
     private final String instanceId;
     private final MatviewsMetrics metrics;
     private final AtomicInteger running = new AtomicInteger();
+    private final Set<Execution> active = ConcurrentHashMap.newKeySet();
+    private volatile boolean draining;
 
     public RefreshService(Pool pool, RefreshRepository repository, MatviewsConfig config,
                           InstanceId instanceId, MatviewsMetrics metrics) {
@@ -72,8 +80,51 @@ public class RefreshService {
     public Uni<RefreshResult> refresh(UUID id) {
         return Uni.createFrom().deferred(() -> {
             Execution execution = launch(id, Trigger.MANUAL);
-            return toUni(execution.done).onCancellation().invoke(execution::callerGone);
+            return toUni(execution.done).onCancellation().invoke(() -> execution.cancel(CALLER_GONE));
         });
+    }
+
+    /** Whether this instance is shutting down (it refuses new refreshes). */
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Shutdown: refuse new refreshes, let running ones (of any trigger) finish within the grace,
+     * then cancel the rest and wait until each is recorded (cancelled, with the reason) and its
+     * caller answered. Runs on the shutdown thread, before the HTTP server and the pool close.
+     */
+    void onShutdown(@Observes @Priority(10) ShutdownEvent event) {
+        drain(config.shutdownGrace());
+    }
+
+    public void drain(Duration grace) {
+        draining = true;
+        if (active.isEmpty()) {
+            return;
+        }
+        LOG.infof("shutdown: waiting up to %d ms for %d running refresh(es)", grace.toMillis(), active.size());
+        if (!awaitIdle(grace)) {
+            String reason = "instance " + instanceId + " shut down and its grace of " + grace.toMillis() + " ms ended";
+            LOG.infof("shutdown: cancelling %d refresh(es) still running after the grace", active.size());
+            active.forEach(e -> e.cancel(reason));
+            if (!awaitIdle(Duration.ofSeconds(10))) {
+                LOG.warnf("shutdown: %d refresh(es) did not end after being cancelled", active.size());
+            }
+        }
+    }
+
+    private boolean awaitIdle(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!active.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return active.isEmpty();
     }
 
     /** Starts a refresh and answers with its run as soon as it is running; the refresh goes on alone. */
@@ -100,12 +151,17 @@ public class RefreshService {
 
     private Execution execute(UUID id, Trigger trigger, Duration maxRuntime) {
         Execution execution = new Execution();
+        if (draining) {
+            execution.fail(new ShuttingDownException(instanceId));
+            return execution;
+        }
         if (running.incrementAndGet() > config.maxConcurrent()) {
             running.decrementAndGet();
             execution.fail(new RefreshCapacityException(config.maxConcurrent()));
             return execution;
         }
         execution.maxRuntime = maxRuntime;
+        active.add(execution);
         metrics.refreshStarted();
         // The connection goes back to the pool only once no cancel request sent for it can still land.
         pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution)
@@ -113,6 +169,7 @@ public class RefreshService {
                 .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
                 .onTermination().invoke(() -> {
                     running.decrementAndGet();
+                    active.remove(execution);
                     metrics.refreshEnded();
                 })
                 .subscribe().with(execution::complete, execution::fail);
@@ -170,8 +227,9 @@ public class RefreshService {
         }
         Run run = ((Preflight.Started) locked).run();
         execution.started(run);
-        if (execution.isCallerGone()) {
-            String detail = "refresh of " + r.qualifiedName() + " cancelled before it started: the client went away";
+        if (execution.cancelReason() != null) {
+            String detail = "refresh of " + r.qualifiedName() + " cancelled before it started: "
+                    + execution.cancelReason();
             return finish(conn, run, RunStatus.CANCELLED, detail, QUERY_CANCELED, 0,
                     new RefreshCancelledException(detail));
         }
@@ -186,7 +244,7 @@ public class RefreshService {
                 })
                 .onFailure(e -> !(e instanceof RegistrationNotFoundException)).recoverWithUni(e -> {
                     int elapsed = (int) TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-                    return failedRefresh(conn, r, run, settings, elapsed, e, execution.isCallerGone());
+                    return failedRefresh(conn, r, run, settings, elapsed, e, execution.cancelReason());
                 });
     }
 
@@ -202,7 +260,7 @@ public class RefreshService {
 
     /** Classifies a failed REFRESH so that foreseeable refusals get their own status and answer. */
     private Uni<RefreshResult> failedRefresh(SqlConnection conn, Registration r, Run run, RefreshSettings settings,
-                                            int elapsedMs, Throwable e, boolean callerGone) {
+                                            int elapsedMs, Throwable e, String cancelReason) {
         if (!(e instanceof PgException pg)) {
             String detail = "refresh of " + r.qualifiedName() + " failed: connection to PostgreSQL lost ("
                     + e.getMessage() + ")";
@@ -214,9 +272,9 @@ public class RefreshService {
         boolean concurrent = r.refreshMode() == RefreshMode.CONCURRENT;
         RunStatus status = RunStatus.ERROR;
         MatviewsException answer;
-        if (QUERY_CANCELED.equals(state) && callerGone) {
+        if (QUERY_CANCELED.equals(state) && cancelReason != null) {
             status = RunStatus.CANCELLED;
-            recorded = "refresh cancelled: the client went away; " + recorded;
+            recorded = "refresh cancelled: " + cancelReason + "; " + recorded;
             answer = new RefreshCancelledException(recorded);
         } else if (QUERY_CANCELED.equals(state) && settings.statementTimeoutMs() > 0
                 && elapsedMs + TIMEOUT_SLACK_MS >= settings.statementTimeoutMs()) {
@@ -368,7 +426,8 @@ public class RefreshService {
     private static final class Execution {
         final CompletableFuture<Run> started = new CompletableFuture<>();
         final CompletableFuture<RefreshResult> done = new CompletableFuture<>();
-        private volatile boolean callerGone;
+        /** Why this instance cancelled it (its caller went away, shutdown); null while it did not. */
+        private volatile String cancelReason;
         volatile Duration maxRuntime;
         /** The pinned connection while cancel requests may still be sent for it; guarded by this. */
         private SqlConnection conn;
@@ -393,31 +452,31 @@ public class RefreshService {
             done.completeExceptionally(failure);
         }
 
-        boolean isCallerGone() {
-            return callerGone;
+        String cancelReason() {
+            return cancelReason;
         }
 
         /**
-         * The caller went away: cancel whatever the pinned connection runs now. A cancel request
-         * hits whatever the backend runs when it arrives, so none is sent once the pipeline
-         * detached from the connection.
+         * This instance cancels it (its caller went away, shutdown): cancel whatever the pinned
+         * connection runs now. A cancel request hits whatever the backend runs when it arrives,
+         * so none is sent once the pipeline detached from the connection.
          */
-        synchronized void callerGone() {
+        synchronized void cancel(String reason) {
             if (done.isDone()) {
                 return;
             }
-            callerGone = true;
+            cancelReason = reason;
             if (conn == null) {
                 return;
             }
             CompletableFuture<Void> sent = new CompletableFuture<>();
             PgConnection.cast(conn).cancelRequest().subscribe().with(
                     ok -> {
-                        LOG.debug("sent a cancel request for an abandoned refresh");
+                        LOG.debugf("sent a cancel request for a refresh: %s", reason);
                         sent.complete(null);
                     },
                     e -> {
-                        LOG.warnf("could not cancel an abandoned refresh: %s", e.getMessage());
+                        LOG.warnf("could not cancel a refresh (%s): %s", reason, e.getMessage());
                         sent.complete(null);
                     });
             cancelsSent = CompletableFuture.allOf(cancelsSent, sent);

@@ -1,7 +1,7 @@
 package dev.matviews.schedule;
 
 import dev.matviews.config.InstanceId;
-import dev.matviews.db.ListenConnections;
+import dev.matviews.db.ListenConnection;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.runs.RunService;
@@ -10,14 +10,13 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.core.Vertx;
-import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -59,16 +58,17 @@ public class JobScheduler {
     private final RunService runs;
     private final Map<String, JobHandler> handlers = new HashMap<>();
     private final MatviewsConfig.Scheduler config;
-    private final Config rawConfig;
+    private final ListenConnection listen;
     private final String workerId;
     private final MatviewsMetrics metrics;
     private final Map<UUID, Active> active = new ConcurrentHashMap<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
+    private final AtomicBoolean stopped = new AtomicBoolean();
     private volatile boolean accepting;
     private volatile long timerId = -1;
     private long renewTimerId = -1;
-    private PgSubscriber subscriber;
+    private ListenConnection.Subscription listening;
 
     /** A job this worker runs, and the refresh run of its current attempt once there is one. */
     private static final class Active {
@@ -84,15 +84,15 @@ public class JobScheduler {
 
     @Inject
     public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
-                        Instance<JobHandler> handlers, MatviewsConfig config, InstanceId instanceId, Config rawConfig,
+                        Instance<JobHandler> handlers, MatviewsConfig config, InstanceId instanceId, ListenConnection listen,
                         MatviewsMetrics metrics) {
-        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), rawConfig, metrics);
+        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), listen, metrics);
     }
 
     /** Also for starting extra schedulers by hand, as more replicas would be (tests, benchmarks). */
     public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
                         Iterable<JobHandler> handlers, MatviewsConfig.Scheduler config, String instanceId,
-                        Config rawConfig, MatviewsMetrics metrics) {
+                        ListenConnection listen, MatviewsMetrics metrics) {
         this.metrics = metrics;
         this.vertx = vertx;
         this.pool = pool;
@@ -101,7 +101,7 @@ public class JobScheduler {
         this.runs = runs;
         handlers.forEach(h -> this.handlers.put(h.type(), h));
         this.config = config;
-        this.rawConfig = rawConfig;
+        this.listen = listen;
         this.workerId = instanceId + "/" + UUID.randomUUID().toString().substring(0, 8);
     }
 
@@ -115,15 +115,34 @@ public class JobScheduler {
         }
     }
 
+    /**
+     * Shutdown begins: claim nothing more, and hand back (not fail) the jobs whose refreshes the
+     * refresh service's drain cancels after its grace.
+     */
+    void onShutdownBegins(@Observes @Priority(5) ShutdownEvent event) {
+        stopClaiming();
+    }
+
+    /** After the drain: whatever is still active is cancelled and handed back. */
     void onStop(@Observes ShutdownEvent event) {
         stop();
     }
 
+    private void stopClaiming() {
+        accepting = false;
+        if (timerId >= 0) {
+            vertx.cancelTimer(timerId);
+        }
+        if (renewTimerId >= 0) {
+            vertx.cancelTimer(renewTimerId);
+        }
+        active.values().forEach(a -> a.shuttingDown = true);
+    }
+
     public void start() {
         accepting = true;
-        subscriber = ListenConnections.subscriber(vertx, rawConfig);
-        subscriber.channel(ScheduleRepository.CHANNEL).subscribeHandler(this::wake).handler(payload -> wake());
-        subscriber.connect().subscribe().with(ok -> { }, e -> LOG.warnf("scheduler cannot listen yet: %s", e.getMessage()));
+        // (Re)listening wakes it too: whatever was announced while not listening is looked at.
+        listening = listen.listen(ScheduleRepository.CHANNEL, this::wake, payload -> wake());
         long renewEvery = Math.max(100, config.lease().toMillis() / 3);
         renewTimerId = vertx.setPeriodic(renewEvery, id -> renewLeases());
         wake();
@@ -314,16 +333,10 @@ public class JobScheduler {
      * refreshes (recorded as cancelled) and hands their jobs back for another replica.
      */
     public void stop() {
-        if (!accepting) {
+        if (stopped.getAndSet(true)) {
             return;
         }
-        accepting = false;
-        if (timerId >= 0) {
-            vertx.cancelTimer(timerId);
-        }
-        if (renewTimerId >= 0) {
-            vertx.cancelTimer(renewTimerId);
-        }
+        stopClaiming();
         long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
         waitForIdle(deadline);
         if (!active.isEmpty()) {
@@ -340,8 +353,8 @@ public class JobScheduler {
             jobs.release(pool, a.job.id(), workerId, a.runId, "handed back at shutdown of " + workerId)
                     .await().atMost(Duration.ofSeconds(5));
         }
-        if (subscriber != null) {
-            subscriber.close().subscribe().with(ok -> { }, e -> { });
+        if (listening != null) {
+            listening.close();
         }
     }
 

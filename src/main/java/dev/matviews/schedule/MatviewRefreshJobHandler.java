@@ -8,6 +8,7 @@ import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshInProgressException;
 import dev.matviews.refresh.RefreshNotPermittedException;
 import dev.matviews.refresh.RefreshService;
+import dev.matviews.refresh.ShuttingDownException;
 import dev.matviews.refresh.UniqueIndexRequiredException;
 import dev.matviews.registry.AlreadyRegisteredException;
 import dev.matviews.registry.Identifiers;
@@ -138,7 +139,7 @@ public class MatviewRefreshJobHandler implements JobHandler {
                 || e instanceof MatviewGoneException || e instanceof RefreshNotPermittedException) {
             return new JobOutcome.Permanent(e.getMessage(), runId);
         }
-        if (e instanceof RefreshCancelledException) {
+        if (e instanceof RefreshCancelledException || e instanceof ShuttingDownException) {
             return new JobOutcome.Cancelled(e.getMessage(), runId);
         }
         if (e instanceof RefreshFailedException f && f.sqlState() != null

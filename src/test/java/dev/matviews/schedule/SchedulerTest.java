@@ -11,7 +11,6 @@ import io.restassured.http.ContentType;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.Config;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +60,7 @@ class SchedulerTest {
     @Inject
     MatviewRefreshJobHandler handler;
     @Inject
-    Config config;
+    dev.matviews.db.ListenConnection listen;
     @Inject
     dev.matviews.metrics.MatviewsMetrics metrics;
 
@@ -94,7 +93,7 @@ class SchedulerTest {
             public Duration retryBase() { return retryBase; }
             public Duration retryCap() { return Duration.ofMinutes(5); }
         };
-        JobScheduler scheduler = new JobScheduler(vertx, pool, schedules, jobs, runs, List.of(handler), settings, name, config,
+        JobScheduler scheduler = new JobScheduler(vertx, pool, schedules, jobs, runs, List.of(handler), settings, name, listen,
                 metrics);
         scheduler.start();
         started.add(scheduler);

@@ -1,0 +1,123 @@
+package dev.matviews.db;
+
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.pgclient.pubsub.PgChannel;
+import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.pgclient.PgConnectOptions;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The instance's one LISTEN connection, outside the pool, for as long as the instance runs: the
+ * pool's own connect options (TLS included), its first connect retried with backoff until it
+ * succeeds and a lost connection re-established the same way. Each channel's {@code onListening}
+ * runs whenever LISTEN is (re)established, so its owner can catch up on what it missed.
+ */
+@ApplicationScoped
+public class ListenConnection {
+
+    private static final Logger LOG = Logger.getLogger(ListenConnection.class);
+    static final Duration FIRST_RETRY = Duration.ofMillis(250);
+    static final Duration MAX_RETRY = Duration.ofSeconds(10);
+
+    private final Vertx vertx;
+    private final PgSubscriber subscriber;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private volatile boolean closed;
+    private volatile String lastError;
+
+    @Inject
+    public ListenConnection(Vertx vertx, Pool pool, DatabaseConnectOptions options) {
+        // The pool is injected so that it exists, and with it the options it was created with.
+        this(vertx, options.copy());
+    }
+
+    /** On given options (tests). */
+    public ListenConnection(Vertx vertx, PgConnectOptions options) {
+        // Its Vert.x client meters are named like the pool's (postgresql.*), tagged clientName=listen.
+        options.setMetricsName("postgresql|listen");
+        this.vertx = vertx;
+        this.subscriber = PgSubscriber.subscriber(vertx, options)
+                .reconnectPolicy(attempt -> backoff(attempt).toMillis());
+    }
+
+    static Duration backoff(int attempt) {
+        long ms = FIRST_RETRY.toMillis() << Math.min(10, Math.max(0, attempt));
+        return Duration.ofMillis(Math.min(ms, MAX_RETRY.toMillis()));
+    }
+
+    /** Listens on {@code channel}; register before {@link #start()} or after, either works. */
+    public Subscription listen(String channel, Runnable onListening, Consumer<String> onNotification) {
+        PgChannel ch = subscriber.channel(channel);
+        ch.subscribeHandler(onListening).handler(onNotification);
+        return () -> ch.handler(null);
+    }
+
+    /** A channel listened on; closing it stops the handler. */
+    public interface Subscription {
+        void close();
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        start();
+    }
+
+    /** After everything that listens has stopped. */
+    void onStop(@Observes @Priority(5000) ShutdownEvent event) {
+        close();
+    }
+
+    /** Connects, retrying with backoff until it succeeds or the connection is closed. Idempotent. */
+    public void start() {
+        if (started.getAndSet(true)) {
+            return;
+        }
+        connect(0);
+    }
+
+    private void connect(int attempt) {
+        if (closed) {
+            return;
+        }
+        subscriber.connect().subscribe().with(ok -> {
+            if (attempt > 0) {
+                LOG.infof("listening for notifications again after %d failed attempt(s)", attempt);
+            }
+            lastError = null;
+        }, e -> {
+            lastError = e.getMessage();
+            Duration delay = backoff(attempt);
+            if (attempt == 0) {
+                LOG.warnf("cannot listen for notifications yet (%s); retrying with backoff", e.getMessage());
+            } else {
+                LOG.debugf("listen attempt %s failed (%s); next in %s ms", Integer.toString(attempt + 1), e.getMessage(), Long.toString(delay.toMillis()));
+            }
+            vertx.setTimer(delay.toMillis(), id -> connect(attempt + 1));
+        });
+    }
+
+    /** Whether LISTEN is established right now. */
+    public boolean connected() {
+        return !closed && subscriber.actualConnection() != null && !subscriber.closed();
+    }
+
+    /** The last connect failure, while not connected. */
+    public String lastError() {
+        return connected() ? null : lastError;
+    }
+
+    public void close() {
+        closed = true;
+        subscriber.close().subscribe().with(ok -> { }, e -> { });
+    }
+}
