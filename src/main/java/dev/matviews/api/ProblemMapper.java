@@ -7,11 +7,14 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.matviews.problem.MatviewsException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshNotPermittedException;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import java.io.IOException;
 import java.util.stream.Collectors;
 
 /**
@@ -104,8 +107,31 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response unexpected(Throwable e) {
+        String unavailable = databaseUnavailable(e);
+        if (unavailable != null) {
+            // A restart, failover or terminated backend: nothing was done, and a retry may work.
+            LOG.warnf("database unavailable: %s", unavailable);
+            return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", "1")
+                    .entity(Problem.of(ProblemType.DATABASE_UNAVAILABLE, "the database connection failed ("
+                            + unavailable + "); nothing was changed, try again", null)).build();
+        }
         LOG.error("unexpected error", e);
         return problem(Problem.of(ProblemType.INTERNAL, "unexpected error; the server log has the details", null));
+    }
+
+    /** What broke, if {@code e} is a lost or refused database connection; null otherwise. */
+    static String databaseUnavailable(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            // Every connection this service makes besides HTTP is to the database.
+            if (t instanceof ClosedConnectionException || t instanceof IOException) {
+                return "connection lost or refused";
+            }
+            if (t instanceof PgException pg && pg.getSqlState() != null
+                    && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
+                return pg.getErrorMessage() + ", SQLSTATE " + pg.getSqlState();
+            }
+        }
+        return null;
     }
 
     private static Response problem(Problem problem) {

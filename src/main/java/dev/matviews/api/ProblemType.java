@@ -47,6 +47,8 @@ enum ProblemType {
     JOB_NOT_FOUND(JobNotFoundException.class, 404, "job-not-found", "Job not found"),
     JOB_STATE(JobStateException.class, 409, "job-state", "Job is not in a state that allows this"),
     LOGIN_FAILED(LoginFailedException.class, 401, "unauthorized", "Unauthorized"),
+    /** A lost or refused database connection (restart, failover): retry. */
+    DATABASE_UNAVAILABLE(null, 503, "database-unavailable", "Database unavailable"),
     /** Anything unforeseen: logged with its stack trace, answered without one. */
     INTERNAL(null, 500, "internal", "Internal error");
 

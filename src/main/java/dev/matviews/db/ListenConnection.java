@@ -38,8 +38,13 @@ public class ListenConnection {
 
     @Inject
     public ListenConnection(Vertx vertx, Pool pool, DatabaseConnectOptions options) {
-        // The pool is injected so that it exists, and with it the options it was created with.
-        this(vertx, options.copy());
+        // Using the pool creates it (beans are created lazily), and with it the options.
+        this(vertx, poolOptions(pool, options));
+    }
+
+    private static PgConnectOptions poolOptions(Pool pool, DatabaseConnectOptions options) {
+        pool.size(); // the pool beans are client proxies: a call creates the pool behind them
+        return options.copy();
     }
 
     /** On given options (tests). */

@@ -15,6 +15,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.pgclient.PgException;
 import jakarta.annotation.Priority;
@@ -66,6 +67,7 @@ public class RefreshService {
     private final AtomicInteger running = new AtomicInteger();
     private final Set<Execution> active = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
+    private volatile long drainDeadline;
 
     public RefreshService(Pool pool, RefreshRepository repository, MatviewsConfig config,
                           InstanceId instanceId, MatviewsMetrics metrics) {
@@ -90,27 +92,49 @@ public class RefreshService {
     }
 
     /**
-     * Shutdown: refuse new refreshes, let running ones (of any trigger) finish within the grace,
-     * then cancel the rest and wait until each is recorded (cancelled, with the reason) and its
-     * caller answered. Runs on the shutdown thread, before the HTTP server and the pool close.
+     * Shutdown begins (SIGTERM; the delay during which readiness is already DOWN starts): refuse
+     * new refreshes, let running ones (of any trigger) finish within the grace, then cancel the
+     * rest, each recorded as cancelled with the reason and its caller answered. The HTTP layer
+     * meanwhile waits for in-flight requests (quarkus.shutdown.timeout), so synchronous callers
+     * get their answer before the server closes.
      */
+    void onShutdownBegins(@Observes ShutdownDelayInitiatedEvent event) {
+        beginDrain(config.shutdownGrace());
+    }
+
+    /** Before the pool closes: whatever still runs (asynchronous and job refreshes) ends first. */
     void onShutdown(@Observes @Priority(10) ShutdownEvent event) {
         drain(config.shutdownGrace());
     }
 
-    public void drain(Duration grace) {
+    /** Starts draining (idempotent); cancels what still runs once {@code grace} has passed. */
+    public synchronized void beginDrain(Duration grace) {
+        if (draining) {
+            return;
+        }
         draining = true;
+        drainDeadline = System.nanoTime() + grace.toNanos();
         if (active.isEmpty()) {
             return;
         }
-        LOG.infof("shutdown: waiting up to %d ms for %d running refresh(es)", grace.toMillis(), active.size());
-        if (!awaitIdle(grace)) {
-            String reason = "instance " + instanceId + " shut down and its grace of " + grace.toMillis() + " ms ended";
-            LOG.infof("shutdown: cancelling %d refresh(es) still running after the grace", active.size());
-            active.forEach(e -> e.cancel(reason));
-            if (!awaitIdle(Duration.ofSeconds(10))) {
-                LOG.warnf("shutdown: %d refresh(es) did not end after being cancelled", active.size());
+        LOG.infof("shutdown: refusing new refreshes; %d running may finish within %d ms", active.size(), grace.toMillis());
+        Thread waiter = new Thread(() -> {
+            if (!awaitIdle(grace)) {
+                String reason = "instance " + instanceId + " shut down and its grace of " + grace.toMillis() + " ms ended";
+                LOG.infof("shutdown: cancelling %d refresh(es) still running after the grace", active.size());
+                active.forEach(e -> e.cancel(reason));
             }
+        }, "matviews-refresh-drain");
+        waiter.setDaemon(true);
+        waiter.start();
+    }
+
+    /** Drains and waits until no refresh runs (the grace, then up to 10 s for the cancelled ones). */
+    public void drain(Duration grace) {
+        beginDrain(grace);
+        Duration left = Duration.ofNanos(Math.max(0, drainDeadline - System.nanoTime())).plusSeconds(10);
+        if (!awaitIdle(left)) {
+            LOG.warnf("shutdown: %d refresh(es) did not end after being cancelled", active.size());
         }
     }
 

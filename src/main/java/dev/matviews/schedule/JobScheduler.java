@@ -5,6 +5,7 @@ import dev.matviews.db.ListenConnection;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.runs.RunService;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
@@ -119,7 +120,12 @@ public class JobScheduler {
      * Shutdown begins: claim nothing more, and hand back (not fail) the jobs whose refreshes the
      * refresh service's drain cancels after its grace.
      */
-    void onShutdownBegins(@Observes @Priority(5) ShutdownEvent event) {
+    void onShutdownBegins(@Observes ShutdownDelayInitiatedEvent event) {
+        stopClaiming();
+    }
+
+    /** The same, if shutdown began without a delay. */
+    void onShutdownWithoutDelay(@Observes @Priority(5) ShutdownEvent event) {
         stopClaiming();
     }
 
