@@ -14,6 +14,8 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -31,8 +33,10 @@ public class ListenConnection {
     static final Duration MAX_RETRY = Duration.ofSeconds(10);
 
     private final Vertx vertx;
-    private final PgSubscriber subscriber;
+    private final PgConnectOptions options;
+    private final List<Channel> channels = new CopyOnWriteArrayList<>();
     private final AtomicBoolean started = new AtomicBoolean();
+    private volatile PgSubscriber subscriber;
     private volatile boolean closed;
     private volatile String lastError;
 
@@ -52,8 +56,7 @@ public class ListenConnection {
         // Its Vert.x client meters are named like the pool's (postgresql.*), tagged clientName=listen.
         options.setMetricsName("postgresql|listen");
         this.vertx = vertx;
-        this.subscriber = PgSubscriber.subscriber(vertx, options)
-                .reconnectPolicy(attempt -> backoff(attempt).toMillis());
+        this.options = options;
     }
 
     static Duration backoff(int attempt) {
@@ -61,11 +64,39 @@ public class ListenConnection {
         return Duration.ofMillis(Math.min(ms, MAX_RETRY.toMillis()));
     }
 
+    /** A channel, its handlers, and where it is registered now. */
+    private static final class Channel {
+        final String name;
+        final Runnable onListening;
+        final Consumer<String> onNotification;
+        volatile PgChannel registered;
+
+        Channel(String name, Runnable onListening, Consumer<String> onNotification) {
+            this.name = name;
+            this.onListening = onListening;
+            this.onNotification = onNotification;
+        }
+
+        void registerOn(PgSubscriber subscriber) {
+            registered = subscriber.channel(name).subscribeHandler(onListening).handler(onNotification);
+        }
+    }
+
     /** Listens on {@code channel}; register before {@link #start()} or after, either works. */
     public Subscription listen(String channel, Runnable onListening, Consumer<String> onNotification) {
-        PgChannel ch = subscriber.channel(channel);
-        ch.subscribeHandler(onListening).handler(onNotification);
-        return () -> ch.handler(null);
+        Channel ch = new Channel(channel, onListening, onNotification);
+        channels.add(ch);
+        PgSubscriber current = subscriber;
+        if (current != null) {
+            ch.registerOn(current);
+        }
+        return () -> {
+            channels.remove(ch);
+            PgChannel registered = ch.registered;
+            if (registered != null) {
+                registered.handler(null);
+            }
+        };
     }
 
     /** A channel listened on; closing it stops the handler. */
@@ -90,22 +121,35 @@ public class ListenConnection {
         connect(0);
     }
 
+    /**
+     * A PgSubscriber whose first connect failed does not connect again, so each attempt gets a
+     * fresh one; once connected, the subscriber itself re-establishes a lost connection.
+     */
     private void connect(int attempt) {
         if (closed) {
             return;
         }
-        subscriber.connect().subscribe().with(ok -> {
+        PgSubscriber candidate = PgSubscriber.subscriber(vertx, new PgConnectOptions(options))
+                .reconnectPolicy(retries -> backoff(retries).toMillis());
+        channels.forEach(ch -> ch.registerOn(candidate));
+        subscriber = candidate;
+        candidate.connect().subscribe().with(ok -> {
             if (attempt > 0) {
-                LOG.infof("listening for notifications again after %d failed attempt(s)", attempt);
+                LOG.infof("listening for notifications after %d failed attempt(s)", attempt);
             }
             lastError = null;
+            if (closed) {
+                candidate.close().subscribe().with(done -> { }, e -> { });
+            }
         }, e -> {
             lastError = e.getMessage();
+            candidate.close().subscribe().with(done -> { }, ignored -> { });
             Duration delay = backoff(attempt);
             if (attempt == 0) {
                 LOG.warnf("cannot listen for notifications yet (%s); retrying with backoff", e.getMessage());
             } else {
-                LOG.debugf("listen attempt %s failed (%s); next in %s ms", Integer.toString(attempt + 1), e.getMessage(), Long.toString(delay.toMillis()));
+                LOG.debugf("listen attempt %s failed (%s); next in %s ms", Integer.toString(attempt + 1), e.getMessage(),
+                        Long.toString(delay.toMillis()));
             }
             vertx.setTimer(delay.toMillis(), id -> connect(attempt + 1));
         });
@@ -113,7 +157,8 @@ public class ListenConnection {
 
     /** Whether LISTEN is established right now. */
     public boolean connected() {
-        return !closed && subscriber.actualConnection() != null && !subscriber.closed();
+        PgSubscriber current = subscriber;
+        return !closed && current != null && current.actualConnection() != null && !current.closed();
     }
 
     /** The last connect failure, while not connected. */
@@ -123,6 +168,9 @@ public class ListenConnection {
 
     public void close() {
         closed = true;
-        subscriber.close().subscribe().with(ok -> { }, e -> { });
+        PgSubscriber current = subscriber;
+        if (current != null) {
+            current.close().subscribe().with(ok -> { }, e -> { });
+        }
     }
 }
