@@ -44,9 +44,13 @@ class KubernetesManifestIT {
         assertFalse(yml.contains("initContainers"), "no init container pulling an outside image");
     }
 
-    /** src/main/kubernetes/kubernetes.yml is merged into the one Deployment, not added beside it. */
+    /**
+     * src/main/kubernetes/kubernetes.yml is merged into the one Deployment, not added beside it, and
+     * gives a stopping pod time for the shutdown delay, the refresh drain's grace and the cancels
+     * after it; the HTTP layer waits for in-flight requests at least that grace plus the margin.
+     */
     @Test
-    void podsGetLongerToStopThanTheSchedulersShutdownGrace() throws IOException {
+    void podsGetLongerToStopThanTheShutdownDelayAndTheRefreshDrain() throws IOException {
         String yml = manifest();
         assertEquals(1, Pattern.compile("(?m)^kind: Deployment$").matcher(yml).results().count(), "one Deployment");
         Matcher period = Pattern.compile("(?m)^ {6}terminationGracePeriodSeconds: (\\d+)$").matcher(yml);
@@ -54,34 +58,41 @@ class KubernetesManifestIT {
         Duration terminationGrace = Duration.ofSeconds(Long.parseLong(period.group(1)));
         assertFalse(period.find(), "set once");
 
-        Duration shutdownGrace = longestShutdownGrace();
-        assertTrue(terminationGrace.compareTo(shutdownGrace.plus(STOP_MARGIN)) >= 0,
-                "terminationGracePeriodSeconds " + terminationGrace.toSeconds() + " s must be at least"
-                        + " matviews.scheduler.shutdown-grace (" + shutdownGrace.toSeconds() + " s) + "
-                        + STOP_MARGIN.toSeconds() + " s");
-    }
-
-    /** The default, application.properties (any profile) and deploy/matviews.yml's ConfigMap: the longest. */
-    private static Duration longestShutdownGrace() throws IOException {
-        List<Duration> graces = new ArrayList<>();
-        try {
-            graces.add(DurationConverter.parseDuration(MatviewsConfig.Scheduler.class.getMethod("shutdownGrace")
-                    .getAnnotation(WithDefault.class).value()));
-        } catch (NoSuchMethodException e) {
-            throw new AssertionError("MatviewsConfig.Scheduler.shutdownGrace() is gone", e);
-        }
         Properties properties = new Properties();
         try (InputStream in = KubernetesManifestIT.class.getClassLoader().getResourceAsStream("application.properties")) {
             properties.load(in);
         }
+        Duration grace = longest(properties, MatviewsConfig.Refresh.class, "matviews.refresh.shutdown-grace",
+                "MATVIEWS_REFRESH_SHUTDOWN_GRACE");
+        Duration delay = DurationConverter.parseDuration(properties.getProperty("%prod.quarkus.shutdown.delay"));
+        Duration httpWait = DurationConverter.parseDuration(properties.getProperty("quarkus.shutdown.timeout"));
+        assertTrue(terminationGrace.compareTo(delay.plus(grace).plus(STOP_MARGIN)) >= 0,
+                "terminationGracePeriodSeconds " + terminationGrace.toSeconds() + " s must be at least the shutdown delay ("
+                        + delay.toSeconds() + " s) + matviews.refresh.shutdown-grace (" + grace.toSeconds() + " s) + "
+                        + STOP_MARGIN.toSeconds() + " s");
+        assertTrue(httpWait.compareTo(grace.plus(STOP_MARGIN)) >= 0, "quarkus.shutdown.timeout " + httpWait
+                + " must be at least matviews.refresh.shutdown-grace + " + STOP_MARGIN.toSeconds() + " s");
+        assertTrue(terminationGrace.compareTo(delay.plus(httpWait)) >= 0,
+                "terminationGracePeriodSeconds must cover the shutdown delay + quarkus.shutdown.timeout");
+    }
+
+    /** The default, application.properties (any profile) and deploy/matviews.yml's ConfigMap: the longest. */
+    private static Duration longest(Properties properties, Class<?> group, String key, String env) throws IOException {
+        List<Duration> values = new ArrayList<>();
+        try {
+            values.add(DurationConverter.parseDuration(group.getMethod("shutdownGrace")
+                    .getAnnotation(WithDefault.class).value()));
+        } catch (NoSuchMethodException e) {
+            throw new AssertionError(group.getSimpleName() + ".shutdownGrace() is gone", e);
+        }
         properties.stringPropertyNames().stream()
-                .filter(name -> name.replaceFirst("^%[^.]+\\.", "").equals("matviews.scheduler.shutdown-grace"))
-                .forEach(name -> graces.add(DurationConverter.parseDuration(properties.getProperty(name))));
-        Matcher configMap = Pattern.compile("MATVIEWS_SCHEDULER_SHUTDOWN_GRACE:\\s*\"?([^\"\\s]+)")
+                .filter(name -> name.replaceFirst("^%[^.]+\\.", "").equals(key))
+                .forEach(name -> values.add(DurationConverter.parseDuration(properties.getProperty(name))));
+        Matcher configMap = Pattern.compile(env + ":\\s*\"?([^\"\\s]+)")
                 .matcher(Files.readString(Path.of("deploy", "matviews.yml")));
         while (configMap.find()) {
-            graces.add(DurationConverter.parseDuration(configMap.group(1)));
+            values.add(DurationConverter.parseDuration(configMap.group(1)));
         }
-        return Collections.max(graces);
+        return Collections.max(values);
     }
 }
