@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Map;
 
 /**
  * A database that AllYourBase used before matviews takes over: its own job queue and schedule
@@ -18,13 +17,7 @@ final class AllYourBase {
     }
 
     static EmbeddedPostgresSetup.Login install(String jdbcUrl) throws SQLException {
-        String role = LivedInDatabase.ROLE;
-        try (Connection conn = DriverManager.getConnection(jdbcUrl, LivedInDatabase.SUPERUSER, "");
-             Statement st = conn.createStatement()) {
-            st.execute("CREATE ROLE " + role + " LOGIN PASSWORD '" + role + "' NOSUPERUSER NOCREATEDB NOCREATEROLE");
-            st.execute(Scripts.psql("deploy/grants.sql",
-                    Map.of("role", role, "schema", "public", "DBNAME", conn.getCatalog())));
-        }
+        String role = LivedInDatabase.plainServiceRole(jdbcUrl).user();
         try (Connection conn = DriverManager.getConnection(jdbcUrl, role, role); Statement st = conn.createStatement()) {
             st.execute(Scripts.read("allyourbase/ayb.sql"));
         }

@@ -7,7 +7,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Map;
 
 /**
  * A database that matviews 0.1 installed and used: it migrated with Flyway's defaults (history
@@ -19,13 +18,7 @@ final class EarlierRelease {
     }
 
     static EmbeddedPostgresSetup.Login install(String jdbcUrl) throws SQLException {
-        String role = LivedInDatabase.ROLE;
-        try (Connection conn = DriverManager.getConnection(jdbcUrl, LivedInDatabase.SUPERUSER, "");
-             Statement st = conn.createStatement()) {
-            st.execute("CREATE ROLE " + role + " LOGIN PASSWORD '" + role + "' NOSUPERUSER NOCREATEDB NOCREATEROLE");
-            st.execute(Scripts.psql("deploy/grants.sql",
-                    Map.of("role", role, "schema", "public", "DBNAME", conn.getCatalog())));
-        }
+        String role = LivedInDatabase.plainServiceRole(jdbcUrl).user();
         // What quarkus.flyway.migrate-at-start did in 0.1: Flyway's defaults, the first four migrations.
         Flyway.configure().dataSource(jdbcUrl, role, role).locations("classpath:db/migration").target("4")
                 .load().migrate();

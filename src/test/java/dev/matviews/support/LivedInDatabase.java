@@ -19,6 +19,20 @@ public class LivedInDatabase implements EmbeddedPostgresSetup {
     public static final String ROLE = "matviews_svc";
     public static final String SUPERUSER = "postgres";
 
+    /**
+     * Only the service's plain role, with the rights deploy/grants.sql gives it on public: for
+     * databases prepared otherwise (an earlier release, AllYourBase).
+     */
+    static Login plainServiceRole(String jdbcUrl) throws SQLException {
+        try (Connection conn = DriverManager.getConnection(jdbcUrl, SUPERUSER, "");
+             Statement st = conn.createStatement()) {
+            st.execute("CREATE ROLE " + ROLE + " LOGIN PASSWORD '" + ROLE + "' NOSUPERUSER NOCREATEDB NOCREATEROLE");
+            st.execute(Scripts.psql("deploy/grants.sql", Map.of("role", ROLE, "schema", "public",
+                    "DBNAME", conn.getCatalog())));
+        }
+        return new Login(ROLE, ROLE);
+    }
+
     @Override
     public Login prepare(String jdbcUrl, String superuser) throws SQLException {
         try (Connection conn = DriverManager.getConnection(jdbcUrl, superuser, "");
