@@ -85,10 +85,12 @@ public class ListenConnection {
     /** Listens on {@code channel}; register before {@link #start()} or after, either works. */
     public Subscription listen(String channel, Runnable onListening, Consumer<String> onNotification) {
         Channel ch = new Channel(channel, onListening, onNotification);
-        channels.add(ch);
-        PgSubscriber current = subscriber;
-        if (current != null) {
-            ch.registerOn(current);
+        // With connect(): a channel is registered on the current subscriber exactly once.
+        synchronized (this) {
+            channels.add(ch);
+            if (subscriber != null) {
+                ch.registerOn(subscriber);
+            }
         }
         return () -> {
             channels.remove(ch);
@@ -131,8 +133,10 @@ public class ListenConnection {
         }
         PgSubscriber candidate = PgSubscriber.subscriber(vertx, new PgConnectOptions(options))
                 .reconnectPolicy(retries -> backoff(retries).toMillis());
-        channels.forEach(ch -> ch.registerOn(candidate));
-        subscriber = candidate;
+        synchronized (this) {
+            channels.forEach(ch -> ch.registerOn(candidate));
+            subscriber = candidate;
+        }
         candidate.connect().subscribe().with(ok -> {
             if (attempt > 0) {
                 LOG.infof("listening for notifications after %d failed attempt(s)", attempt);
@@ -161,9 +165,13 @@ public class ListenConnection {
         return !closed && current != null && current.actualConnection() != null && !current.closed();
     }
 
-    /** The last connect failure, while not connected. */
+    /** Why it is not connected (the last connect failure, if any); null while connected. */
     public String lastError() {
-        return connected() ? null : lastError;
+        if (connected()) {
+            return null;
+        }
+        String error = lastError;
+        return error != null ? error : subscriber == null ? "not started" : "connection lost, reconnecting";
     }
 
     public void close() {

@@ -134,13 +134,14 @@ public class JobScheduler {
         stop();
     }
 
+    /**
+     * Claims nothing more; running jobs keep their leases (renewed until {@link #stop()} ends), so
+     * no other replica takes one over while its refresh drains.
+     */
     private void stopClaiming() {
         accepting = false;
         if (timerId >= 0) {
             vertx.cancelTimer(timerId);
-        }
-        if (renewTimerId >= 0) {
-            vertx.cancelTimer(renewTimerId);
         }
         active.values().forEach(a -> a.shuttingDown = true);
     }
@@ -354,6 +355,9 @@ public class JobScheduler {
                 }
             }
             waitForIdle(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+        }
+        if (renewTimerId >= 0) {
+            vertx.cancelTimer(renewTimerId);
         }
         for (Active a : active.values()) {
             jobs.release(pool, a.job.id(), workerId, a.runId, "handed back at shutdown of " + workerId)

@@ -395,4 +395,18 @@ class SchedulerTest {
         Api.get(id).body("lastRefreshStatus", equalTo("success"));
         awaitState(job, "completed");
     }
+
+    /** A stopping instance keeps renewing the leases of the jobs it waits for, so no replica takes them over. */
+    @Test
+    void leasesAreKeptWhileShutdownWaitsForRunningJobs() {
+        String slow = matview("SELECT 1 AS id FROM pg_sleep(2) WITH NO DATA");
+        JobScheduler leaving = scheduler("keep-a", Duration.ofMillis(900), Duration.ofSeconds(10));
+        String job = job(slow, 3);
+        await().atMost(WAIT).until(() -> TestDb.runningRefreshesOf(slow) == 1);
+        scheduler("keep-b"); // requeues any lease that expires, and would take the job over
+        leaving.stop();
+        started.remove(leaving);
+        given().get("/api/admin/jobs/" + job).then().body("state", equalTo("completed")).body("attempts", equalTo(1))
+                .body("lastError", org.hamcrest.Matchers.nullValue());
+    }
 }
