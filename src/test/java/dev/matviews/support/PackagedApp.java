@@ -121,6 +121,16 @@ public final class PackagedApp implements AutoCloseable {
         return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A request to {@code pathAndQuery} (already encoded) carrying the admin token; the caller adds the rest. */
+    public HttpRequest.Builder request(String pathAndQuery) {
+        return HttpRequest.newBuilder(URI.create(base() + pathAndQuery)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token());
+    }
+
+    public HttpClient http() {
+        return http;
+    }
+
     public HttpResponse<String> callNow(String method, String path, String json) throws Exception {
         return call(method, path, json).get(60, TimeUnit.SECONDS);
     }
