@@ -24,6 +24,8 @@ import java.time.Instant;
 @Tag(name = "auth", description = "Built-in login")
 public class AuthResource {
 
+    private static final int MAX_PASSWORD = 1024;
+
     private final AuthService auth;
 
     public AuthResource(AuthService auth) {
@@ -50,6 +52,10 @@ public class AuthResource {
             String password = Requests.text(Requests.object(body), "password").value();
             if (password == null) {
                 throw new dev.matviews.problem.InvalidInputException("password is required");
+            }
+            if (password.length() > MAX_PASSWORD) {
+                throw new dev.matviews.problem.InvalidInputException("password must be at most " + MAX_PASSWORD
+                        + " characters");
             }
             String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
             return auth.login(password, client).map(t -> new TokenResponse(t.token(), t.role(), t.expiresAt()));

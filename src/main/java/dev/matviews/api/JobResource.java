@@ -38,12 +38,14 @@ public class JobResource {
             content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = Job.class)))
     @APIResponse(responseCode = "400", description = "Unknown state, bad scheduleId or limit",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Uni<List<Job>> list(@Parameter(description = "Job type") @QueryParam("type") String type,
+    public Uni<List<Job>> list(@Parameter(description = "Job type", schema = @Schema(maxLength = 100)) @QueryParam("type") String type,
                                @Parameter(description = "queued, running, completed, failed or canceled") @QueryParam("state") String state,
                                @Parameter(description = "Jobs of this schedule") @QueryParam("scheduleId") String scheduleId,
-                               @Parameter(description = "1 to 500, default 50") @QueryParam("limit") Integer limit) {
+                               @Parameter(description = "1 to 500, default 50",
+                                       schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "500",
+                                               defaultValue = "50")) @QueryParam("limit") String limit) {
         return Uni.createFrom().deferred(() -> jobs.list(type, state,
-                scheduleId == null ? null : Requests.uuid("scheduleId", scheduleId), limit));
+                scheduleId == null ? null : Requests.uuid("scheduleId", scheduleId), Requests.whole("limit", limit)));
     }
 
     @GET

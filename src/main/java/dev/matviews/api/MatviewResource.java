@@ -242,8 +242,9 @@ public class MatviewResource {
             @Parameter(description = "Registration id (UUID)", schema = @Schema(type = SchemaType.STRING, format = "uuid"))
             @PathParam("id") String id,
             @Parameter(description = "respond-async: answer 202 once the run started") @HeaderParam("Prefer") String prefer,
-            @Parameter(description = "Same as Prefer: respond-async") @QueryParam("async") boolean async) {
-        if (async || Requests.prefersAsync(prefer)) {
+            @Parameter(description = "Same as Prefer: respond-async", schema = @Schema(type = SchemaType.BOOLEAN))
+            @QueryParam("async") String async) {
+        if (Requests.flag("async", async) || Requests.prefersAsync(prefer)) {
             return Uni.createFrom().deferred(() -> refreshes.start(uuid(id), Trigger.ASYNC))
                     .map(run -> Response.accepted(run).location(URI.create(RunResource.PATH + "/" + run.id()))
                             .header("Preference-Applied", "respond-async").build());
@@ -269,9 +270,10 @@ public class MatviewResource {
                     schema = @Schema(enumeration = {"running", "success", "error", "cancelled", "timeout", "skipped",
                             "abandoned"})) @QueryParam("status") String status,
             @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor,
-            @Parameter(description = "Page size, 1 to 200", schema = @Schema(defaultValue = "50"))
-            @QueryParam("limit") Integer limit) {
-        return Uni.createFrom().deferred(() -> runs.history(uuid(id), status, cursor, limit));
+            @Parameter(description = "Page size, 1 to 200", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
+                    maximum = "200", defaultValue = "50"))
+            @QueryParam("limit") String limit) {
+        return Uni.createFrom().deferred(() -> runs.history(uuid(id), status, cursor, Requests.whole("limit", limit)));
     }
 
     private static UUID uuid(String id) {

@@ -40,7 +40,11 @@ public class ProblemMapper {
     @ServerExceptionMapper
     public Response badJson(JsonProcessingException e) {
         String detail;
-        if (e instanceof JsonParseException) {
+        if (String.valueOf(e.getOriginalMessage()).contains("Invalid UTF-8")) {
+            detail = "request body is not valid UTF-8";
+        } else if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+            detail = InputLimits.constraintDetail(e.getOriginalMessage());
+        } else if (e instanceof JsonParseException) {
             detail = "request body is not valid JSON";
             if (e.getLocation() != null) {
                 detail += " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";

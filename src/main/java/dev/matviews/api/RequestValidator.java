@@ -17,8 +17,6 @@ import java.util.stream.Collectors;
 @Singleton
 public class RequestValidator {
 
-    private static final int SHOWN_CHARS = 40;
-
     private final Validator validator;
 
     public RequestValidator(Validator validator) {
@@ -38,9 +36,6 @@ public class RequestValidator {
     }
 
     private static String shown(Object value) {
-        if (!(value instanceof String text)) {
-            return String.valueOf(value);
-        }
-        return "'" + (text.length() > SHOWN_CHARS ? text.substring(0, SHOWN_CHARS) + "…" : text) + "'";
+        return value instanceof String text ? InvalidInputException.quoted(text) : String.valueOf(value);
     }
 }

@@ -22,8 +22,31 @@ final class Requests {
         } catch (IllegalArgumentException e) {
             // answered below
         }
-        String shown = value == null ? "" : value.length() > 40 ? value.substring(0, 40) + "…" : value;
-        throw new InvalidInputException(name + " must be a UUID, got '" + shown + "'");
+        throw new InvalidInputException(name + " must be a UUID, got " + InvalidInputException.quoted(value == null ? "" : value));
+    }
+
+    /** A whole-number query parameter; absent is null. JAX-RS would answer a 404 for {@code ?limit=abc}. */
+    static Integer whole(String name, String value) {
+        if (value == null) {
+            return null;
+        }
+        String v = value.trim();
+        if (v.matches("[+-]?\\d{1,9}")) {
+            return Integer.parseInt(v);
+        }
+        throw new InvalidInputException(name + " must be a whole number" + (v.matches("[+-]?\\d+") ? " below one billion" : "")
+                + ", got " + InvalidInputException.quoted(value));
+    }
+
+    /** A true/false query parameter; absent or empty is false. */
+    static boolean flag(String name, String value) {
+        if (value == null || value.isEmpty() || value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        if (value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        throw new InvalidInputException(name + " must be true or false, got " + InvalidInputException.quoted(value));
     }
 
     static JsonNode object(JsonNode body) {
@@ -46,6 +69,10 @@ final class Requests {
         }
         if (!node.isTextual()) {
             throw new InvalidInputException("request body field '" + field + "' must be a string");
+        }
+        if (node.textValue().indexOf('\0') >= 0) {
+            // PostgreSQL cannot store it in text.
+            throw new InvalidInputException("request body field '" + field + "' must not contain a NUL character");
         }
         return Setting.of(node.textValue());
     }

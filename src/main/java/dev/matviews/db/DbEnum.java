@@ -28,7 +28,7 @@ public interface DbEnum {
                 return constant;
             }
         }
-        throw new InvalidInputException(field + " must be one of " + names(type) + ", got '" + value + "'");
+        throw new InvalidInputException(field + " must be one of " + names(type) + ", got " + InvalidInputException.quoted(value));
     }
 
     /** The names of all constants, comma-separated, in declaration order. */

@@ -32,7 +32,7 @@ public final class Identifiers {
             throw new InvalidInputException(field + " must be at most " + MAX_BYTES + " bytes long");
         }
         if (!VALID.matcher(name).matches()) {
-            throw new InvalidInputException(field + " must match " + PATTERN + ", got '" + name + "'");
+            throw new InvalidInputException(field + " must match " + PATTERN + ", got " + InvalidInputException.quoted(name));
         }
         return name;
     }

@@ -91,7 +91,7 @@ public class RegistrationRepository {
     }
 
     public Uni<List<Registration>> list(SqlClient client) {
-        return client.query(list).execute().map(RegistrationRepository::mapAll);
+        return client.preparedQuery(list).execute().map(RegistrationRepository::mapAll);
     }
 
     public Uni<Optional<Registration>> findById(SqlClient client, UUID id) {

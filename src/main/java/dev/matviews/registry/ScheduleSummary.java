@@ -20,6 +20,18 @@ public record ScheduleSummary(UUID id, String name, String cronExpr, String time
         String next = json.getString("nextRunAt");
         return new ScheduleSummary(UUID.fromString(json.getString("id")), json.getString("name"),
                 json.getString("cronExpr"), json.getString("timezone"), json.getBoolean("enabled"),
-                next == null ? null : OffsetDateTime.parse(next));
+                timestamp(next));
+    }
+
+    /**
+     * A timestamptz as PostgreSQL writes it in JSON. Years past 9999 (written without the '+'
+     * that ISO-8601 wants) and infinity are read rather than failing every list that shows the
+     * schedule; schedules accepted today never get such dates.
+     */
+    static OffsetDateTime timestamp(String json) {
+        if (json == null || json.endsWith("infinity")) {
+            return null;
+        }
+        return OffsetDateTime.parse(json.matches("^\\d{5,}-.*") ? "+" + json : json);
     }
 }

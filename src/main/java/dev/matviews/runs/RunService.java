@@ -86,11 +86,17 @@ public class RunService {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.US_ASCII));
     }
 
+    /** 9999-12-31: later instants cannot be a run's start, and PostgreSQL's range ends soon after. */
+    private static final long MAX_CURSOR_MICROS = 253_402_300_799_000_000L;
+
     static RunRepository.RunCursor decode(String cursor) {
         try {
             String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.US_ASCII);
             int colon = raw.indexOf(':');
             long micros = Long.parseLong(raw.substring(0, colon));
+            if (micros < 0 || micros > MAX_CURSOR_MICROS) {
+                throw new IllegalArgumentException("outside the years a run can have");
+            }
             Instant at = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000), Math.floorMod(micros, 1_000_000) * 1_000);
             return new RunRepository.RunCursor(OffsetDateTime.ofInstant(at, ZoneOffset.UTC),
                     UUID.fromString(raw.substring(colon + 1)));

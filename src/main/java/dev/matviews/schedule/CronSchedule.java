@@ -35,6 +35,10 @@ public final class CronSchedule {
     private static final Pattern EVERY = Pattern.compile("@every\\s+(.+)");
     private static final Pattern DURATION_PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final Duration MIN_EVERY = Duration.ofSeconds(1);
+    /** A longer interval is a mistake, and far-future due times (year 10240) broke every reader of the schedule. */
+    static final Duration MAX_EVERY = Duration.ofDays(366);
+    /** More digits than this cannot be within MAX_EVERY in any unit (366 d = 31,622,400,000 ms). */
+    private static final int MAX_DIGITS = 11;
 
     private final String expression;
     private final ZoneId zone;
@@ -71,13 +75,26 @@ public final class CronSchedule {
             default -> throw new InvalidInputException("cronExpr must have 5 fields (minute hour day-of-month month"
                     + " day-of-week) or 6 with a leading seconds field, got " + fields);
         };
+        ExecutionTime execution;
         try {
             Cron parsed = parser.parse(cron);
             parsed.validate();
-            return new CronSchedule(expr, zone, ExecutionTime.forCron(parsed), null);
-        } catch (IllegalArgumentException e) {
+            execution = ExecutionTime.forCron(parsed);
+        } catch (RuntimeException e) {
             throw new InvalidInputException("cronExpr '" + expr + "' is not valid: " + e.getMessage());
         }
+        CronSchedule schedule = new CronSchedule(expr, zone, execution, null);
+        // An accepted schedule must have a due time: "0 0 31 2 *" (31 February) has none.
+        Optional<Instant> next;
+        try {
+            next = schedule.nextAfter(Instant.now(), Instant.now());
+        } catch (RuntimeException e) {
+            next = Optional.empty();
+        }
+        if (next.isEmpty()) {
+            throw new InvalidInputException("cronExpr '" + expr + "' never fires (no date matches it)");
+        }
+        return schedule;
     }
 
     public static ZoneId zone(String timezone) {
@@ -85,7 +102,7 @@ public final class CronSchedule {
         try {
             return ZoneId.of(tz);
         } catch (DateTimeException e) {
-            throw new InvalidInputException("timezone must be an IANA time zone such as Europe/Berlin, got '" + tz + "'");
+            throw new InvalidInputException("timezone must be an IANA time zone such as Europe/Berlin, got " + InvalidInputException.quoted(tz));
         }
     }
 
@@ -117,8 +134,15 @@ public final class CronSchedule {
         Matcher part = DURATION_PART.matcher(text);
         Duration total = Duration.ZERO;
         int end = 0;
+        boolean tooLong = false;
         while (part.find() && part.start() == end) {
-            long n = Long.parseLong(part.group(1));
+            String digits = part.group(1).replaceFirst("^0+(?=.)", "");
+            end = part.end();
+            if (digits.length() > MAX_DIGITS || tooLong) {
+                tooLong = true;
+                continue;
+            }
+            long n = Long.parseLong(digits);
             total = total.plus(switch (part.group(2)) {
                 case "ms" -> Duration.ofMillis(n);
                 case "s" -> Duration.ofSeconds(n);
@@ -126,13 +150,17 @@ public final class CronSchedule {
                 case "h" -> Duration.ofHours(n);
                 default -> Duration.ofDays(n);
             });
-            end = part.end();
+            tooLong = total.compareTo(MAX_EVERY) > 0;
         }
         if (end != text.length() || end == 0) {
-            throw new InvalidInputException("cronExpr: @every needs a duration such as 30s, 5m or 1h30m, got '" + text + "'");
+            throw new InvalidInputException("cronExpr: @every needs a duration such as 30s, 5m or 1h30m, got "
+                    + InvalidInputException.quoted(text));
         }
-        if (total.compareTo(MIN_EVERY) < 0) {
+        if (total.compareTo(MIN_EVERY) < 0 && !tooLong) {
             throw new InvalidInputException("cronExpr: @every must be at least 1s");
+        }
+        if (tooLong) {
+            throw new InvalidInputException("cronExpr: @every must be at most 366d");
         }
         return total;
     }

@@ -17,6 +17,8 @@ public class JobService {
     private final JobRepository jobs;
     private final RunService runs;
 
+    private static final int MAX_TYPE_LENGTH = 100;
+
     public JobService(Pool pool, JobRepository jobs, RunService runs) {
         this.pool = pool;
         this.jobs = jobs;
@@ -26,6 +28,9 @@ public class JobService {
     public Uni<List<Job>> list(String type, String state, UUID scheduleId, Integer limit) {
         return Uni.createFrom().deferred(() -> {
             JobState wanted = state == null ? null : JobState.parse(state);
+            if (type != null && type.length() > MAX_TYPE_LENGTH) {
+                throw new InvalidInputException("type must be at most " + MAX_TYPE_LENGTH + " characters");
+            }
             int size = limit == null ? 50 : limit;
             if (size < 1 || size > 500) {
                 throw new InvalidInputException("limit must be between 1 and 500");

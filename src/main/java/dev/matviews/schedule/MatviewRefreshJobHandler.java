@@ -69,7 +69,8 @@ public class MatviewRefreshJobHandler implements JobHandler {
         }
         for (String key : payload.fieldNames()) {
             if (!FIELDS.contains(key)) {
-                throw new InvalidInputException("payload of " + type() + " takes only schema and view_name, got '" + key + "'");
+                throw new InvalidInputException("payload of " + type() + " takes only schema and view_name, got "
+                        + InvalidInputException.quoted(key));
             }
         }
         Object schema = payload.getValue("schema");

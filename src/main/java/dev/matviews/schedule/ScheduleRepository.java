@@ -73,7 +73,7 @@ public class ScheduleRepository {
     }
 
     public Uni<List<Schedule>> list(SqlClient client) {
-        return client.query("SELECT " + Schedule.COLUMNS + " FROM " + table + " ORDER BY name").execute()
+        return client.preparedQuery("SELECT " + Schedule.COLUMNS + " FROM " + table + " ORDER BY name").execute()
                 .map(ScheduleRepository::all);
     }
 

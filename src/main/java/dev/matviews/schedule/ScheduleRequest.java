@@ -20,13 +20,17 @@ public record ScheduleRequest(
         @Size(max = 200, message = "must be at most {max} characters")
         String name,
         @Schema(enumeration = {ScheduleRepository.MATVIEW_JOB})
+        @Size(max = 100, message = "must be at most {max} characters")
         String jobType,
         @Schema(description = "For materialized_view_refresh: {\"schema\"?: \"public\", \"view_name\": \"...\"}")
         Map<String, Object> payload,
         @Schema(description = "5-field cron, 6 with leading seconds, @hourly/@daily/@weekly/@monthly/@yearly, or"
-                + " @every <duration> (e.g. @every 5m)", example = "*/15 * * * *")
+                + " @every <duration> from 1s to 366d (e.g. @every 5m); it must have a next due time",
+                example = "*/15 * * * *")
+        @Size(max = 200, message = "must be at most {max} characters")
         String cronExpr,
         @Schema(description = "IANA time zone the cron is evaluated in", defaultValue = "UTC", example = "Europe/Berlin")
+        @Size(max = 64, message = "must be at most {max} characters")
         String timezone,
         @Schema(defaultValue = "true")
         Boolean enabled,
@@ -39,6 +43,7 @@ public record ScheduleRequest(
         @Max(value = 86_400_000, message = "must be between 1000 and 86400000")
         Integer maxRuntimeMs,
         @Schema(enumeration = {"run_once", "skip"}, defaultValue = "run_once")
+        @Size(max = 20, message = "must be run_once or skip")
         String missedRunPolicy) {
 
     /** The same request with the view schedule's fixed parts. */

@@ -64,9 +64,42 @@ class CronScheduleTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"", "* * * *", "61 * * * *", "* * * * * * *", "@sometimes", "@every", "@every 0s",
-            "@every 5 minutes", "0 0 31 2 * x"})
+            "@every 5 minutes", "0 0 31 2 * x", "@every -5s", "@every 500ms", "0 0 * * * * 2030"})
     void badExpressionsAreRejected(String cron) {
         assertThrows(InvalidInputException.class, () -> CronSchedule.parse(cron, "UTC"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"@every 3000000d", "@every 99999999999999999999s", "@every 9223372036854775807d",
+            "@every 9223372036854775807ms", "@every 367d", "@every 366d1s", "@every 8785h", "@every 200d200d"})
+    void everyIsAtMostAYear(String cron) {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> CronSchedule.parse(cron, "UTC"));
+        assertEquals("cronExpr: @every must be at most 366d", e.getMessage());
+    }
+
+    @Test
+    void everyFromASecondToAYearIsAccepted() {
+        Instant anchor = Instant.parse("2026-11-23T12:00:00Z");
+        assertEquals(Instant.parse("2027-11-24T12:00:00Z"),
+                CronSchedule.parse("@every 366d", "UTC").nextAfter(anchor, anchor).orElseThrow());
+        assertEquals(Instant.parse("2026-11-23T12:00:01Z"),
+                CronSchedule.parse("@every 1s", "UTC").nextAfter(anchor, anchor).orElseThrow());
+        assertEquals(Instant.parse("2026-11-23T12:00:01.500Z"),
+                CronSchedule.parse("@every 1s500ms", "UTC").nextAfter(anchor, anchor).orElseThrow());
+        assertEquals(Instant.parse("2027-11-24T12:00:00Z"),
+                CronSchedule.parse("@every 0000000000000000366d", "UTC").nextAfter(anchor, anchor).orElseThrow());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0 0 31 2 *", "0 0 30 2 *", "0 0 31 4 *", "0 0 0 31 11 *"})
+    void expressionsThatNeverFireAreRejected(String cron) {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> CronSchedule.parse(cron, "UTC"));
+        assertEquals("cronExpr '" + cron + "' never fires (no date matches it)", e.getMessage());
+    }
+
+    @Test
+    void aLeapDayFiresEveryFourYears() {
+        assertEquals(Instant.parse("2028-02-29T00:00:00Z"), next("0 0 29 2 *", "UTC", "2026-11-23T12:00:00Z"));
     }
 
     @Test
