@@ -51,8 +51,7 @@ public class InputLimits implements ObjectMapperCustomizer {
                 String detail = "request body is larger than " + (maxBody / 1024) + " KiB";
                 ctx.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
                         .putHeader(HttpHeaders.CONNECTION, "close")
-                        .end(Json.encode(new Problem(Problem.TYPE_PREFIX + "payload-too-large", "Payload Too Large", 413,
-                                detail, 413, detail, null, null)));
+                        .end(Json.encode(Problem.of(ProblemType.PAYLOAD_TOO_LARGE, detail, null)));
                 return;
             }
             ctx.next();

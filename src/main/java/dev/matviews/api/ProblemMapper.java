@@ -31,7 +31,7 @@ public class ProblemMapper {
         String sqlState = e instanceof RefreshFailedException f ? f.sqlState()
                 : e instanceof RefreshNotPermittedException ? RefreshNotPermittedException.SQLSTATE : null;
         Response.ResponseBuilder response = Response.status(type.status());
-        if (type == ProblemType.REFRESH_CAPACITY || type == ProblemType.SHUTTING_DOWN) {
+        if (type.status() == 503) {
             response.header("Retry-After", "1");
         }
         return response.type(Problem.MEDIA_TYPE).entity(Problem.of(type, e.getMessage(), sqlState, e.runId())).build();

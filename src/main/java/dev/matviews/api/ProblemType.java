@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import dev.matviews.events.TooManyStreamsException;
 import dev.matviews.auth.LoginFailedException;
 import dev.matviews.refresh.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
@@ -47,6 +48,9 @@ enum ProblemType {
     JOB_NOT_FOUND(JobNotFoundException.class, 404, "job-not-found", "Job not found"),
     JOB_STATE(JobStateException.class, 409, "job-state", "Job is not in a state that allows this"),
     LOGIN_FAILED(LoginFailedException.class, 401, "unauthorized", "Unauthorized"),
+    TOO_MANY_STREAMS(TooManyStreamsException.class, 503, "too-many-streams", "Too many event streams"),
+    /** A declared body over quarkus.http.limits.max-body-size (InputLimits). */
+    PAYLOAD_TOO_LARGE(null, 413, "payload-too-large", "Payload too large"),
     /** A lost or refused database connection (restart, failover): retry. */
     DATABASE_UNAVAILABLE(null, 503, "database-unavailable", "Database unavailable"),
     /** Anything unforeseen: logged with its stack trace, answered without one. */

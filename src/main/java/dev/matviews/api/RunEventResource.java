@@ -1,6 +1,8 @@
 package dev.matviews.api;
 
+import dev.matviews.events.ResyncRequired;
 import dev.matviews.events.RunEvents;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.runs.Run;
 import io.smallrye.mutiny.Multi;
@@ -36,22 +38,44 @@ public class RunEventResource {
             description = "Server-Sent Events: `run-started` when a run starts, `run-finished` when it ends, each with"
                     + " the run as data and a numeric id. Events come from every replica. Reconnecting with"
                     + " Last-Event-ID first delivers every run that changed since that event (its latest state),"
-                    + " then live events.")
+                    + " then live events. A stream ends with a `resync` event (data: reason and lastEventId, which"
+                    + " is also its id) when it cannot stay complete: its client fell more than"
+                    + " matviews.events.buffer events behind, or more than 1000 runs changed since Last-Event-ID."
+                    + " Reload what you show, then reconnect (an EventSource does, resuming after that id). Streams"
+                    + " also end when the instance shuts down; reconnect with Last-Event-ID.")
     @APIResponse(responseCode = "200", description = "An endless event stream",
             content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = Run.class)))
     @APIResponse(responseCode = "400", description = "Last-Event-ID is not a number",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "This instance already serves matviews.events.max-streams"
+            + " streams (type too-many-streams, with Retry-After)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Multi<OutboundSseEvent> stream(
             @Parameter(description = "Id of the last event received, to resume after it")
             @HeaderParam("Last-Event-ID") String lastEventId,
             @Context Sse sse) {
         Long since = parse(lastEventId);
-        return events.stream(since).map(run -> sse.newEventBuilder()
-                .id(Long.toString(run.eventId()))
-                .name(run.finished() ? "run-finished" : "run-started")
-                .mediaType(MediaType.APPLICATION_JSON_TYPE)
-                .data(Run.class, run)
-                .build());
+        return events.stream(since)
+                .map(run -> sse.newEventBuilder()
+                        .id(Long.toString(run.eventId()))
+                        .name(run.finished() ? "run-finished" : "run-started")
+                        .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                        .data(Run.class, run)
+                        .build())
+                .onFailure(ResyncRequired.class).recoverWithItem(e -> {
+                    ResyncRequired resync = (ResyncRequired) e;
+                    return sse.newEventBuilder()
+                            .id(Long.toString(resync.lastEventId()))
+                            .name("resync")
+                            .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                            .data(Resync.class, new Resync(resync.getMessage(), resync.lastEventId()))
+                            .build();
+                });
+    }
+
+    /** The last event of a stream that could not stay complete. */
+    @RegisterForReflection
+    public record Resync(String reason, long lastEventId) {
     }
 
     private static Long parse(String lastEventId) {

@@ -32,6 +32,8 @@ public interface MatviewsConfig {
 
     Auth auth();
 
+    Events events();
+
     interface Auth {
         /** Password that POST /api/admin/auth exchanges for an admin token (from a Secret). */
         Optional<String> adminPassword();
@@ -98,6 +100,19 @@ public interface MatviewsConfig {
     Dev dev();
 
     EmbeddedPostgres embeddedPostgres();
+
+    interface Events {
+        /**
+         * Run events one event-stream client may be behind before it is sent a {@code resync}
+         * event and disconnected: what bounds its memory when it stops reading.
+         */
+        @WithDefault("256")
+        int buffer();
+
+        /** Event streams open at once on this instance; beyond it, 503 with Retry-After. */
+        @WithDefault("64")
+        int maxStreams();
+    }
 
     interface Database {
         /**

@@ -3,10 +3,14 @@ package dev.matviews.events;
 import dev.matviews.db.ListenConnection;
 import dev.matviews.runs.Run;
 import dev.matviews.runs.RunRepository;
+import dev.matviews.config.MatviewsConfig;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
+import io.smallrye.mutiny.subscription.BackPressureFailure;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -16,7 +20,11 @@ import org.jboss.logging.Logger;
 
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Run lifecycle events from every replica. The statements that start and finish runs NOTIFY the
@@ -28,39 +36,86 @@ import java.util.concurrent.atomic.AtomicLong;
 public class RunEvents {
 
     private static final Logger LOG = Logger.getLogger(RunEvents.class);
-    private static final int REPLAY_LIMIT = 1000;
-    private static final int LIVE_BUFFER = 1024;
+    static final int REPLAY_LIMIT = 1000;
 
     private final Pool pool;
     private final RunRepository runs;
-    private final BroadcastProcessor<Run> live = BroadcastProcessor.create();
+    /** Replaced (and the old one failed with ResyncRequired) when events were lost for everyone. */
+    private final AtomicReference<BroadcastProcessor<Run>> live = new AtomicReference<>(BroadcastProcessor.create());
     private final AtomicLong lastSeen = new AtomicLong();
+    private final AtomicInteger open = new AtomicInteger();
     private final ListenConnection listen;
+    private final MatviewsConfig.Events config;
 
-    public RunEvents(Pool pool, RunRepository runs, ListenConnection listen) {
+    public RunEvents(Pool pool, RunRepository runs, ListenConnection listen, MatviewsConfig config) {
         this.pool = pool;
         this.runs = runs;
         this.listen = listen;
+        this.config = config.events();
     }
 
     void start(@Observes StartupEvent event) {
         listen.listen(RunRepository.CHANNEL, this::catchUp, this::onNotification);
     }
 
-    /** Live events; with {@code lastEventId}, first every run changed since then, without gaps or repeats. */
+    /** Ends every stream when shutdown begins, so that clients resume on another replica at once. */
+    void endStreams(@Observes ShutdownDelayInitiatedEvent event) {
+        live.get().onComplete();
+    }
+
+    void endStreamsAtShutdown(@Observes ShutdownEvent event) {
+        live.get().onComplete();
+    }
+
+    /**
+     * Live events; with {@code lastEventId}, first every run changed since then, without gaps or
+     * repeats. Each stream holds at most matviews.events.buffer events its client has not read;
+     * beyond that, or when more than {@value #REPLAY_LIMIT} runs changed since lastEventId, it
+     * fails with {@link ResyncRequired}. Counts against matviews.events.max-streams from this call
+     * until the stream ends.
+     *
+     * @throws TooManyStreamsException when this instance already serves its maximum
+     */
     public Multi<Run> stream(Long lastEventId) {
-        if (lastEventId == null) {
-            // A client reads at its own pace; without a buffer, two events in quick succession
-            // would end its stream. One that falls 1024 events behind is cut off and resumes
-            // with Last-Event-ID.
-            return live.onOverflow().buffer(LIVE_BUFFER);
+        int max = config.maxStreams();
+        if (open.incrementAndGet() > max) {
+            open.decrementAndGet();
+            throw new TooManyStreamsException(max);
         }
+        AtomicBoolean closed = new AtomicBoolean();
+        Runnable release = () -> {
+            if (closed.compareAndSet(false, true)) {
+                open.decrementAndGet();
+            }
+        };
+        Multi<Run> events = lastEventId == null
+                ? live.get().onOverflow().buffer(config.buffer())
+                : resumed(lastEventId);
+        return events
+                .onFailure(BackPressureFailure.class).transform(e -> new ResyncRequired("this client fell more than "
+                        + config.buffer() + " events behind", lastSeen.get()))
+                .onTermination().invoke(release);
+    }
+
+    public int openStreams() {
+        return open.get();
+    }
+
+    private Multi<Run> resumed(long lastEventId) {
         return Multi.createFrom().deferred(() -> {
-            // Listen before reading history, so nothing committed in between is lost.
-            UnicastProcessor<Run> buffered = UnicastProcessor.create();
-            Cancellable subscription = live.subscribe().with(buffered::onNext, buffered::onError, buffered::onComplete);
+            // Listen before reading history, so nothing committed in between is lost; the
+            // queue is bounded like a live stream's buffer.
+            UnicastProcessor<Run> buffered = UnicastProcessor.create(new ArrayBlockingQueue<>(config.buffer()), null);
+            Cancellable subscription = live.get().subscribe().with(buffered::onNext, buffered::onError, buffered::onComplete);
             Set<Long> replayed = new HashSet<>();
-            Multi<Run> history = runs.changedSince(pool, lastEventId, REPLAY_LIMIT).toMulti()
+            Multi<Run> history = runs.changedSince(pool, lastEventId, REPLAY_LIMIT + 1)
+                    .invoke(changed -> {
+                        if (changed.size() > REPLAY_LIMIT) {
+                            throw new ResyncRequired("more than " + REPLAY_LIMIT + " runs changed since event "
+                                    + lastEventId, Math.max(lastSeen.get(), changed.get(changed.size() - 1).eventId()));
+                        }
+                    })
+                    .toMulti()
                     .onItem().<Run>disjoint()
                     .invoke(run -> replayed.add(run.eventId()));
             return Multi.createBy().concatenating()
@@ -68,18 +123,20 @@ public class RunEvents {
                     .onTermination().invoke(subscription::cancel);
         });
     }
-
     private void onNotification(String payload) {
         try {
             Run run = Run.fromJson(new JsonObject(payload).getJsonObject("run"));
             lastSeen.accumulateAndGet(run.eventId(), Math::max);
-            live.onNext(run);
+            live.get().onNext(run);
         } catch (RuntimeException e) {
             LOG.warnf("ignored a malformed run event: %s", e.getMessage());
         }
     }
 
-    /** On every (re)connect: deliver what was committed while this instance was not listening. */
+    /**
+     * On every (re)connect: deliver what was committed while this instance was not listening.
+     * If that is more than the replay limit, every open stream is told to resynchronise instead.
+     */
     private void catchUp() {
         long since = lastSeen.get();
         if (since == 0) {
@@ -88,13 +145,23 @@ public class RunEvents {
                     e -> LOG.debugf("could not read the latest run event: %s", e.getMessage()));
             return;
         }
-        runs.changedSince(pool, since, REPLAY_LIMIT).subscribe().with(
-                missed -> missed.forEach(run -> {
-                    if (lastSeen.get() < run.eventId()) {
-                        lastSeen.set(run.eventId());
-                        live.onNext(run);
+        runs.changedSince(pool, since, REPLAY_LIMIT + 1).subscribe().with(
+                missed -> {
+                    if (missed.size() > REPLAY_LIMIT) {
+                        runs.latestEventId(pool).subscribe().with(latest -> {
+                            lastSeen.accumulateAndGet(latest, Math::max);
+                            live.getAndSet(BroadcastProcessor.create()).onError(new ResyncRequired("more than "
+                                    + REPLAY_LIMIT + " runs changed while this instance was not listening", latest));
+                        }, e -> LOG.warnf("could not read the latest run event: %s", e.getMessage()));
+                        return;
                     }
-                }),
+                    missed.forEach(run -> {
+                        if (lastSeen.get() < run.eventId()) {
+                            lastSeen.set(run.eventId());
+                            live.get().onNext(run);
+                        }
+                    });
+                },
                 e -> LOG.warnf("could not replay missed run events: %s", e.getMessage()));
     }
 }

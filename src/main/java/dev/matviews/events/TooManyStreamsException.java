@@ -1,0 +1,11 @@
+package dev.matviews.events;
+
+import dev.matviews.problem.MatviewsException;
+
+/** This instance already serves its maximum of event streams. */
+public final class TooManyStreamsException extends MatviewsException {
+    public TooManyStreamsException(int max) {
+        super("this instance already serves " + max + " event streams (matviews.events.max-streams); try again later"
+                + " or another replica");
+    }
+}
