@@ -45,7 +45,10 @@ public class AuthResource {
             content = @Content(schema = @Schema(implementation = TokenResponse.class)))
     @APIResponse(responseCode = "400", description = "No password given",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "401", description = "Wrong password (answered more slowly after repeated failures)",
+    @APIResponse(responseCode = "401", description = "Wrong password",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "429", description = "Too many attempts from this client address (type"
+            + " too-many-login-attempts): refused without looking at the password; Retry-After says when to try again",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<TokenResponse> login(JsonNode body, @Context HttpServerRequest request) {
         return Uni.createFrom().deferred(() -> {

@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import dev.matviews.auth.LoginThrottledException;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -31,7 +32,9 @@ public class ProblemMapper {
         String sqlState = e instanceof RefreshFailedException f ? f.sqlState()
                 : e instanceof RefreshNotPermittedException ? RefreshNotPermittedException.SQLSTATE : null;
         Response.ResponseBuilder response = Response.status(type.status());
-        if (type.status() == 503) {
+        if (e instanceof LoginThrottledException throttled) {
+            response.header("Retry-After", Long.toString(throttled.retryAfterSeconds()));
+        } else if (type.status() == 503) {
             response.header("Retry-After", "1");
         }
         return response.type(Problem.MEDIA_TYPE).entity(Problem.of(type, e.getMessage(), sqlState, e.runId())).build();

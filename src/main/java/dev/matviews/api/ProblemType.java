@@ -2,6 +2,7 @@ package dev.matviews.api;
 
 import dev.matviews.events.TooManyStreamsException;
 import dev.matviews.auth.LoginFailedException;
+import dev.matviews.auth.LoginThrottledException;
 import dev.matviews.refresh.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
 import dev.matviews.refresh.RefreshCancelledException;
@@ -48,6 +49,7 @@ enum ProblemType {
     JOB_NOT_FOUND(JobNotFoundException.class, 404, "job-not-found", "Job not found"),
     JOB_STATE(JobStateException.class, 409, "job-state", "Job is not in a state that allows this"),
     LOGIN_FAILED(LoginFailedException.class, 401, "unauthorized", "Unauthorized"),
+    LOGIN_THROTTLED(LoginThrottledException.class, 429, "too-many-login-attempts", "Too many login attempts"),
     TOO_MANY_STREAMS(TooManyStreamsException.class, 503, "too-many-streams", "Too many event streams"),
     /** A declared body over quarkus.http.limits.max-body-size (InputLimits). */
     PAYLOAD_TOO_LARGE(null, 413, "payload-too-large", "Payload too large"),

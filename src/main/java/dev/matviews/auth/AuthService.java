@@ -10,36 +10,26 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The built-in login: a configured password becomes a signed JWT with role admin or viewer.
- * Passwords are compared in constant time, and repeated failures from one client are answered
- * ever more slowly. Neither passwords nor tokens are ever logged.
+ * Passwords are compared in constant time, and only attempts that {@link LoginThrottle} admits
+ * are compared at all. Neither passwords nor tokens are ever logged.
  */
 @ApplicationScoped
 public class AuthService {
 
     public static final String ADMIN = "admin";
     public static final String VIEWER = "viewer";
-    private static final int FREE_FAILURES = 3;
-    private static final Duration MAX_DELAY = Duration.ofSeconds(5);
 
     private final MatviewsConfig.Auth config;
-    private static final Duration FAILURE_MEMORY = Duration.ofMinutes(15);
-    private static final int MAX_TRACKED_CLIENTS = 10_000;
+    private final LoginThrottle throttle;
 
-    /** Failed logins per client since {@code since}; forgotten after FAILURE_MEMORY. */
-    private record Failures(int count, Instant since) {
-    }
-
-    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
-
-    public AuthService(MatviewsConfig config) {
+    public AuthService(MatviewsConfig config, LoginThrottle throttle) {
         this.config = config.auth();
+        this.throttle = throttle;
     }
 
     /** A token, or why not. */
@@ -47,31 +37,25 @@ public class AuthService {
     }
 
     public Uni<Token> login(String password, String client) {
-        Optional<String> role = password == null ? Optional.empty() : roleOf(password);
-        if (role.isEmpty() || config.signingKey().filter(k -> !k.isBlank()).isEmpty()) {
-            int failed = recordFailure(client);
-            Duration delay = failed <= FREE_FAILURES ? Duration.ZERO
-                    : Duration.ofMillis(Math.min(MAX_DELAY.toMillis(), 250L << Math.min(10, failed - FREE_FAILURES)));
-            return Uni.createFrom().<Token>failure(new LoginFailedException(config.signingKey().isPresent()
-                            ? "wrong password" : "built-in login is not configured (matviews.auth.signing-key)"))
-                    .onFailure().call(e -> delay.isZero() ? Uni.createFrom().voidItem()
-                            : Uni.createFrom().voidItem().onItem().delayIt().by(delay));
-        }
-        failures.remove(client);
-        Instant expires = Instant.now().plus(config.tokenTtl());
-        String token = Jwt.issuer(config.issuer()).subject(role.get()).groups(Set.of(role.get()))
-                .expiresAt(expires).signWithSecret(config.signingKey().get());
-        return Uni.createFrom().item(new Token(token, role.get(), expires));
-    }
-
-    /** Counts a failure; old counts expire, and the table never grows without bound. */
-    private int recordFailure(String client) {
-        Instant now = Instant.now();
-        if (failures.size() > MAX_TRACKED_CLIENTS) {
-            failures.values().removeIf(f -> f.since().plus(FAILURE_MEMORY).isBefore(now));
-        }
-        return failures.merge(client, new Failures(1, now), (old, one) -> old.since().plus(FAILURE_MEMORY).isBefore(now)
-                ? one : new Failures(old.count() + 1, old.since())).count();
+        return Uni.createFrom().deferred(() -> {
+            Optional<Duration> wait = throttle.admit(client);
+            if (wait.isPresent()) {
+                return Uni.createFrom().failure(new LoginThrottledException(wait.get()));
+            }
+            Optional<String> role = password == null ? Optional.empty() : roleOf(password);
+            if (config.signingKey().filter(k -> !k.isBlank()).isEmpty()) {
+                return Uni.createFrom().failure(new LoginFailedException(
+                        "built-in login is not configured (matviews.auth.signing-key)"));
+            }
+            if (role.isEmpty()) {
+                return Uni.createFrom().failure(new LoginFailedException("wrong password"));
+            }
+            throttle.succeeded(client);
+            Instant expires = Instant.now().plus(config.tokenTtl());
+            String token = Jwt.issuer(config.issuer()).subject(role.get()).groups(Set.of(role.get()))
+                    .expiresAt(expires).signWithSecret(config.signingKey().get());
+            return Uni.createFrom().item(new Token(token, role.get(), expires));
+        });
     }
 
     private Optional<String> roleOf(String password) {

@@ -55,6 +55,35 @@ public interface MatviewsConfig {
         /** Issuer of built-in tokens (mp.jwt.verify.issuer must match). */
         @WithDefault("matviews")
         String issuer();
+
+        Login login();
+
+        /**
+         * Guessing limits of POST /api/admin/auth, per client address (per /64 for IPv6; behind
+         * a proxy, enable quarkus.http.proxy.proxy-address-forwarding so that this is the real
+         * client's). Attempts beyond the free ones must wait a doubling backoff and are refused
+         * with 429 before any password is checked.
+         */
+        interface Login {
+            /** Attempts a client may make at once before the backoff starts. */
+            @WithDefault("5")
+            int freeAttempts();
+
+            /** Longest wait between two checked attempts of one client. */
+            @WithDefault("15m")
+            Duration maxBackoff();
+
+            /** A client's attempts are forgotten after this long without one. */
+            @WithDefault("15m")
+            Duration forgetAfter();
+
+            /**
+             * Clients tracked at once (about 100 bytes each). When all are recent, further new
+             * clients share one bucket rather than push out a guesser's record.
+             */
+            @WithDefault("10000")
+            int trackedClients();
+        }
     }
 
     interface Metrics {

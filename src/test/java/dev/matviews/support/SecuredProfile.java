@@ -16,6 +16,10 @@ public class SecuredProfile implements QuarkusTestProfile {
                 "matviews.auth.admin-password", "admin-secret",
                 "matviews.auth.viewer-password", "viewer-secret",
                 "matviews.auth.signing-key", KEY,
-                "matviews.scheduler.enabled", "false");
+                "matviews.scheduler.enabled", "false",
+                // As behind an ingress: the client's address comes from X-Forwarded-For.
+                "quarkus.http.proxy.proxy-address-forwarding", "true",
+                "quarkus.http.proxy.allow-x-forwarded", "true",
+                "quarkus.http.proxy.trusted-proxies", "127.0.0.1,::1");
     }
 }
