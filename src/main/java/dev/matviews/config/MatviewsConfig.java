@@ -26,6 +26,8 @@ public interface MatviewsConfig {
 
     Runs runs();
 
+    Jobs jobs();
+
     Scheduler scheduler();
 
     Metrics metrics();
@@ -189,6 +191,29 @@ public interface MatviewsConfig {
          */
         @WithDefault("20s")
         Duration shutdownGrace();
+    }
+
+    interface Jobs {
+        Retention retention();
+
+        /** Finished jobs (completed, failed, canceled) are deleted like runs: by age and count, in batches. */
+        interface Retention {
+            /** Finished jobs older than this are deleted. */
+            @WithDefault("7d")
+            Duration maxAge();
+
+            /** Finished jobs beyond this many per schedule, newest kept, are deleted. */
+            @WithDefault("1000")
+            int maxPerSchedule();
+
+            /** How often the retention job runs. */
+            @WithDefault("1h")
+            Duration interval();
+
+            /** Rows deleted per statement. */
+            @WithDefault("500")
+            int batchSize();
+        }
     }
 
     interface Runs {

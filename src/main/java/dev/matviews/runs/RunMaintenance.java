@@ -1,6 +1,7 @@
 package dev.matviews.runs;
 
 import dev.matviews.config.MatviewsConfig;
+import dev.matviews.db.BatchDelete;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -8,7 +9,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
-import java.util.function.Supplier;
 
 /**
  * Keeps history truthful and bounded: runs orphaned by a dead instance become abandoned, and
@@ -59,20 +59,13 @@ public class RunMaintenance {
     public Uni<Long> applyRetention() {
         int batch = config.retention().batchSize();
         Duration maxAge = config.retention().maxAge();
-        return deleteInBatches(() -> runs.deleteOlderThan(pool, maxAge, batch), batch, 0)
-                .flatMap(byAge -> deleteInBatches(() -> runs.deleteBeyondCount(pool, config.retention().maxPerView(),
-                        batch), batch, byAge))
+        return BatchDelete.untilDone(() -> runs.deleteOlderThan(pool, maxAge, batch), batch)
+                .flatMap(byAge -> BatchDelete.untilDone(() -> runs.deleteBeyondCount(pool,
+                        config.retention().maxPerView(), batch), batch).map(byCount -> byAge + byCount))
                 .invoke(total -> {
                     if (total > 0) {
                         LOG.infof("run retention deleted %d run(s)", total);
                     }
                 });
-    }
-
-    /** One short statement per batch, so refreshes writing runs never wait long on a delete. */
-    private static Uni<Long> deleteInBatches(Supplier<Uni<Integer>> batchDelete, int batch, long soFar) {
-        return batchDelete.get().flatMap(deleted -> deleted < batch
-                ? Uni.createFrom().item(soFar + deleted)
-                : deleteInBatches(batchDelete, batch, soFar + deleted));
     }
 }

@@ -7,9 +7,11 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowIterator;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.SqlResult;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -156,6 +158,23 @@ public class JobRepository {
                         + " AND ($2::text IS NULL OR state = $2) AND ($3::uuid IS NULL OR schedule_id = $3)"
                         + " ORDER BY created_at DESC, id DESC LIMIT $4")
                 .execute(Tuple.of(type, state == null ? null : state.dbName(), scheduleId, limit)).map(JobRepository::all);
+    }
+
+    /** Deletes at most {@code batch} finished jobs completed longer than {@code maxAge} ago; returns how many. */
+    public Uni<Integer> deleteFinishedOlderThan(SqlClient client, Duration maxAge, int batch) {
+        return client.preparedQuery("DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table
+                        + " WHERE state IN ('completed', 'failed', 'canceled')"
+                        + " AND completed_at < clock_timestamp() - $1 * interval '1 millisecond' LIMIT $2)")
+                .execute(Tuple.of(maxAge.toMillis(), batch)).map(SqlResult::rowCount);
+    }
+
+    /** Deletes at most {@code batch} finished jobs beyond the newest {@code keep} of their schedule. */
+    public Uni<Integer> deleteFinishedBeyondCount(SqlClient client, int keep, int batch) {
+        return client.preparedQuery("DELETE FROM " + table + " WHERE id IN (SELECT id FROM (SELECT id, state,"
+                        + " row_number() OVER (PARTITION BY schedule_id ORDER BY created_at DESC, id DESC) AS n"
+                        + " FROM " + table + " WHERE schedule_id IS NOT NULL) ranked"
+                        + " WHERE n > $1 AND state IN ('completed', 'failed', 'canceled') LIMIT $2)")
+                .execute(Tuple.of(keep, batch)).map(SqlResult::rowCount);
     }
 
     public Uni<Optional<Job>> findById(SqlClient client, UUID id) {
