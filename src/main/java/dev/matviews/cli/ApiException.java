@@ -23,8 +23,8 @@ final class ApiException extends RuntimeException {
     /** Exit code for an HTTP error status. */
     static int forStatus(int status) {
         return switch (status) {
-            case 400, 405, 415, 422 -> USAGE;
-            case 401, 403 -> UNREACHABLE;
+            case 400, 405, 413, 414, 415, 422 -> USAGE;
+            case 401, 403, 429 -> UNREACHABLE;
             case 404 -> NOT_FOUND;
             case 409 -> CONFLICT;
             default -> ERROR;

@@ -31,6 +31,8 @@ class OutputTest {
         assertEquals(2, ApiException.forStatus(400));
         assertEquals(5, ApiException.forStatus(401));
         assertEquals(5, ApiException.forStatus(403));
+        assertEquals(5, ApiException.forStatus(429));
+        assertEquals(2, ApiException.forStatus(413));
         assertEquals(4, ApiException.forStatus(404));
         assertEquals(3, ApiException.forStatus(409));
         assertEquals(1, ApiException.forStatus(500));
