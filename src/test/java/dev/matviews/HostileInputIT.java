@@ -135,7 +135,12 @@ class HostileInputIT {
     // the failing request is printed whole instead.
     @Property(tries = 1500, shrinking = ShrinkingMode.OFF, edgeCases = EdgeCasesMode.NONE)
     void noInputGetsA5xxOrBreaksTheApi(@ForAll("attempts") Attempt attempt) throws Exception {
-        HttpResponse<String> response = send(attempt);
+        HttpResponse<String> response;
+        try {
+            response = send(attempt);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("no answer for " + attempt + ": " + e, e);
+        }
         String what = attempt + "\n-> " + response.statusCode() + " " + shown(response.body());
         Statistics.collect(attempt.operation().toString(), response.statusCode());
         // The one 5xx a request may earn: the view's own statement_timeout or lock_timeout (a

@@ -6,6 +6,7 @@ import dev.matviews.problem.InvalidInputException;
 import io.quarkus.jackson.ObjectMapperCustomizer;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.Json;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.event.Observes;
@@ -15,6 +16,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -32,6 +34,8 @@ public class InputLimits implements ObjectMapperCustomizer {
     static final int MAX_STRING = 16_384;
     static final int MAX_NUMBER_DIGITS = 40;
 
+    private static final Duration LINGER = Duration.ofSeconds(10);
+
     private final long maxBody;
 
     public InputLimits(@ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
@@ -40,7 +44,7 @@ public class InputLimits implements ObjectMapperCustomizer {
 
     /**
      * Quarkus refuses a declared body over the limit with a bare 413 (order -2): this answers
-     * first, the same way, but as a problem. A chunked body over the limit fails while it is
+     * first, as a problem. A chunked body over the limit fails while it is
      * read and reaches ProblemMapper.
      */
     void oversizedBodies(@Observes Router router) {
@@ -49,9 +53,19 @@ public class InputLimits implements ObjectMapperCustomizer {
             if (length != null && length.length() < 19 && length.chars().allMatch(Character::isDigit)
                     && Long.parseLong(length) > maxBody) {
                 String detail = "request body is larger than " + (maxBody / 1024) + " KiB";
+                HttpServerRequest request = ctx.request();
                 ctx.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
-                        .putHeader(HttpHeaders.CONNECTION, "close")
                         .end(Json.encode(Problem.of(ProblemType.PAYLOAD_TOO_LARGE, detail, null)));
+                // Read and drop the body rather than close at once: closing on unread data resets
+                // the connection, and the client may never see the answer. A sender still going
+                // after LINGER is cut off.
+                request.handler(ignored -> { }).resume();
+                long timer = ctx.vertx().setTimer(LINGER.toMillis(), t -> {
+                    if (!request.isEnded()) {
+                        request.connection().close();
+                    }
+                });
+                request.endHandler(ended -> ctx.vertx().cancelTimer(timer));
                 return;
             }
             ctx.next();

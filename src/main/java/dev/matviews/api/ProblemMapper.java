@@ -1,10 +1,11 @@
 package dev.matviews.api;
 
-import dev.matviews.auth.LoginThrottledException;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import dev.matviews.auth.LoginThrottledException;
 import dev.matviews.problem.MatviewsException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshNotPermittedException;
@@ -45,7 +46,7 @@ public class ProblemMapper {
         String detail;
         if (String.valueOf(e.getOriginalMessage()).contains("Invalid UTF-8")) {
             detail = "request body is not valid UTF-8";
-        } else if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+        } else if (e instanceof StreamConstraintsException) {
             detail = InputLimits.constraintDetail(e.getOriginalMessage());
         } else if (e instanceof JsonParseException) {
             detail = "request body is not valid JSON";

@@ -1,20 +1,20 @@
 package dev.matviews.api;
 
-import dev.matviews.events.TooManyStreamsException;
 import dev.matviews.auth.LoginFailedException;
 import dev.matviews.auth.LoginThrottledException;
+import dev.matviews.events.TooManyStreamsException;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.refresh.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
 import dev.matviews.refresh.RefreshCancelledException;
 import dev.matviews.refresh.RefreshCapacityException;
-import dev.matviews.refresh.ShuttingDownException;
-import dev.matviews.refresh.RefreshTimeoutException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshInProgressException;
 import dev.matviews.refresh.RefreshNotPermittedException;
+import dev.matviews.refresh.RefreshTimeoutException;
+import dev.matviews.refresh.ShuttingDownException;
 import dev.matviews.refresh.UniqueIndexRequiredException;
 import dev.matviews.registry.AlreadyRegisteredException;
-import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.NotAMatviewException;
 import dev.matviews.registry.RegistrationNotFoundException;
 import dev.matviews.runs.RunFinishedException;

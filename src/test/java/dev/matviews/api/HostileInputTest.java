@@ -113,6 +113,25 @@ class HostileInputTest {
         invalid(given().queryParam("cursor", "y".repeat(3000)).get(Api.BASE + "/" + id + "/runs").then(), "cursor");
     }
 
+    @io.quarkus.test.common.http.TestHTTPResource("/api/admin/matviews")
+    java.net.URI matviews;
+
+    @Test
+    void anOversizedBodyIsAnsweredNotCutOffAndTheConnectionStaysUsable() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        byte[] large = ("{\"viewName\":\"" + "z".repeat(2 * 1024 * 1024) + "\"}").getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 20; i++) {
+            java.net.http.HttpResponse<String> refused = http.send(java.net.http.HttpRequest.newBuilder(matviews)
+                    .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(large))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(413, refused.statusCode());
+            assertEquals("application/problem+json", refused.headers().firstValue("Content-Type").orElse(""));
+            assertEquals(200, http.send(java.net.http.HttpRequest.newBuilder(matviews).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+        }
+    }
+
     @Test
     void bodiesTooDeepTooLargeOrNotUtf8AreRefused() {
         long registrations = TestDb.count("SELECT count(*) FROM _ayb_matview_refreshes");
