@@ -26,6 +26,8 @@ import java.util.stream.Collectors;
 public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+    /** character_not_in_repertoire (a NUL), untranslatable_character: text PostgreSQL refuses. */
+    private static final java.util.Set<String> UNSTORABLE = java.util.Set.of("22021", "22P05");
 
     @ServerExceptionMapper
     public Response matviews(MatviewsException e) {
@@ -122,6 +124,12 @@ public class ProblemMapper {
             return Response.status(503).type(Problem.MEDIA_TYPE).header("Retry-After", "1")
                     .entity(Problem.of(ProblemType.DATABASE_UNAVAILABLE, "the database connection failed ("
                             + unavailable + "); nothing was changed, try again", null)).build();
+        }
+        if (e instanceof PgException pg && UNSTORABLE.contains(pg.getSqlState())) {
+            // Defence in depth: input checks should have refused it; the statement changed nothing.
+            LOG.warnf("a request value PostgreSQL cannot store got past the input checks: %s", pg.getErrorMessage());
+            return problem(Problem.of(ProblemType.INVALID_REQUEST, "a value in the request cannot be stored ("
+                    + pg.getErrorMessage() + ")", null));
         }
         LOG.error("unexpected error", e);
         return problem(Problem.of(ProblemType.INTERNAL, "unexpected error; the server log has the details", null));
