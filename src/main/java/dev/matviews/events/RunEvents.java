@@ -94,6 +94,7 @@ public class RunEvents {
         return events
                 .onFailure(BackPressureFailure.class).transform(e -> new ResyncRequired("this client fell more than "
                         + config.buffer() + " events behind", lastSeen.get()))
+                .onFailure(ResyncRequired.class).invoke(e -> LOG.infof("ended an event stream: %s", e.getMessage()))
                 .onTermination().invoke(release);
     }
 
