@@ -2,9 +2,9 @@ package dev.matviews.api;
 
 import dev.matviews.events.ResyncRequired;
 import dev.matviews.events.RunEvents;
-import io.quarkus.runtime.annotations.RegisterForReflection;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.runs.Run;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Multi;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;

@@ -1,9 +1,9 @@
 package dev.matviews.events;
 
+import dev.matviews.config.MatviewsConfig;
 import dev.matviews.db.ListenConnection;
 import dev.matviews.runs.Run;
 import dev.matviews.runs.RunRepository;
-import dev.matviews.config.MatviewsConfig;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -124,6 +124,7 @@ public class RunEvents {
                     .onTermination().invoke(subscription::cancel);
         });
     }
+
     private void onNotification(String payload) {
         try {
             Run run = Run.fromJson(new JsonObject(payload).getJsonObject("run"));
