@@ -208,9 +208,16 @@ class HostileInputIT {
         HttpRequest.BodyPublisher body = attempt.body().map(HttpRequest.BodyPublishers::ofByteArray)
                 .orElse(HttpRequest.BodyPublishers.noBody());
         request.method(op.method().toUpperCase(), body);
+        // Vert.x answers an overlong request line or header block with an HTTP/1.0 414 or 431 and
+        // closes the connection; the JDK client at times pools it first, and its next request then
+        // gets no answer (measured: 28 of 200). So such requests get a connection of their own.
+        int headerBytes = headerValues.stream().mapToInt(h -> h[0].length() + h[1].length()).sum();
+        java.net.http.HttpClient client = (path + query).length() > 4000 || headerBytes > 4000
+                ? java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build()
+                : app.http();
         if (op.path().endsWith("/events")) {
             // An endless stream: the status and headers are the answer.
-            HttpResponse<InputStream> r = app.http().sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream())
+            HttpResponse<InputStream> r = client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream())
                     .get(30, TimeUnit.SECONDS);
             String text = "";
             if (r.statusCode() != 200) {
@@ -223,7 +230,7 @@ class HostileInputIT {
             String shownBody = text;
             return new StringResponse(r, shownBody);
         }
-        return app.http().send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** A path parameter: an id that exists now (by kind), or the generated text itself. */

@@ -55,17 +55,21 @@ public class InputLimits implements ObjectMapperCustomizer {
                 String detail = "request body is larger than " + (maxBody / 1024) + " KiB";
                 HttpServerRequest request = ctx.request();
                 ctx.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
+                        .putHeader(HttpHeaders.CONNECTION, "close")
                         .end(Json.encode(Problem.of(ProblemType.PAYLOAD_TOO_LARGE, detail, null)));
-                // Read and drop the body rather than close at once: closing on unread data resets
-                // the connection, and the client may never see the answer. A sender still going
-                // after LINGER is cut off.
-                request.handler(ignored -> { }).resume();
-                long timer = ctx.vertx().setTimer(LINGER.toMillis(), t -> {
-                    if (!request.isEnded()) {
+                // A lingering close, as web servers do it: the client is told not to reuse the
+                // connection, and the body it is still sending is read and dropped before the
+                // connection closes; closing on unread data would reset the connection, and the
+                // client might never see the answer. A sender still going after LINGER is cut off.
+                if (request.isEnded()) {
+                    request.connection().close();
+                } else {
+                    long timer = ctx.vertx().setTimer(LINGER.toMillis(), t -> request.connection().close());
+                    request.handler(ignored -> { }).endHandler(ended -> {
+                        ctx.vertx().cancelTimer(timer);
                         request.connection().close();
-                    }
-                });
-                request.endHandler(ended -> ctx.vertx().cancelTimer(timer));
+                    }).resume();
+                }
                 return;
             }
             ctx.next();
