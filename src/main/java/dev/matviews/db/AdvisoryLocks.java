@@ -38,10 +38,14 @@ public final class AdvisoryLocks {
                 + locks + ".granted";
     }
 
+    /** A statement that releases one hold of the session lock on {@code key}: one row, false if not held. */
+    public static String unlockStatement(int key) {
+        return "SELECT pg_advisory_unlock(" + NAMESPACE + ", " + key + ")";
+    }
+
     /** Releases one hold of the session lock on {@code key}; false if this session did not hold it. */
     public static Uni<Boolean> unlock(SqlClient session, int key) {
-        return session.query("SELECT pg_advisory_unlock(" + NAMESPACE + ", " + key + ")").execute()
-                .map(rows -> rows.iterator().next().getBoolean(0));
+        return session.query(unlockStatement(key)).execute().map(rows -> rows.iterator().next().getBoolean(0));
     }
 
     /**

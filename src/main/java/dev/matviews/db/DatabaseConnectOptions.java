@@ -19,8 +19,15 @@ public class DatabaseConnectOptions implements PgPoolCreator {
 
     private volatile List<PgConnectOptions> options;
 
+    /**
+     * Vert.x caches only statements shorter than 2,048 characters; the refresh preflight is longer
+     * and would be parsed again (one more round trip, a fresh plan) on every refresh.
+     */
+    static final int PREPARED_STATEMENT_CACHE_SQL_LIMIT = 16_384;
+
     @Override
     public Pool create(Input input) {
+        input.pgConnectOptionsList().forEach(o -> o.setPreparedStatementCacheSqlLimit(PREPARED_STATEMENT_CACHE_SQL_LIMIT));
         options = List.copyOf(input.pgConnectOptionsList());
         return PgDriver.INSTANCE.createPool(input.vertx(), options, input.poolOptions());
     }

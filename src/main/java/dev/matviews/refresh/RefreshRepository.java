@@ -48,7 +48,10 @@ public class RefreshRepository {
             WITH pre AS MATERIALIZED (
                 SELECT r.*, m.relid::int4 AS lock_key, m.populated, m.missing_privilege, m.owner,
                        quote_ident(current_user) AS role, coalesce(ix.usable, false) AS usable, ix.rejected,
-                       CASE WHEN m.relid IS NOT NULL THEN %2$s END AS locked
+                       CASE WHEN m.relid IS NOT NULL THEN %2$s END AS locked,
+                       -- The running run needs no wait for its WAL flush: a crash that loses it
+                       -- loses the refresh too, and the success commit flushes it anyway.
+                       set_config('synchronous_commit', 'off', true) AS async_commit
                 FROM %1$s r
                 LEFT JOIN LATERAL (
                     SELECT c.oid AS relid, c.relispopulated AS populated, %4$s AS missing_privilege,
@@ -96,8 +99,12 @@ public class RefreshRepository {
             """;
 
     /**
-     * Success, in the REFRESH's own transaction, and the registration as it now is (the trigger
-     * has written the outcome by the time the second statement reads it).
+     * Success, in the REFRESH's own transaction, the registration as it now is (the trigger has
+     * written the outcome by the time the second statement reads it), and the view's lock let go.
+     * The unlock is the transaction's last statement, so it runs only if everything before it
+     * succeeded, and anything that fails after it (the commit) rolls the refresh back as well;
+     * a session waiting for the lock from then on still queues behind this transaction's table
+     * lock until the commit.
      */
     private static final String RECORD_SUCCESS = """
             UPDATE %1$s AS run
@@ -106,7 +113,8 @@ public class RefreshRepository {
                    duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
                    event_id = %2$s
              WHERE run.id = '%%1$s';
-            SELECT * FROM %3$s WHERE id = '%%2$s'""";
+            SELECT * FROM %3$s WHERE id = '%%2$s';
+            %%3$s""";
 
     /**
      * Session settings for the refresh, local to its transaction so the pooled connection goes
@@ -183,19 +191,28 @@ public class RefreshRepository {
         });
     }
 
+    /** What the REFRESH message answered: the registration after the run, and whether the lock was let go. */
+    record Refreshed(Optional<Registration> registration, boolean unlocked) {
+    }
+
     /**
-     * Settings, REFRESH and the success record in one simple-protocol message: one implicit
-     * transaction, so "refreshed" and "recorded as refreshed" commit together with a single WAL
-     * flush, in one round trip. The duration is measured by the server around the REFRESH alone.
+     * Settings, REFRESH, the success record and the unlock in one simple-protocol message: one
+     * implicit transaction, so "refreshed" and "recorded as refreshed" commit together with a
+     * single WAL flush, in one round trip. The duration is measured by the server around the
+     * REFRESH alone.
      */
-    Uni<Optional<Registration>> refreshAndRecordSuccess(SqlConnection conn, Registration registration, UUID runId,
-                                                         RefreshSettings settings) {
+    Uni<Refreshed> refreshRecordAndUnlock(SqlConnection conn, Registration registration, UUID runId, int lockKey,
+                                          RefreshSettings settings) {
         String sql = SETTINGS.formatted(runs, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
                 settings.connectionCheckIntervalMs(), runId)
                 + ";\n" + refreshSql(registration.schemaName(), registration.viewName(), registration.refreshMode())
-                + ";\n" + recordSuccess.formatted(runId, registration.id());
-        return conn.query(sql).execute()
-                .map(settingsRows -> RegistrationRepository.first(settingsRows.next().next().next()));
+                + ";\n" + recordSuccess.formatted(runId, registration.id(), AdvisoryLocks.unlockStatement(lockKey));
+        return conn.query(sql).execute().map(settingsRows -> {
+            var registrationRows = settingsRows.next().next().next();
+            var unlockRows = registrationRows.next();
+            return new Refreshed(RegistrationRepository.first(registrationRows),
+                    unlockRows.iterator().next().getBoolean(0));
+        });
     }
 
     /** Ends a running (or meanwhile abandoned) run with a failure status; false if there is no such run. */

@@ -24,6 +24,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -36,9 +37,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Refresh-now, and the one owner of the refresh lock's lifetime.
  *
  * <p>Everything happens on one pinned connection, because a session advisory lock belongs to
- * the session that took it: preflight + lock + running run (1 round trip), settings + REFRESH +
- * success record in one implicit transaction (1 round trip), unlock in an onTermination stage
- * (1 round trip). A preflight that fails may have taken the lock before failing: then every
+ * the session that took it: preflight + lock + running run (1 round trip, committed without
+ * waiting for its WAL flush), then settings + REFRESH + success record + unlock in one implicit
+ * transaction (1 round trip, the one commit that waits). The onTermination stage of the locked
+ * part is the one place that guarantees the release on every path: it unlocks unless the
+ * success message already did (1 more round trip on the other paths). A refresh of a view this
+ * instance is refreshing right now is answered 409 at once, without a round trip; one whose
+ * lock another instance holds learns so in the preflight.
+ *
+ * <p>A preflight that fails may have taken the lock before failing: then every
  * advisory lock of the session is released. No connection goes back to the pool, and no unlock
  * runs, while a cancel request sent for it may still land; an unlock hit by a cancel anyway is
  * tried again. A failure is recorded on the same connection after the rollback; only if that
@@ -66,6 +73,8 @@ public class RefreshService {
     private final MatviewsMetrics metrics;
     private final AtomicInteger running = new AtomicInteger();
     private final Set<Execution> active = ConcurrentHashMap.newKeySet();
+    /** Registrations whose lock a pinned connection of this instance holds (or is letting go of). */
+    private final Map<UUID, Registration> locked = new ConcurrentHashMap<>();
     private volatile boolean draining;
     private volatile long drainDeadline;
 
@@ -179,6 +188,13 @@ public class RefreshService {
             execution.fail(new ShuttingDownException(instanceId));
             return execution;
         }
+        Registration holder = locked.get(id);
+        if (holder != null) {
+            // Another refresh of this instance holds the lock: the database would say the same.
+            metrics.lockContention(holder.qualifiedName(), trigger.dbName());
+            execution.fail(new RefreshInProgressException(holder.qualifiedName()));
+            return execution;
+        }
         if (running.incrementAndGet() > config.maxConcurrent()) {
             running.decrementAndGet();
             execution.fail(new RefreshCapacityException(config.maxConcurrent()));
@@ -223,9 +239,11 @@ public class RefreshService {
             return failBeforeStart(conn, r, trigger, "matview no longer exists", null,
                     new MatviewGoneException(r.qualifiedName()));
         }
-        Preflight.Locked locked = (Preflight.Locked) preflight;
-        return underLock(conn, locked, trigger, execution)
-                .onTermination().call(() -> release(conn, locked, execution));
+        Preflight.Locked held = (Preflight.Locked) preflight;
+        locked.put(id, held.registration());
+        return underLock(conn, held, trigger, execution)
+                .onTermination().call(() -> release(conn, held, execution)
+                        .invoke(() -> locked.remove(id, held.registration())));
     }
 
     private Uni<RefreshResult> underLock(SqlConnection conn, Preflight.Locked locked, Trigger trigger,
@@ -259,9 +277,12 @@ public class RefreshService {
         }
         RefreshSettings settings = settingsFor(r, execution.maxRuntime);
         long started = System.nanoTime();
-        return repository.refreshAndRecordSuccess(conn, r, run.id(), settings)
-                .onItem().transform(updated -> {
-                    Registration after = updated.orElseThrow(() -> new RegistrationNotFoundException(r.id()));
+        execution.unlockSent = true;
+        return repository.refreshRecordAndUnlock(conn, r, run.id(), locked.lockKey(), settings)
+                .onItem().transform(refreshed -> {
+                    execution.unlocked = refreshed.unlocked();
+                    Registration after = refreshed.registration()
+                            .orElseThrow(() -> new RegistrationNotFoundException(r.id()));
                     metrics.refreshed(r.qualifiedName(), r.refreshMode().dbName(), trigger.dbName(),
                             RunStatus.SUCCESS.dbName(), Duration.ofMillis(after.lastRefreshDurationMs()));
                     return new RefreshResult(after, run.id(), after.lastRefreshDurationMs());
@@ -374,12 +395,18 @@ public class RefreshService {
      * backend.
      */
     private Uni<Void> release(SqlConnection conn, Preflight.Locked locked, Execution execution) {
+        if (execution.unlocked) {
+            return Uni.createFrom().voidItem();
+        }
         String view = locked.registration().qualifiedName();
         return execution.detach()
                 .chain(() -> AdvisoryLocks.unlock(conn, locked.lockKey()))
                 .onFailure(RefreshService::cancelled).retry().atMost(3)
                 .onItem().invoke(released -> {
-                    if (!released) {
+                    if (!released && execution.unlockSent) {
+                        // The success message failed after (or in) its own unlock, at the commit.
+                        LOG.debugf("refresh lock of %s was released by the failed refresh message", view);
+                    } else if (!released) {
                         LOG.warnf("refresh lock of %s was not held at release", view);
                     }
                 })
@@ -453,6 +480,10 @@ public class RefreshService {
         /** Why this instance cancelled it (its caller went away, shutdown); null while it did not. */
         private volatile String cancelReason;
         volatile Duration maxRuntime;
+        /** The success message, which ends with the unlock, was sent; set on the pipeline only. */
+        volatile boolean unlockSent;
+        /** That message's unlock released the lock: the onTermination stage has nothing left to do. */
+        volatile boolean unlocked;
         /** The pinned connection while cancel requests may still be sent for it; guarded by this. */
         private SqlConnection conn;
         /** Completes once the cancel requests sent so far have been delivered; guarded by this. */

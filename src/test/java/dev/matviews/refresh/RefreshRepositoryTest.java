@@ -48,6 +48,35 @@ class RefreshRepositoryTest {
                 .await().atMost(Duration.ofSeconds(10));
     }
 
+    /**
+     * The running run commits without waiting for its WAL flush (the success commit flushes it
+     * with the refresh); the setting is local to the preflight's own transaction.
+     */
+    @Test
+    void thePreflightCommitsWithoutWaitingForItsFlush() {
+        String mv = TestDb.uniqueName("mv");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + mv + " AS SELECT 1 AS id");
+        UUID id = UUID.fromString(Api.register("public", mv, "standard"));
+        String[] setting = new String[3];
+        pool.withConnection(conn -> show(conn, setting, 0)
+                        .chain(() -> conn.begin())
+                        // Whatever the server's default (the embedded one runs with it off).
+                        .call(tx -> conn.query("SET LOCAL synchronous_commit = on").execute())
+                        .flatMap(tx -> repository.preflightAndLock(conn, id, Trigger.MANUAL, "test")
+                                .call(p -> show(conn, setting, 1))
+                                .call(p -> tx.rollback())
+                                .call(p -> show(conn, setting, 2))
+                                .call(p -> AdvisoryLocks.unlock(conn, ((Preflight.Locked) p).lockKey()))))
+                .await().atMost(Duration.ofSeconds(10));
+        assertEquals("off", setting[1], "in the preflight's transaction");
+        assertEquals(setting[0], setting[2], "after it, as before");
+    }
+
+    private static Uni<Void> show(io.vertx.mutiny.sqlclient.SqlConnection conn, String[] into, int index) {
+        return conn.query("SHOW synchronous_commit").execute()
+                .invoke(rows -> into[index] = rows.iterator().next().getString(0)).replaceWithVoid();
+    }
+
     @Test
     void aPopulatedViewWithAUsableUniqueIndexIsLockedAndReady() {
         String mv = TestDb.uniqueName("mv");

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Refresh cost through the service next to the bare REFRESH, in one run (issue 13):
+#   1. one client, a 10-row view (standard and concurrent): average latency, service / pgbench;
+#   2. one client, a 1,000,000-row view: the two interleaved, average of each;
+#   3. 8 clients over 50 views at random: successful refreshes per second, service / pgbench;
+#   4. database round trips and WAL flushes per successful refresh, from PostgreSQL's own
+#      statement log and pg_stat_wal (the service's background work switched off for it).
+#
+#   bench/refresh.sh [seconds per measurement, default 15] [big-view rounds, default 5]
+#
+# Starts its own PostgreSQL cluster and one packaged instance; BENCH_JFR=1 records the instance.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+SECS=${1:-15}
+BIG_ROUNDS=${2:-5}
+PORT=18081
+bench_tools
+bench_postgres
+bench_package
+
+views=""
+for i in $(seq 1 50); do
+  views+="CREATE MATERIALIZED VIEW bench.v$i AS SELECT g AS id, g * $i AS v FROM generate_series(1, 10) g;
+CREATE UNIQUE INDEX ON bench.v$i (id);"
+done
+psql -qX -v ON_ERROR_STOP=1 <<SQL
+CREATE SCHEMA bench;
+CREATE MATERIALIZED VIEW bench.tiny AS SELECT g AS id FROM generate_series(1, 10) g;
+CREATE UNIQUE INDEX ON bench.tiny (id);
+CREATE MATERIALIZED VIEW bench.tiny_c AS SELECT g AS id FROM generate_series(1, 10) g;
+CREATE UNIQUE INDEX ON bench.tiny_c (id);
+CREATE MATERIALIZED VIEW bench.big AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 1000000) g;
+CREATE UNIQUE INDEX ON bench.big (id);
+$views
+SQL
+
+# The service's periodic work off, so that the statement log holds refreshes only.
+bench_service bench-1 $PORT MATVIEWS_SCHEDULER_ENABLED=false MATVIEWS_METRICS_POLL_INTERVAL=1h \
+  MATVIEWS_RUNS_ABANDON_CHECK_INTERVAL=1h MATVIEWS_RUNS_RETENTION_INTERVAL=24h MATVIEWS_JOBS_RETENTION_INTERVAL=24h
+TOKEN=$(bench_token $PORT)
+TINY=$(bench_register $PORT "$TOKEN" bench tiny standard)
+TINY_C=$(bench_register $PORT "$TOKEN" bench tiny_c concurrent)
+BIG=$(bench_register $PORT "$TOKEN" bench big standard)
+IDS=()
+for i in $(seq 1 50); do IDS+=("$(bench_register $PORT "$TOKEN" bench v$i standard)"); done
+URL="http://127.0.0.1:$PORT"
+result() { grep '^RESULT' | sed 's/^RESULT //'; }
+field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
+
+# Warm-up: the JIT, the pool's connections and their prepared statements.
+wrk -t2 -c8 -d10s -s bench/refresh.lua "$URL" -- "$TOKEN" "$TINY" "${IDS[@]}" >/dev/null
+
+echo
+echo "== 1. one client, 10-row view, ${SECS}s each"
+for mode in standard concurrent; do
+  view=tiny; id=$TINY; kw=""
+  [ $mode = concurrent ] && { view=tiny_c; id=$TINY_C; kw="CONCURRENTLY "; }
+  echo "REFRESH MATERIALIZED VIEW ${kw}bench.$view;" > "$BENCH_WORK/one.sql"
+  read -r bare_ms bare_tps <<<"$(bench_pgbench "$BENCH_WORK/one.sql" 1 "$SECS")"
+  svc=$(wrk -t1 -c1 -d"${SECS}s" -s bench/refresh.lua "$URL" -- "$TOKEN" "$id" | result)
+  svc_ms=$(field "$svc" avg_ms)
+  printf '%-10s bare REFRESH avg %6.3f ms | service avg %6.3f ms p50 %6.3f p99 %6.3f | ratio %sx\n' \
+    $mode "$bare_ms" "$svc_ms" "$(field "$svc" p50_ms)" "$(field "$svc" p99_ms)" "$(ratio "$svc_ms" "$bare_ms")"
+done
+
+echo
+echo "== 2. one client, 1,000,000-row view (standard), $BIG_ROUNDS rounds, interleaved"
+echo "REFRESH MATERIALIZED VIEW bench.big;" > "$BENCH_WORK/big.sql"
+bare_sum=0; svc_sum=0
+for r in $(seq 1 "$BIG_ROUNDS"); do
+  b=$(pgbench -n -c1 -t1 -f "$BENCH_WORK/big.sql" 2>/dev/null | awk '/latency average/ {print $4}')
+  s=$(curl -sf -o /dev/null -w '%{time_total}' -X POST -H "authorization: Bearer $TOKEN" "$URL/api/admin/matviews/$BIG/refresh")
+  s=$(python3 -c "print(float('$s') * 1000)")
+  printf '  round %d: bare %8.1f ms, service %8.1f ms\n' "$r" "$b" "$s"
+  bare_sum=$(python3 -c "print($bare_sum + $b)"); svc_sum=$(python3 -c "print($svc_sum + $s)")
+done
+printf '1M rows    bare avg %8.1f ms | service avg %8.1f ms | ratio %sx\n' \
+  "$(python3 -c "print($bare_sum / $BIG_ROUNDS)")" "$(python3 -c "print($svc_sum / $BIG_ROUNDS)")" "$(ratio "$svc_sum" "$bare_sum")"
+
+echo
+echo "== 3. 8 clients, 50 views at random, ${SECS}s each (successful refreshes only)"
+printf '\\set v random(1, 50)\nREFRESH MATERIALIZED VIEW bench.v:v;\n' > "$BENCH_WORK/many.sql"
+read -r _ bare_tps <<<"$(bench_pgbench "$BENCH_WORK/many.sql" 8 "$SECS")"
+svc=$(wrk -t2 -c8 -d"${SECS}s" -s bench/refresh.lua "$URL" -- "$TOKEN" "${IDS[@]}" | result)
+printf '8 clients  pgbench %7.1f refreshes/s | service %7.1f successful/s of %s requests (p99 %s ms) | ratio %sx\n' \
+  "$bare_tps" "$(field "$svc" ok_per_s)" "$(field "$svc" requests)" "$(field "$svc" p99_ms)" \
+  "$(ratio "$(field "$svc" ok_per_s)" "$bare_tps")"
+
+echo
+echo "== 4. round trips and WAL flushes per refresh (200 sequential refreshes of the 10-row view)"
+N=200
+psql -qX -U postgres -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+log_from=$(wc -l < "$(bench_pg_log)")
+wal_before=$(psql -qXtA -c "SELECT wal_sync FROM pg_stat_wal")
+ok=0
+for _ in $(seq 1 $N); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "authorization: Bearer $TOKEN" "$URL/api/admin/matviews/$TINY/refresh")
+  [ "$code" = 200 ] && ok=$((ok + 1))
+done
+wal_after=$(psql -qXtA -c "SELECT wal_sync FROM pg_stat_wal")
+psql -qX -U postgres -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
+# One log entry per simple-protocol message and per extended-protocol execute, that is per round
+# trip; only the service's sessions (application name vertx-pg-client) count.
+trips=$(tail -n +"$((log_from + 1))" "$(bench_pg_log)" | grep -c ' vertx-pg-client LOG:  \(statement\|execute\)' || true)
+echo "$ok of $N refreshes succeeded; service round trips: $trips ($(ratio "$trips" "$ok") per refresh);" \
+  "WAL flushes (pg_stat_wal.wal_sync): $((wal_after - wal_before)) ($(ratio "$((wal_after - wal_before))" "$ok") per refresh)"
+tail -n +"$((log_from + 1))" "$(bench_pg_log)" | grep ' vertx-pg-client LOG:  \(statement\|execute\)' \
+  | sed -E 's/.* LOG:  (statement|execute [^:]*): *//' | cut -c1-60 | sort | uniq -c | sort -rn | head -8
+echo
+echo "instance RSS now: $(bench_rss_mb bench-1) MB"
