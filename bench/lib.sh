@@ -64,10 +64,13 @@ max_connections = 200
 shared_buffers = 256MB
 log_line_prefix = '%m [%p] %a '
 logging_collector = off
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
 CONF
   as_postgres "$PG_BIN/pg_ctl" -D "$BENCH_WORK/pg" -l "$BENCH_WORK/pg.log" -w start >/dev/null
   psql -qX -U postgres -d postgres -c "CREATE ROLE matviews LOGIN PASSWORD 'matviews'" \
     -c "CREATE DATABASE bench OWNER matviews" >/dev/null
+  psql -qX -U postgres -c "CREATE EXTENSION pg_stat_statements" >/dev/null
   echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $BENCH_PG_PORT (fsync on, synchronous_commit on)"
 }
 
@@ -111,6 +114,35 @@ bench_pid() { echo "${BENCH_PID_OF[$1]}"; }
 
 # Resident memory of an instance in MB.
 bench_rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$(bench_pid "$1")/status"; }
+
+# CPU time in ms used so far by a process (all its threads), or with "tree" also by its children,
+# exited ones included: bench_cpu_ms PID [tree].
+bench_cpu_ms() {
+  python3 - "$@" <<'PY'
+import os, sys
+hz = os.sysconf('SC_CLK_TCK')
+def stat(pid):
+    with open(f'/proc/{pid}/stat') as f:
+        return f.read().rsplit(')', 1)[1].split()
+root = sys.argv[1]
+f = stat(root)
+ticks = int(f[11]) + int(f[12])
+if len(sys.argv) > 2:
+    ticks += int(f[13]) + int(f[14])
+    for pid in os.listdir('/proc'):
+        if pid.isdigit():
+            try:
+                c = stat(pid)
+                if c[1] == root:
+                    ticks += int(c[11]) + int(c[12])
+            except OSError:
+                pass
+print(ticks * 1000 // hz)
+PY
+}
+
+# CPU ms of the PostgreSQL cluster (postmaster, its live and exited children).
+bench_pg_cpu_ms() { bench_cpu_ms "$(head -1 "$BENCH_WORK/pg/postmaster.pid")" tree; }
 
 # An admin token from an instance.
 bench_token() {

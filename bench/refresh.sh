@@ -8,7 +8,8 @@
 #
 #   bench/refresh.sh [seconds per measurement, default 15] [big-view rounds, default 5]
 #
-# Starts its own PostgreSQL cluster and one packaged instance; BENCH_JFR=1 records the instance.
+# Starts its own PostgreSQL cluster and one packaged instance; BENCH_JFR=1 records the instance,
+# BENCH_SECTIONS=1,4 runs only those sections.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 SECS=${1:-15}
@@ -44,12 +45,14 @@ BIG=$(bench_register $PORT "$TOKEN" bench big standard)
 IDS=()
 for i in $(seq 1 50); do IDS+=("$(bench_register $PORT "$TOKEN" bench v$i standard)"); done
 URL="http://127.0.0.1:$PORT"
+want() { [[ ",${BENCH_SECTIONS:-1,2,3,4}," == *",$1,"* ]]; }
 result() { grep '^RESULT' | sed 's/^RESULT //'; }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
 
 # Warm-up: the JIT, the pool's connections and their prepared statements.
 wrk -t2 -c8 -d10s -s bench/refresh.lua "$URL" -- "$TOKEN" "$TINY" "${IDS[@]}" >/dev/null
 
+want 1 && {
 echo
 echo "== 1. one client, 10-row view, ${SECS}s each"
 for mode in standard concurrent; do
@@ -63,6 +66,8 @@ for mode in standard concurrent; do
     $mode "$bare_ms" "$svc_ms" "$(field "$svc" p50_ms)" "$(field "$svc" p99_ms)" "$(ratio "$svc_ms" "$bare_ms")"
 done
 
+}
+want 2 && {
 echo
 echo "== 2. one client, 1,000,000-row view (standard), $BIG_ROUNDS rounds, interleaved"
 echo "REFRESH MATERIALIZED VIEW bench.big;" > "$BENCH_WORK/big.sql"
@@ -77,35 +82,71 @@ done
 printf '1M rows    bare avg %8.1f ms | service avg %8.1f ms | ratio %sx\n' \
   "$(python3 -c "print($bare_sum / $BIG_ROUNDS)")" "$(python3 -c "print($svc_sum / $BIG_ROUNDS)")" "$(ratio "$svc_sum" "$bare_sum")"
 
+}
+want 3 && {
 echo
 echo "== 3. 8 clients, 50 views at random, ${SECS}s each (successful refreshes only)"
 printf '\\set v random(1, 50)\nREFRESH MATERIALIZED VIEW bench.v:v;\n' > "$BENCH_WORK/many.sql"
+pg0=$(bench_pg_cpu_ms)
 read -r _ bare_tps <<<"$(bench_pgbench "$BENCH_WORK/many.sql" 8 "$SECS")"
+pg1=$(bench_pg_cpu_ms); jvm1=$(bench_cpu_ms "$(bench_pid bench-1)")
+psql -qXtA -U postgres -c "SELECT pg_stat_statements_reset()" >/dev/null
 svc=$(wrk -t2 -c8 -d"${SECS}s" -s bench/refresh.lua "$URL" -- "$TOKEN" "${IDS[@]}" | result)
+pg2=$(bench_pg_cpu_ms); jvm2=$(bench_cpu_ms "$(bench_pid bench-1)")
+svc_ok=$(python3 -c "print(round(float('$(field "$svc" ok_per_s)') * $SECS))")
+bare_n=$(python3 -c "print(round(float('$bare_tps') * $SECS))")
+echo "CPU per refresh: pgbench's PostgreSQL $(ratio $((pg1 - pg0)) "$bare_n") ms;" \
+  "with the service: PostgreSQL $(ratio $((pg2 - pg1)) "$svc_ok") ms, JVM $(ratio $((jvm2 - jvm1)) "$svc_ok") ms"
+psql -qX -U postgres -P pager=off -c "SELECT calls, round(mean_exec_time::numeric, 3) AS mean_ms,
+    round(total_exec_time::numeric / $svc_ok, 3) AS ms_per_refresh, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query
+  FROM pg_stat_statements WHERE userid = 'matviews'::regrole ORDER BY total_exec_time DESC LIMIT 8"
 printf '8 clients  pgbench %7.1f refreshes/s | service %7.1f successful/s of %s requests (p99 %s ms) | ratio %sx\n' \
   "$bare_tps" "$(field "$svc" ok_per_s)" "$(field "$svc" requests)" "$(field "$svc" p99_ms)" \
   "$(ratio "$(field "$svc" ok_per_s)" "$bare_tps")"
 
+}
+want 4 && {
 echo
 echo "== 4. round trips and WAL flushes per refresh (200 sequential refreshes of the 10-row view)"
 N=200
-psql -qX -U postgres -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+psql -qX -U postgres -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
 sleep 1
 log_from=$(wc -l < "$(bench_pg_log)")
 wal_before=$(psql -qXtA -c "SELECT wal_sync FROM pg_stat_wal")
+psql -qXtA -U postgres -c "SELECT pg_stat_statements_reset()" >/dev/null
 ok=0
+t0=$(date +%s%N)
 for _ in $(seq 1 $N); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "authorization: Bearer $TOKEN" "$URL/api/admin/matviews/$TINY/refresh")
   [ "$code" = 200 ] && ok=$((ok + 1))
 done
+t1=$(date +%s%N)
 wal_after=$(psql -qXtA -c "SELECT wal_sync FROM pg_stat_wal")
-psql -qX -U postgres -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
-# One log entry per simple-protocol message and per extended-protocol execute, that is per round
-# trip; only the service's sessions (application name vertx-pg-client) count.
-trips=$(tail -n +"$((log_from + 1))" "$(bench_pg_log)" | grep -c ' vertx-pg-client LOG:  \(statement\|execute\)' || true)
-echo "$ok of $N refreshes succeeded; service round trips: $trips ($(ratio "$trips" "$ok") per refresh);" \
+psql -qX -U postgres -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
+# One "duration" entry per simple-protocol message and per extended-protocol execute, that is per
+# round trip (parse and bind entries aside); only the service's sessions (vertx-pg-client) count.
+tail -n +"$((log_from + 1))" "$(bench_pg_log)" | grep ' vertx-pg-client LOG:  duration: ' \
+  | grep -v ' parse \| bind ' > "$BENCH_WORK/trips.log" || true
+trips=$(wc -l < "$BENCH_WORK/trips.log")
+echo "$ok of $N refreshes succeeded, $(python3 -c "print(f'{($t1 - $t0) / 1e6 / $N:.2f}')") ms each with curl;" \
+  "service round trips: $trips ($(ratio "$trips" "$ok") per refresh);" \
   "WAL flushes (pg_stat_wal.wal_sync): $((wal_after - wal_before)) ($(ratio "$((wal_after - wal_before))" "$ok") per refresh)"
-tail -n +"$((log_from + 1))" "$(bench_pg_log)" | grep ' vertx-pg-client LOG:  \(statement\|execute\)' \
-  | sed -E 's/.* LOG:  (statement|execute [^:]*): *//' | cut -c1-60 | sort | uniq -c | sort -rn | head -8
+echo "server time per round trip (log_min_duration_statement):"
+python3 - "$BENCH_WORK/trips.log" <<'PY'
+import re, sys, collections
+agg = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    m = re.search(r'duration: ([0-9.]+) ms  (?:statement|execute [^:]*): *(.*)', line)
+    if m:
+        agg[m.group(2)[:48]].append(float(m.group(1)))
+for k, v in sorted(agg.items(), key=lambda kv: -sum(kv[1])):
+    v.sort()
+    print(f"  {len(v):5d} x {k:48s} avg {sum(v) / len(v):6.3f} ms  p50 {v[len(v) // 2]:6.3f}")
+PY
+echo "statements inside them, top by total time (pg_stat_statements, nested statements included):"
+psql -qX -U postgres -P pager=off -c "SELECT calls, round(mean_exec_time::numeric, 3) AS mean_ms,
+    round(total_exec_time::numeric / $N, 3) AS ms_per_refresh, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query
+  FROM pg_stat_statements WHERE userid = 'matviews'::regrole ORDER BY total_exec_time DESC LIMIT 14"
+}
 echo
 echo "instance RSS now: $(bench_rss_mb bench-1) MB"

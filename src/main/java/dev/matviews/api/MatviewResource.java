@@ -3,6 +3,7 @@ package dev.matviews.api;
 import dev.matviews.refresh.RefreshService;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Registration;
+import dev.matviews.registry.RegistrationFilter;
 import dev.matviews.registry.RegistryService;
 import dev.matviews.registry.Setting;
 import dev.matviews.runs.Run;
@@ -61,13 +62,38 @@ public class MatviewResource {
     }
 
     @GET
-    @Operation(summary = "List registered materialized views, sorted by schema and view")
-    @APIResponse(responseCode = "200", description = "All registrations",
+    @Operation(summary = "List registered materialized views, sorted by schema and view",
+            description = "Without limit and cursor, every registration that passes the filters (all of them without"
+                    + " filters, as the original API). With limit or cursor, one page (limit defaults to 100) and"
+                    + " nextCursor for the next one.")
+    @APIResponse(responseCode = "200", description = "Registrations, or one page of them",
             content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = RegistrationList.class),
                     examples = @ExampleObject(name = "list", value = Examples.LIST)))
-    public Uni<RegistrationList> list() {
-        return registry.list().map(RegistrationList::of);
+    @APIResponse(responseCode = "400", description = "Unknown status, stale not true or false, bad cursor or limit",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<RegistrationList> list(
+            @Parameter(description = "Only views in this schema") @QueryParam("schema") String schema,
+            @Parameter(description = "Only views whose latest refresh is this (never: not refreshed yet; running: a"
+                    + " refresh runs now)", schema = @Schema(enumeration = {"success", "error", "never", "running"}))
+            @QueryParam("status") String status,
+            @Parameter(description = "Only stale (true) or fresh (false) views", schema = @Schema(type = SchemaType.BOOLEAN))
+            @QueryParam("stale") String stale,
+            @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor,
+            @Parameter(description = "Page size, 1 to " + RegistryService.MAX_PAGE, schema = @Schema(
+                    type = SchemaType.INTEGER, minimum = "1", maximum = "1000", defaultValue = "100"))
+            @QueryParam("limit") String limit) {
+        return Uni.createFrom().deferred(() -> {
+            if (schema == null && status == null && stale == null && cursor == null && limit == null) {
+                return registry.list().map(RegistrationList::of);
+            }
+            RegistrationFilter filter = new RegistrationFilter(schema, status, Requests.trueOrFalse("stale", stale));
+            Integer size = Requests.whole("limit", limit);
+            if (size == null && cursor == null) {
+                return registry.matching(filter).map(RegistrationList::of);
+            }
+            return registry.page(filter, cursor, size).map(RegistrationList::of);
+        });
     }
 
     @POST

@@ -49,6 +49,18 @@ final class Requests {
         throw new InvalidInputException(name + " must be true or false, got " + InvalidInputException.quoted(value));
     }
 
+    /** A true/false query parameter that may be absent (null). */
+    static Boolean trueOrFalse(String name, String value) {
+        return value == null ? null : flagged(name, value);
+    }
+
+    private static boolean flagged(String name, String value) {
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return value.equalsIgnoreCase("true");
+        }
+        throw new InvalidInputException(name + " must be true or false, got " + InvalidInputException.quoted(value));
+    }
+
     static JsonNode object(JsonNode body) {
         if (body == null || body.isNull() || body.isMissingNode()) {
             throw new InvalidInputException("request body is required");

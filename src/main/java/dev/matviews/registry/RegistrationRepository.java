@@ -26,6 +26,7 @@ public class RegistrationRepository {
 
     private final String insert;
     private final String list;
+    private final String page;
     private final String findById;
     private final String findByName;
     private final String update;
@@ -53,6 +54,18 @@ public class RegistrationRepository {
                 SELECT target.is_matview, reg.*, st.* FROM target LEFT JOIN reg ON true %2$s
                 """.formatted(table, state);
         this.list = "SELECT * FROM " + view + " ORDER BY schema_name, view_name";
+        // The keyset condition is always there (from ('', '') on the first page), so that even the
+        // generic plan walks the (schema_name, view_name) index from the cursor on.
+        this.page = """
+                SELECT * FROM %s
+                 WHERE (schema_name, view_name) > ($1::text, $2::text)
+                   AND ($3::text IS NULL OR schema_name = $3::text)
+                   AND ($4::text IS NULL OR CASE $4::text WHEN 'never' THEN last_refresh_status IS NULL
+                                                          WHEN 'running' THEN current_run_id IS NOT NULL
+                                                          ELSE last_refresh_status = $4::text END)
+                   AND ($5::bool IS NULL OR stale = $5::bool)
+                 ORDER BY schema_name, view_name
+                 LIMIT $6""".formatted(view);
         this.findById = "SELECT * FROM " + view + " WHERE id = $1";
         this.findByName = "SELECT * FROM " + view + " WHERE schema_name = $1 AND view_name = $2";
         this.update = """
@@ -92,6 +105,15 @@ public class RegistrationRepository {
 
     public Uni<List<Registration>> list(SqlClient client) {
         return client.preparedQuery(list).execute().map(RegistrationRepository::mapAll);
+    }
+
+    /** Up to {@code limit} registrations that pass the filter, after (schema, view) in name order. */
+    public Uni<List<Registration>> page(SqlClient client, RegistrationFilter filter, String afterSchema,
+                                        String afterView, int limit) {
+        return client.preparedQuery(page)
+                .execute(Tuple.tuple().addString(afterSchema).addString(afterView).addString(filter.schema())
+                        .addString(filter.status()).addBoolean(filter.stale()).addInteger(limit))
+                .map(RegistrationRepository::mapAll);
     }
 
     public Uni<Optional<Registration>> findById(SqlClient client, UUID id) {

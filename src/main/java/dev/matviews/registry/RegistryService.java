@@ -7,7 +7,9 @@ import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -65,6 +67,55 @@ public class RegistryService {
 
     public Uni<List<Registration>> list() {
         return repository.list(pool);
+    }
+
+    /** Every registration that passes {@code filter}, in name order. */
+    public Uni<List<Registration>> matching(RegistrationFilter filter) {
+        return repository.page(pool, filter, "", "", Integer.MAX_VALUE);
+    }
+
+    public static final int DEFAULT_PAGE = 100;
+    public static final int MAX_PAGE = 1000;
+
+    /** One page of registrations in name order; nextCursor is null on the last page. */
+    public record Page(List<Registration> items, String nextCursor) {
+    }
+
+    /** The registrations that pass {@code filter}, a page at a time from {@code cursor} (null: the first). */
+    public Uni<Page> page(RegistrationFilter filter, String cursor, Integer limit) {
+        return Uni.createFrom().deferred(() -> {
+            int size = limit == null ? DEFAULT_PAGE : limit;
+            if (size < 1 || size > MAX_PAGE) {
+                throw new InvalidInputException("limit must be between 1 and " + MAX_PAGE + ", got " + size);
+            }
+            String[] after = cursor == null || cursor.isEmpty() ? new String[]{"", ""} : decode(cursor);
+            return repository.page(pool, filter, after[0], after[1], size + 1).map(found -> {
+                if (found.size() <= size) {
+                    return new Page(found, null);
+                }
+                List<Registration> items = found.subList(0, size);
+                return new Page(items, encode(items.get(size - 1)));
+            });
+        });
+    }
+
+    /** Opaque to clients: the last item's schema and view name (identifiers never hold NUL). */
+    static String encode(Registration last) {
+        String raw = last.schemaName() + '\0' + last.viewName();
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String[] decode(String cursor) {
+        try {
+            String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            String[] parts = raw.split("\0", -1);
+            if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty() || raw.indexOf('\uFFFD') >= 0) {
+                throw new IllegalArgumentException("not a name pair");
+            }
+            return parts;
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("cursor is not one this service gave out");
+        }
     }
 
     public Uni<Registration> get(UUID id) {
