@@ -92,6 +92,13 @@ public interface MatviewsConfig {
         /** How often per-view freshness and the job queue depth are read from the database for the gauges. */
         @WithDefault("15s")
         Duration pollInterval();
+
+        /**
+         * At most this many views get per-view series (the stale ones first, then the longest
+         * without a success); the totals always cover every view.
+         */
+        @WithDefault("1000")
+        int maxViews();
     }
 
     interface Scheduler {

@@ -25,18 +25,23 @@ public class MatviewsMetrics {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong queuedJobs = new AtomicLong();
     private final AtomicLong staleViews = new AtomicLong();
+    private final AtomicLong registeredViews = new AtomicLong();
     private final MultiGauge lastSuccess;
     private final MultiGauge staleness;
+    private final MultiGauge lastDuration;
 
     public MatviewsMetrics(MeterRegistry registry) {
         this.registry = registry;
         registry.gauge("matviews.refreshes.in.flight", inFlight);
         registry.gauge("matviews.jobs.queued", queuedJobs);
         registry.gauge("matviews.views.stale", staleViews);
+        registry.gauge("matviews.views.registered", registeredViews);
         lastSuccess = MultiGauge.builder("matviews.view.last.success.timestamp").baseUnit("seconds")
                 .description("When the view's last successful refresh ended (Unix time)").register(registry);
         staleness = MultiGauge.builder("matviews.view.staleness").baseUnit("seconds")
                 .description("Seconds since the view's last successful refresh").register(registry);
+        lastDuration = MultiGauge.builder("matviews.view.last.refresh.duration").baseUnit("seconds")
+                .description("How long the view's latest finished refresh took").register(registry);
     }
 
     public void refreshStarted() {
@@ -47,9 +52,12 @@ public class MatviewsMetrics {
         inFlight.decrementAndGet();
     }
 
-    /** One finished refresh attempt; outcome is its run status (success, error, cancelled, timeout). */
-    public void refreshed(String view, String mode, String trigger, String outcome, Duration duration) {
-        Tags tags = Tags.of("view", view, "mode", mode, "trigger", trigger, "outcome", outcome);
+    /**
+     * One finished refresh attempt; outcome is its run status (success, error, cancelled, timeout).
+     * No view tag: a histogram per view would multiply its ~70 buckets by every registration.
+     */
+    public void refreshed(String mode, String trigger, String outcome, Duration duration) {
+        Tags tags = Tags.of("mode", mode, "trigger", trigger, "outcome", outcome);
         Timer.builder("matviews.refresh.duration").description("Duration of REFRESH MATERIALIZED VIEW")
                 .tags(tags).publishPercentileHistogram().register(registry).record(duration);
         Counter.builder("matviews.refreshes").description("Refresh attempts by outcome")
@@ -57,9 +65,9 @@ public class MatviewsMetrics {
     }
 
     /** A refresh that found the view's lock taken (answered 409, or a scheduled run skipped). */
-    public void lockContention(String view, String trigger) {
+    public void lockContention(String trigger) {
         Counter.builder("matviews.refresh.lock.contention").description("Refreshes that found the view being refreshed")
-                .tags("view", view, "trigger", trigger).register(registry).increment();
+                .tags("trigger", trigger).register(registry).increment();
     }
 
     /** How late a schedule fired its job. */
@@ -69,16 +77,21 @@ public class MatviewsMetrics {
     }
 
     /** Per-view freshness as last read from the database. */
-    public record Freshness(String view, Double lastSuccessEpochSeconds, Double stalenessSeconds, boolean stale) {
+    public record Freshness(String view, Double lastSuccessEpochSeconds, Double stalenessSeconds,
+                            Double lastDurationSeconds) {
     }
 
-    void freshness(List<Freshness> views, long queued) {
+    /** Totals over every registration, and per-view series for those in {@code views} (a bounded selection). */
+    void freshness(List<Freshness> views, long registered, long stale, long queued) {
         queuedJobs.set(queued);
-        staleViews.set(views.stream().filter(Freshness::stale).count());
+        registeredViews.set(registered);
+        staleViews.set(stale);
         lastSuccess.register(rows(views.stream().filter(v -> v.lastSuccessEpochSeconds() != null).toList(),
                 Freshness::lastSuccessEpochSeconds), true);
         staleness.register(rows(views.stream().filter(v -> v.stalenessSeconds() != null).toList(),
                 Freshness::stalenessSeconds), true);
+        lastDuration.register(rows(views.stream().filter(v -> v.lastDurationSeconds() != null).toList(),
+                Freshness::lastDurationSeconds), true);
     }
 
     private static List<MultiGauge.Row<?>> rows(List<Freshness> views, ToDoubleFunction<Freshness> value) {

@@ -1,6 +1,7 @@
 package dev.matviews.metrics;
 
 import dev.matviews.registry.Registration;
+import dev.matviews.registry.RegistrationFilter;
 import dev.matviews.registry.RegistryService;
 import io.smallrye.health.api.HealthGroup;
 import io.smallrye.mutiny.Uni;
@@ -26,8 +27,8 @@ public class StalenessHealthCheck implements AsyncHealthCheck {
 
     @Override
     public Uni<HealthCheckResponse> call() {
-        return registry.list().map(all -> {
-            List<String> stale = all.stream().filter(Registration::stale).map(Registration::qualifiedName).toList();
+        return registry.matching(new RegistrationFilter(null, null, true)).map(found -> {
+            List<String> stale = found.stream().map(Registration::qualifiedName).toList();
             return HealthCheckResponse.named("matview staleness").status(stale.isEmpty())
                     .withData("stale", String.join(",", stale)).withData("count", stale.size()).build();
         });

@@ -191,7 +191,7 @@ public class RefreshService {
         Registration holder = locked.get(id);
         if (holder != null) {
             // Another refresh of this instance holds the lock: the database would say the same.
-            metrics.lockContention(holder.qualifiedName(), trigger.dbName());
+            metrics.lockContention(trigger.dbName());
             execution.fail(new RefreshInProgressException(holder.qualifiedName()));
             return execution;
         }
@@ -231,7 +231,7 @@ public class RefreshService {
         }
         if (preflight instanceof Preflight.Busy busy) {
             // Losing the lock leaves the stored outcome alone: the winner owns it.
-            metrics.lockContention(busy.registration().qualifiedName(), trigger.dbName());
+            metrics.lockContention(trigger.dbName());
             return Uni.createFrom().failure(new RefreshInProgressException(busy.registration().qualifiedName()));
         }
         if (preflight instanceof Preflight.Gone gone) {
@@ -283,7 +283,7 @@ public class RefreshService {
                     execution.unlocked = refreshed.unlocked();
                     Registration after = refreshed.registration()
                             .orElseThrow(() -> new RegistrationNotFoundException(r.id()));
-                    metrics.refreshed(r.qualifiedName(), r.refreshMode().dbName(), trigger.dbName(),
+                    metrics.refreshed(r.refreshMode().dbName(), trigger.dbName(),
                             RunStatus.SUCCESS.dbName(), Duration.ofMillis(after.lastRefreshDurationMs()));
                     return new RefreshResult(after, run.id(), after.lastRefreshDurationMs());
                 })
@@ -354,7 +354,7 @@ public class RefreshService {
     /** Records a failure before any run started, then fails with {@code answer}. */
     private Uni<RefreshResult> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, String error,
                                                String sqlState, MatviewsException answer) {
-        metrics.refreshed(r.qualifiedName(), r.refreshMode().dbName(), trigger.dbName(),
+        metrics.refreshed(r.refreshMode().dbName(), trigger.dbName(),
                 RunStatus.ERROR.dbName(), Duration.ZERO);
         return repository.insertFailed(conn, r.id(), trigger, instanceId, error, sqlState)
                 .flatMap(runId -> Uni.createFrom().failure(answer.withRun(runId)));
@@ -364,7 +364,7 @@ public class RefreshService {
     private Uni<RefreshResult> finish(SqlConnection conn, Run run, RunStatus status, String error, String sqlState,
                                       int durationMs, MatviewsException answer) {
         answer.withRun(run.id());
-        metrics.refreshed(run.schemaName() + "." + run.viewName(), run.refreshMode().dbName(),
+        metrics.refreshed(run.refreshMode().dbName(),
                 run.trigger().dbName(), status.dbName(), Duration.ofMillis(durationMs));
         return repository.finishFailed(conn, run.id(), status, error, sqlState, durationMs)
                 .onFailure().transform(e -> new UnrecordedFailure(run, status, error, sqlState, durationMs, answer))
