@@ -75,6 +75,8 @@ public class RefreshService {
     private final Set<Execution> active = ConcurrentHashMap.newKeySet();
     /** Registrations whose lock a pinned connection of this instance holds (or is letting go of). */
     private final Map<UUID, Registration> locked = new ConcurrentHashMap<>();
+    /** Registrations whose preflight runs now; completes with the registration if the view turned out busy. */
+    private final Map<UUID, CompletableFuture<Registration>> trying = new ConcurrentHashMap<>();
     private volatile boolean draining;
     private volatile long drainDeadline;
 
@@ -184,40 +186,84 @@ public class RefreshService {
 
     private Execution execute(UUID id, Trigger trigger, Duration maxRuntime) {
         Execution execution = new Execution();
+        execution.maxRuntime = maxRuntime;
+        admit(execution, id, trigger);
+        return execution;
+    }
+
+    /**
+     * Starts the refresh unless this instance already knows it would lose: another of its
+     * refreshes holds the view's lock, or is trying it right now (then this one waits for that
+     * preflight's answer: a refresh running anywhere means 409 for both). So a burst of requests
+     * for one view costs one preflight per instance, and none of them takes a refresh slot.
+     */
+    private void admit(Execution execution, UUID id, Trigger trigger) {
         if (draining) {
             execution.fail(new ShuttingDownException(instanceId));
-            return execution;
+            return;
         }
         Registration holder = locked.get(id);
         if (holder != null) {
-            // Another refresh of this instance holds the lock: the database would say the same.
-            metrics.lockContention(trigger.dbName());
-            execution.fail(new RefreshInProgressException(holder.qualifiedName()));
-            return execution;
+            lost(execution, holder, trigger);
+            return;
+        }
+        CompletableFuture<Registration> attempt = new CompletableFuture<>();
+        CompletableFuture<Registration> pending = trying.putIfAbsent(id, attempt);
+        if (pending != null) {
+            pending.whenComplete((busy, e) -> {
+                if (busy != null) {
+                    lost(execution, busy, trigger);
+                } else {
+                    admit(execution, id, trigger);
+                }
+            });
+            return;
         }
         if (running.incrementAndGet() > config.maxConcurrent()) {
             running.decrementAndGet();
+            settle(id, attempt, null);
             execution.fail(new RefreshCapacityException(config.maxConcurrent()));
-            return execution;
+            return;
         }
-        execution.maxRuntime = maxRuntime;
         active.add(execution);
         metrics.refreshStarted();
+        execution.attempt = attempt;
         // The connection goes back to the pool only once no cancel request sent for it can still land.
         pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution)
                         .onTermination().call(execution::detach))
                 .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
                 .onTermination().invoke(() -> {
+                    settle(id, attempt, null);
                     running.decrementAndGet();
                     active.remove(execution);
                     metrics.refreshEnded();
                 })
                 .subscribe().with(execution::complete, execution::fail);
-        return execution;
+    }
+
+    private void lost(Execution execution, Registration busy, Trigger trigger) {
+        metrics.lockContention(trigger.dbName());
+        execution.fail(new RefreshInProgressException(busy.qualifiedName()));
+    }
+
+    /**
+     * The preflight of {@code id} has answered: refreshes waiting for it learn whether the view is
+     * being refreshed ({@code busy}, answered 409) or not (null: they try themselves).
+     */
+    private void settle(UUID id, CompletableFuture<Registration> attempt, Registration busy) {
+        trying.remove(id, attempt);
+        attempt.complete(busy);
     }
 
     private Uni<RefreshResult> onPinned(SqlConnection conn, UUID id, Trigger trigger, Execution execution) {
         return repository.preflightAndLock(conn, id, trigger, instanceId)
+                .invoke(preflight -> {
+                    if (preflight instanceof Preflight.Locked held) {
+                        locked.put(id, held.registration());
+                    }
+                    settle(id, execution.attempt, preflight instanceof Preflight.Busy busy ? busy.registration()
+                            : preflight instanceof Preflight.Started started ? started.registration() : null);
+                })
                 // It may have failed after taking the lock (a cancel landing in it, a row that does
                 // not map): whatever this session holds goes before the connection does.
                 .onFailure().call(e -> releaseAll(conn, execution))
@@ -240,7 +286,6 @@ public class RefreshService {
                     new MatviewGoneException(r.qualifiedName()));
         }
         Preflight.Locked held = (Preflight.Locked) preflight;
-        locked.put(id, held.registration());
         return underLock(conn, held, trigger, execution)
                 .onTermination().call(() -> release(conn, held, execution)
                         .invoke(() -> locked.remove(id, held.registration())));
@@ -480,6 +525,8 @@ public class RefreshService {
         /** Why this instance cancelled it (its caller went away, shutdown); null while it did not. */
         private volatile String cancelReason;
         volatile Duration maxRuntime;
+        /** This refresh's preflight, which other refreshes of the view may wait for. */
+        volatile CompletableFuture<Registration> attempt;
         /** The success message, which ends with the unlock, was sent; set on the pipeline only. */
         volatile boolean unlockSent;
         /** That message's unlock released the lock: the onTermination stage has nothing left to do. */

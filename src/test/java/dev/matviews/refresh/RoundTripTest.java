@@ -133,4 +133,32 @@ class RoundTripTest {
         refresh(id);
         assertEquals(2, wire.roundTrips(), "once it ended, the next refresh runs");
     }
+
+    @Test
+    void aBurstForOneViewCostsOnePreflightAndNoRefreshSlots() {
+        String id = view("standard", "SELECT 1 AS id FROM pg_sleep(1)");
+        refresh(id);
+        wire.reset();
+        int burst = 3 * config.refresh().maxConcurrent();
+        List<CompletableFuture<RefreshResult>> all = new java.util.ArrayList<>();
+        for (int i = 0; i < burst; i++) {
+            all.add(service.refresh(UUID.fromString(id)).subscribeAsCompletionStage());
+        }
+        int refreshed = 0;
+        int lost = 0;
+        for (CompletableFuture<RefreshResult> f : all) {
+            try {
+                f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                refreshed++;
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertInstanceOf(RefreshInProgressException.class, e.getCause(), "a loser, not out of capacity");
+                lost++;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }
+        assertEquals(1, refreshed);
+        assertEquals(burst - 1, lost);
+        assertEquals(2, wire.roundTrips(), "one preflight and one REFRESH message for the whole burst");
+    }
 }
