@@ -16,8 +16,9 @@ BENCH_OUT=${BENCH_OUT:-$BENCH_ROOT/target/bench}
 BENCH_WORK=$(mktemp -d /tmp/matviews-bench.XXXXXX)
 BENCH_PIDS=()
 declare -A BENCH_PID_OF
-# The JVM options the container image uses (keep in step with src/main/docker/Dockerfile.jvm).
-BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:-"-XX:+UseSerialGC -Xss512k -XX:MaxRAM=512m -XX:MaxRAMPercentage=25 -XX:ReservedCodeCacheSize=64m -XX:TieredStopAtLevel=1"}
+# The JVM options of the container image (src/main/docker/Dockerfile.jvm); MaxRAM stands in for
+# the manifest's 512Mi memory limit.
+BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:-"-XX:+UseSerialGC -Xss512k -XX:MaxRAM=512m -XX:MaxRAMPercentage=25 -XX:ReservedCodeCacheSize=64m -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError"}
 export PGHOST=127.0.0.1 PGPORT=$BENCH_PG_PORT PGUSER=matviews PGPASSWORD=matviews PGDATABASE=bench
 mkdir -p "$BENCH_OUT"
 chmod 755 "$BENCH_WORK"
