@@ -21,9 +21,9 @@ ID=$(bench_register 18091 "$TOKEN" bench slow standard)
 
 burst() { # ports...: one burst of 64 requests, round robin over the ports; "code seconds" lines
   local urls=() i=0 ports=("$@")
-  for i in $(seq 0 63); do urls+=("http://127.0.0.1:${ports[$((i % ${#ports[@]}))]}/api/admin/matviews/$ID/refresh"); done
-  curl -s -Z --parallel-immediate --parallel-max 64 -X POST -H "authorization: Bearer $TOKEN" \
-    -w '%{http_code} %{time_total}\n' -o /dev/null "${urls[@]}"
+  for i in $(seq 0 63); do urls+=(-o /dev/null "http://127.0.0.1:${ports[$((i % ${#ports[@]}))]}/api/admin/matviews/$ID/refresh"); done
+  curl -s --no-progress-meter -Z --parallel-immediate --parallel-max 64 -X POST -H "authorization: Bearer $TOKEN" \
+    -w '%{http_code} %{time_total}\n' "${urls[@]}"
 }
 
 run() { # label ports...
@@ -39,7 +39,10 @@ run() { # label ports...
 import sys, collections
 codes, lat = collections.Counter(), []
 for line in open(sys.argv[1]):
-    code, t = line.split()
+    parts = line.split()
+    if len(parts) != 2 or not parts[0].isdigit():
+        continue
+    code, t = parts
     codes[code] += 1
     if code == "409":
         lat.append(float(t) * 1000)
