@@ -62,7 +62,7 @@ public class RegistrationRepository {
                    AND ($3::text IS NULL OR schema_name = $3::text)
                    AND ($4::text IS NULL OR CASE $4::text WHEN 'never' THEN last_refresh_status IS NULL
                                                           WHEN 'running' THEN current_run_id IS NOT NULL
-                                                          ELSE last_refresh_status = $4::text END)
+                                                          ELSE $4::text = last_refresh_status END)
                    AND ($5::bool IS NULL OR stale = $5::bool)
                  ORDER BY schema_name, view_name
                  LIMIT $6""".formatted(view);
