@@ -119,8 +119,12 @@ public class RunEvents {
                     .toMulti()
                     .onItem().<Run>disjoint()
                     .invoke(run -> replayed.add(run.eventId()));
-            return Multi.createBy().concatenating()
-                    .streams(history, buffered.select().where(run -> !replayed.contains(run.eventId())))
+            // The processor delivers its overflow only after its queue drained, which a stalled
+            // client never lets happen; the overflow operator behind it takes everything at once
+            // and fails as soon as its own buffer is full, as on a live stream.
+            Multi<Run> after = buffered.select().where(run -> !replayed.contains(run.eventId()))
+                    .onOverflow().buffer(config.buffer());
+            return Multi.createBy().concatenating().streams(history, after)
                     .onTermination().invoke(subscription::cancel);
         });
     }

@@ -42,8 +42,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * transaction (1 round trip, the one commit that waits). The onTermination stage of the locked
  * part is the one place that guarantees the release on every path: it unlocks unless the
  * success message already did (1 more round trip on the other paths). A refresh of a view this
- * instance is refreshing right now is answered 409 at once, without a round trip; one whose
- * lock another instance holds learns so in the preflight.
+ * instance is refreshing, or trying to lock, right now is answered 409 without a round trip of
+ * its own; one whose lock another instance holds learns so in the preflight.
  *
  * <p>A preflight that fails may have taken the lock before failing: then every
  * advisory lock of the session is released. No connection goes back to the pool, and no unlock
@@ -286,7 +286,8 @@ public class RefreshService {
                     new MatviewGoneException(r.qualifiedName()));
         }
         Preflight.Locked held = (Preflight.Locked) preflight;
-        return underLock(conn, held, trigger, execution)
+        // Deferred: even a failure while building the locked part ends in the release below.
+        return Uni.createFrom().deferred(() -> underLock(conn, held, trigger, execution))
                 .onTermination().call(() -> release(conn, held, execution)
                         .invoke(() -> locked.remove(id, held.registration())));
     }
