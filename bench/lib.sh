@@ -8,6 +8,7 @@
 #   BENCH_JAVA_OPTS  JVM options of the service (default: those of src/main/docker/Dockerfile.jvm)
 #   BENCH_JFR=1    record each instance with JDK Flight Recorder into $BENCH_OUT/<name>.jfr
 #   BENCH_OUT      where logs and recordings go (default target/bench)
+#   BENCH_PG_LOG_MIN_DURATION  log statements slower than this many ms (PostgreSQL's log in $BENCH_OUT/pg.log)
 
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +28,7 @@ bench_cleanup() {
   for pid in "${BENCH_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${BENCH_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -f "$BENCH_WORK/pg/postmaster.pid" ]; then as_postgres "$PG_BIN/pg_ctl" -D "$BENCH_WORK/pg" -m immediate stop >/dev/null 2>&1 || true; fi
+  [ -f "$BENCH_WORK/pg.log" ] && cp "$BENCH_WORK/pg.log" "$BENCH_OUT/pg.log"
   rm -rf "$BENCH_WORK"
 }
 trap bench_cleanup EXIT
@@ -67,6 +69,7 @@ log_line_prefix = '%m [%p] %a '
 logging_collector = off
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
+log_min_duration_statement = ${BENCH_PG_LOG_MIN_DURATION:--1}
 CONF
   as_postgres "$PG_BIN/pg_ctl" -D "$BENCH_WORK/pg" -l "$BENCH_WORK/pg.log" -w start >/dev/null
   psql -qX -U postgres -d postgres -c "CREATE ROLE matviews LOGIN PASSWORD 'matviews'" \
