@@ -119,6 +119,7 @@ public final class WireCounter implements AutoCloseable {
             if (type == 'Q' || type == 'S') {
                 roundTrips.incrementAndGet();
             }
+            // -Dwire.debug=true prints each message, to see what a count is made of.
             if (Boolean.getBoolean("wire.debug")) {
                 System.err.println("WIRE " + (char) type + " " + new String(body, 0, Math.min(body.length, 80),
                         java.nio.charset.StandardCharsets.UTF_8).replaceAll("[^\\p{Print}]", "."));
