@@ -84,9 +84,6 @@ public class MatviewResource {
                     type = SchemaType.INTEGER, minimum = "1", maximum = "1000", defaultValue = "100"))
             @QueryParam("limit") String limit) {
         return Uni.createFrom().deferred(() -> {
-            if (schema == null && status == null && stale == null && cursor == null && limit == null) {
-                return registry.list().map(RegistrationList::of);
-            }
             RegistrationFilter filter = new RegistrationFilter(schema, status, Requests.trueOrFalse("stale", stale));
             Integer size = Requests.whole("limit", limit);
             if (size == null && cursor == null) {

@@ -40,23 +40,13 @@ final class Requests {
 
     /** A true/false query parameter; absent or empty is false. */
     static boolean flag(String name, String value) {
-        if (value == null || value.isEmpty() || value.equalsIgnoreCase("false")) {
-            return false;
-        }
-        if (value.equalsIgnoreCase("true")) {
-            return true;
-        }
-        throw new InvalidInputException(name + " must be true or false, got " + InvalidInputException.quoted(value));
+        return value != null && !value.isEmpty() && trueOrFalse(name, value);
     }
 
     /** A true/false query parameter that may be absent (null). */
     static Boolean trueOrFalse(String name, String value) {
-        return value == null ? null : flagged(name, value);
-    }
-
-    private static boolean flagged(String name, String value) {
-        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
-            return value.equalsIgnoreCase("true");
+        if (value == null || value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return value == null ? null : value.equalsIgnoreCase("true");
         }
         throw new InvalidInputException(name + " must be true or false, got " + InvalidInputException.quoted(value));
     }

@@ -15,6 +15,7 @@ import java.util.List;
 public record RegistrationFilter(String schema, String status, Boolean stale) {
 
     public static final List<String> STATUSES = List.of("success", "error", "never", "running");
+    public static final RegistrationFilter NONE = new RegistrationFilter(null, null, null);
 
     public RegistrationFilter {
         if (status != null && !STATUSES.contains(status)) {

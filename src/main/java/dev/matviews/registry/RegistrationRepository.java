@@ -25,7 +25,6 @@ import java.util.UUID;
 public class RegistrationRepository {
 
     private final String insert;
-    private final String list;
     private final String page;
     private final String findById;
     private final String findByName;
@@ -53,7 +52,6 @@ public class RegistrationRepository {
                 )
                 SELECT target.is_matview, reg.*, st.* FROM target LEFT JOIN reg ON true %2$s
                 """.formatted(table, state);
-        this.list = "SELECT * FROM " + view + " ORDER BY schema_name, view_name";
         // The keyset condition is always there (from ('', '') on the first page), so that even the
         // generic plan walks the (schema_name, view_name) index from the cursor on.
         this.page = """
@@ -101,10 +99,6 @@ public class RegistrationRepository {
                     Optional<Registration> inserted = row.getUUID("id") == null ? Optional.empty() : Optional.of(map(row));
                     return new InsertResult(isMatview, inserted);
                 });
-    }
-
-    public Uni<List<Registration>> list(SqlClient client) {
-        return client.preparedQuery(list).execute().map(RegistrationRepository::mapAll);
     }
 
     /** Up to {@code limit} registrations that pass the filter, after (schema, view) in name order. */

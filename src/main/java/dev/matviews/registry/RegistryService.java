@@ -65,8 +65,9 @@ public class RegistryService {
         });
     }
 
+    /** Every registration, in name order (the original API's list). */
     public Uni<List<Registration>> list() {
-        return repository.list(pool);
+        return matching(RegistrationFilter.NONE);
     }
 
     /** Every registration that passes {@code filter}, in name order. */
