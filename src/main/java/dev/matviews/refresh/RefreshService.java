@@ -326,7 +326,11 @@ public class RefreshService {
         execution.unlockSent = true;
         return repository.refreshRecordAndUnlock(conn, r, run.id(), locked.lockKey(), settings)
                 .onItem().transform(refreshed -> {
-                    execution.unlocked = refreshed.unlocked();
+                    if (!refreshed.unlocked()) {
+                        LOG.warnf("refresh lock of %s was not held at release", r.qualifiedName());
+                    }
+                    // Released, or never held by this session: another unlock would find nothing.
+                    execution.unlocked = true;
                     Registration after = refreshed.registration()
                             .orElseThrow(() -> new RegistrationNotFoundException(r.id()));
                     metrics.refreshed(r.refreshMode().dbName(), trigger.dbName(),
@@ -530,7 +534,7 @@ public class RefreshService {
         volatile CompletableFuture<Registration> attempt;
         /** The success message, which ends with the unlock, was sent; set on the pipeline only. */
         volatile boolean unlockSent;
-        /** That message's unlock released the lock: the onTermination stage has nothing left to do. */
+        /** That message ran its unlock: the onTermination stage has nothing left to do. */
         volatile boolean unlocked;
         /** The pinned connection while cancel requests may still be sent for it; guarded by this. */
         private SqlConnection conn;
