@@ -10,6 +10,7 @@ import dev.matviews.problem.MatviewsException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshNotPermittedException;
 import io.vertx.pgclient.PgException;
+import io.vertx.core.impl.NoStackTraceThrowable;
 import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
@@ -141,6 +142,12 @@ public class ProblemMapper {
             // Every connection this service makes besides HTTP is to the database.
             if (t instanceof ClosedConnectionException || t instanceof IOException) {
                 return "connection lost or refused";
+            }
+            // What the client says when a statement is sent on a connection it has already seen
+            // close (a backend terminated between the pool handing it out and its first query).
+            if (t instanceof NoStackTraceThrowable && t.getMessage() != null
+                    && t.getMessage().startsWith("Connection is not active now")) {
+                return "connection lost";
             }
             if (t instanceof PgException pg && pg.getSqlState() != null
                     && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {

@@ -1,0 +1,63 @@
+package dev.matviews.api;
+
+import dev.matviews.support.TestDb;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.core.Response;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * The ways the PostgreSQL client reports a terminated backend, taken from the real client: each
+ * is a 503 "try again", never a 500 (the fault suite met the last one as a 500).
+ */
+@QuarkusTest
+class LostConnectionProblemTest {
+
+    @Inject
+    Pool pool;
+
+    private final ProblemMapper mapper = new ProblemMapper();
+
+    @Test
+    void aStatementOnAConnectionTheClientHasSeenCloseIsA503() {
+        SqlConnection conn = pool.getConnection().await().atMost(Duration.ofSeconds(10));
+        try {
+            int pid = conn.query("SELECT pg_backend_pid()").execute().await().atMost(Duration.ofSeconds(10))
+                    .iterator().next().getInteger(0);
+            TestDb.runAsSuperuser("SELECT pg_terminate_backend(" + pid + ")");
+            // The first statement after the kill meets the server's FATAL or the closed socket ...
+            Throwable first = failure(conn);
+            assertNotNull(ProblemMapper.databaseUnavailable(first), first.toString());
+            // ... and once the client has seen the close, it refuses statements itself.
+            await().atMost(Duration.ofSeconds(10)).until(() -> failure(conn).getMessage() != null
+                    && failure(conn).getMessage().startsWith("Connection is not active now"));
+            Throwable later = failure(conn);
+            assertNotNull(ProblemMapper.databaseUnavailable(later), later.toString());
+            Response response = mapper.unexpected(later);
+            assertEquals(503, response.getStatus());
+            assertEquals("urn:matviews:problem:database-unavailable", ((Problem) response.getEntity()).type());
+        } finally {
+            conn.close().await().atMost(Duration.ofSeconds(10));
+        }
+    }
+
+    private static Throwable failure(SqlConnection conn) {
+        try {
+            conn.query("SELECT 1").execute().await().atMost(Duration.ofSeconds(10));
+            throw new AssertionError("a statement on a terminated backend succeeded");
+        } catch (AssertionError e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Uni.await wraps what is not a RuntimeException (the client's NoStackTraceThrowable is not).
+            return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        }
+    }
+}
