@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Refreshes that lose the lock (issue 13): bursts of 64 simultaneous POST .../refresh of one
 # view whose refresh takes 1 s; one wins, the others must get 409 fast and cheap. Once against
-# one instance, once spread over three instances of the same database. Prints the 409 latency
-# (curl's time_total, connection included), the answers, and the preflights the database ran.
+# one instance, once spread over three instances of the same database. Prints the 409 latency,
+# the answers, and the preflights the database ran; each twice: over 64 connections opened before
+# the bursts, as a client's pool holds them (bench/burst.py, timed from the request's write to
+# the answer's last byte), and over 64 new connections per burst (curl, time_total, connection
+# set-up included).
 #
-#   bench/contention.sh [bursts, default 20]
+#   bench/contention.sh [bursts, default 20]   (BENCH_WARMUP_BURSTS, default 20, first)
+#
+# The last line is this machine's floor for the same burst: GET /q/health/live, which needs no
+# token and no database.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 BURSTS=${1:-20}
@@ -19,20 +25,29 @@ bench_service c3 18093
 TOKEN=$(bench_token 18091)
 ID=$(bench_register 18091 "$TOKEN" bench slow standard)
 
-burst() { # ports...: one burst of 64 requests, round robin over the ports; "code seconds" lines
-  local urls=() i=0 ports=("$@")
+curl_bursts() { # count ports...: bursts of 64 new connections, round robin over the ports; "code ms" lines
+  local n=$1 urls=() i=0; shift
+  local ports=("$@")
   for i in $(seq 0 63); do urls+=(-o /dev/null "http://127.0.0.1:${ports[$((i % ${#ports[@]}))]}/api/admin/matviews/$ID/refresh"); done
-  curl -s --no-progress-meter -Z --parallel-immediate --parallel-max 64 -X POST -H "authorization: Bearer $TOKEN" \
-    -w '%{http_code} %{time_total}\n' "${urls[@]}"
+  for _ in $(seq 1 "$n"); do
+    curl -s --no-progress-meter -Z --parallel-immediate --parallel-max 64 -X POST -H "authorization: Bearer $TOKEN" \
+      -w '%{http_code} %{time_total}\n' "${urls[@]}" | awk '{ printf "%s %.2f\n", $1, $2 * 1000 }'
+    sleep 1.2
+  done
 }
 
-run() { # label ports...
-  local label=$1; shift
-  burst "$@" >/dev/null # warm-up
+pool_bursts() { # count ports...: bursts over 64 connections opened beforehand
+  local n=$1; shift
+  python3 "$(dirname "$0")/burst.py" "/api/admin/matviews/$ID/refresh" "$TOKEN" "$n" 1.2 "$@"
+}
+
+run() { # label client ports...
+  local label=$1 client=$2; shift 2
+  # Warm-up: the container's JVM runs C1 code only, compiled after some thousand calls.
+  "$client" "${BENCH_WARMUP_BURSTS:-20}" "$@" >/dev/null
   sleep 1.2
   psql -qXtA -U postgres -c "SELECT pg_stat_statements_reset()" >/dev/null
-  : > "$BENCH_WORK/burst.txt"
-  for _ in $(seq 1 "$BURSTS"); do burst "$@" >> "$BENCH_WORK/burst.txt"; sleep 1.2; done
+  "$client" "$BURSTS" "$@" > "$BENCH_WORK/burst.txt"
   local preflights
   preflights=$(psql -qXtA -U postgres -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE 'WITH pre AS MATERIALIZED%'")
   python3 - "$BENCH_WORK/burst.txt" "$label" "$preflights" "$BURSTS" <<'PY'
@@ -45,7 +60,7 @@ for line in open(sys.argv[1]):
     code, t = parts
     codes[code] += 1
     if code == "409":
-        lat.append(float(t) * 1000)
+        lat.append(float(t))
 lat.sort()
 pct = lambda p: lat[min(len(lat) - 1, int(len(lat) * p))]
 print(f"{sys.argv[2]}: answers {dict(codes)}; 409 p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms, max {lat[-1]:.1f} ms;"
@@ -53,5 +68,12 @@ print(f"{sys.argv[2]}: answers {dict(codes)}; 409 p50 {pct(0.5):.1f} ms, p99 {pc
 PY
 }
 echo
-run "one instance, $BURSTS bursts" 18091
-run "three instances, $BURSTS bursts" 18091 18092 18093
+run "pooled connections, one instance, $BURSTS bursts" pool_bursts 18091
+run "pooled connections, three instances, $BURSTS bursts" pool_bursts 18091 18092 18093
+run "new connections (curl), one instance, $BURSTS bursts" curl_bursts 18091
+run "new connections (curl), three instances, $BURSTS bursts" curl_bursts 18091 18092 18093
+BURST_METHOD=GET python3 "$(dirname "$0")/burst.py" /q/health/live "$TOKEN" "$BURSTS" 0.3 18091 | python3 -c '
+import sys
+lat = sorted(float(l.split()[1]) for l in sys.stdin if l.startswith("200"))
+print(f"floor, GET /q/health/live over pooled connections, one instance: p50 {lat[len(lat) // 2]:.1f} ms,"
+      f" p99 {lat[int(len(lat) * 0.99)]:.1f} ms")'
