@@ -23,14 +23,14 @@ SELECT 1 + g % 200, (g * 7919) % 1000, now() - (g % 720) * interval '1 hour'
 FROM generate_series(1, 20000) g
 WHERE NOT EXISTS (SELECT 1 FROM demo.scores);
 
--- Has a usable unique index: refreshes concurrently.
+-- Has a usable unique index: auto refreshes it concurrently.
 CREATE MATERIALIZED VIEW IF NOT EXISTS demo.leaderboard AS
 SELECT p.id AS player_id, p.name, sum(s.points) AS total_points, count(*) AS games
 FROM demo.players p JOIN demo.scores s ON s.player_id = p.id
 GROUP BY p.id, p.name;
 CREATE UNIQUE INDEX IF NOT EXISTS leaderboard_player_id ON demo.leaderboard (player_id);
 
--- No unique index: standard refreshes only.
+-- No unique index: auto refreshes it in standard mode.
 CREATE MATERIALIZED VIEW IF NOT EXISTS demo.daily_points AS
 SELECT date_trunc('day', scored_at) AS day, sum(points) AS points, count(*) AS scores
 FROM demo.scores
@@ -43,7 +43,8 @@ FROM demo.leaderboard l JOIN demo.players p ON p.id = l.player_id
 GROUP BY p.country;
 CREATE UNIQUE INDEX IF NOT EXISTS country_totals_country ON demo.country_totals (country);
 
--- Created WITH NO DATA: a concurrent refresh is refused until one standard refresh ran.
+-- Created WITH NO DATA: auto refreshes it in standard mode once (CONCURRENTLY would be refused),
+-- concurrently from then on.
 CREATE MATERIALIZED VIEW IF NOT EXISTS demo.hourly_activity AS
 SELECT date_trunc('hour', scored_at) AS hour, count(*) AS scores
 FROM demo.scores
@@ -52,8 +53,8 @@ WITH NO DATA;
 CREATE UNIQUE INDEX IF NOT EXISTS hourly_activity_hour ON demo.hourly_activity (hour);
 
 INSERT INTO ${registry} (schema_name, view_name, refresh_mode)
-VALUES ('demo', 'leaderboard', 'concurrent'),
-       ('demo', 'daily_points', 'standard'),
-       ('demo', 'country_totals', 'concurrent'),
-       ('demo', 'hourly_activity', 'concurrent')
+VALUES ('demo', 'leaderboard', 'auto'),
+       ('demo', 'daily_points', 'auto'),
+       ('demo', 'country_totals', 'auto'),
+       ('demo', 'hourly_activity', 'auto')
 ON CONFLICT (schema_name, view_name) DO NOTHING;

@@ -18,7 +18,9 @@ public record RegisterRequest(
         @Schema(description = "Name of the materialized view", required = true, maxLength = Identifiers.MAX_BYTES,
                 pattern = Identifiers.PATTERN)
         String viewName,
-        @Schema(description = "How to refresh it", enumeration = {"standard", "concurrent"}, defaultValue = "standard")
+        @Schema(description = "How to refresh it. auto: concurrent when the view is populated and has a unique"
+                + " index CONCURRENTLY can use, else standard, decided at every refresh (each run records the"
+                + " mode it used and why)", enumeration = {"standard", "concurrent", "auto"}, defaultValue = "standard")
         String refreshMode,
         @Schema(description = "statement_timeout of its refreshes in ms, 0 for none; omitted: the service default",
                 nullable = true)

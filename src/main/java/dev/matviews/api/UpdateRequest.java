@@ -14,7 +14,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
         + " a timeout set to null goes back to the service default.")
 @RegisterForReflection
 public record UpdateRequest(
-        @Schema(enumeration = {"standard", "concurrent"})
+        @Schema(enumeration = {"standard", "concurrent", "auto"})
         String refreshMode,
         @Schema(nullable = true)
         @Min(value = 0, message = "must be at least {value} (0: no limit)")

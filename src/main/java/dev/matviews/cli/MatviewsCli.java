@@ -171,7 +171,7 @@ public class MatviewsCli {
             footerHeading = "%nExamples:%n", footer = {"  matviews register --view leaderboard", "  matviews register --schema sales --view daily_totals --mode concurrent --lock-timeout 5000"})
     int register(@Option(names = "--schema", defaultValue = "public", description = "Schema (default: ${DEFAULT-VALUE})") String schema,
                  @Option(names = "--view", required = true, description = "Materialized view name") String view,
-                 @Option(names = "--mode", defaultValue = "standard", description = "standard or concurrent (default: ${DEFAULT-VALUE})") String mode,
+                 @Option(names = "--mode", defaultValue = "auto", description = "auto (concurrent once the view is populated and has a usable unique index, else standard), standard or concurrent (default: ${DEFAULT-VALUE})") String mode,
                  @Option(names = "--statement-timeout", paramLabel = "MS", description = "statement_timeout of its refreshes, ms (0: none)") Integer statementTimeout,
                  @Option(names = "--lock-timeout", paramLabel = "MS", description = "lock_timeout of its refreshes, ms (0: none)") Integer lockTimeout,
                  @Mixin Formats format) {
@@ -194,7 +194,7 @@ public class MatviewsCli {
     @Command(name = "update", description = "Change a registration's mode or timeouts.",
             footerHeading = "%nExamples:%n", footer = {"  matviews update public.leaderboard --mode concurrent", "  matviews update public.leaderboard --statement-timeout 600000 --lock-timeout -1"})
     int update(@Parameters(paramLabel = "REF") String ref,
-               @Option(names = "--mode", description = "standard or concurrent") String mode,
+               @Option(names = "--mode", description = "auto, standard or concurrent") String mode,
                @Option(names = "--statement-timeout", paramLabel = "MS", description = "ms, 0: none, -1: service default") Integer statementTimeout,
                @Option(names = "--lock-timeout", paramLabel = "MS", description = "ms, 0: none, -1: service default") Integer lockTimeout,
                @Mixin Formats format) {

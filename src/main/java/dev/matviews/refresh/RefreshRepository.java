@@ -49,6 +49,15 @@ public class RefreshRepository {
                 SELECT r.*, m.relid::int4 AS lock_key, m.populated, m.missing_privilege, m.owner,
                        quote_ident(current_user) AS role, coalesce(ix.usable, false) AS usable, ix.rejected,
                        CASE WHEN m.relid IS NOT NULL THEN %2$s END AS locked,
+                       CASE WHEN r.refresh_mode <> 'auto' THEN r.refresh_mode
+                            WHEN m.populated AND ix.usable THEN 'concurrent' ELSE 'standard' END AS mode_used,
+                       CASE WHEN r.refresh_mode <> 'auto' THEN 'registered as ' || r.refresh_mode
+                            WHEN NOT m.populated
+                                 THEN 'auto: standard, the view is not populated (CONCURRENTLY needs it populated)'
+                            WHEN ix.usable THEN 'auto: concurrent, the view is populated and unique index '
+                                 || ix.usable_index || ' qualifies'
+                            ELSE 'auto: standard, no unique index CONCURRENTLY can use'
+                                 || coalesce(' (' || ix.rejected || ')', '') END AS mode_reason,
                        -- The running run needs no wait for its WAL flush: a crash that loses it
                        -- loses the refresh too, and the success commit flushes it anyway.
                        set_config('synchronous_commit', 'off', true) AS async_commit
@@ -62,7 +71,7 @@ public class RefreshRepository {
                 ) m ON true
                 LEFT JOIN LATERAL (
                     -- PostgreSQL's own test (is_usable_unique_index in matview.c)
-                    SELECT bool_or(u.reason IS NULL) AS usable,
+                    SELECT bool_or(u.reason IS NULL) AS usable, min(u.name) FILTER (WHERE u.reason IS NULL) AS usable_index,
                            string_agg(u.name || ' is ' || u.reason, '; ' ORDER BY u.name)
                                FILTER (WHERE u.reason IS NOT NULL) AS rejected
                     FROM (
@@ -85,13 +94,13 @@ public class RefreshRepository {
                 -- Only a lock holder whose refresh can start writes a running run, committed with
                 -- this statement, so the history shows the refresh before REFRESH begins.
                 INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
-                                         instance_id, backend_pid, backend_start, lock_key)
-                SELECT pre.id, pre.schema_name, pre.view_name, pre.refresh_mode, $2, 'running', $3, pg_backend_pid(),
+                                         instance_id, backend_pid, backend_start, lock_key, mode_reason)
+                SELECT pre.id, pre.schema_name, pre.view_name, pre.mode_used, $2, 'running', $3, pg_backend_pid(),
                        (SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_backend_pid()) a),
-                       pre.lock_key
+                       pre.lock_key, pre.mode_reason
                   FROM pre
                  WHERE pre.locked AND pre.missing_privilege IS NULL
-                   AND (pre.refresh_mode = 'standard' OR (pre.populated AND pre.usable))
+                   AND (pre.mode_used = 'standard' OR (pre.populated AND pre.usable))
                 RETURNING run.*
             )
             SELECT pre.*, run.id AS run_id, run.backend_pid, run.started_at, run.event_id
@@ -185,9 +194,10 @@ public class RefreshRepository {
                         row.getString("rejected"));
             }
             return new Preflight.Started(registration, lockKey, new Run(runId, registration.id(),
-                    registration.schemaName(), registration.viewName(), registration.refreshMode(), trigger,
-                    RunStatus.RUNNING, instanceId, row.getInteger("backend_pid"), row.getOffsetDateTime("started_at"),
-                    null, null, null, null, null, row.getLong("event_id")));
+                    registration.schemaName(), registration.viewName(), RefreshMode.parse(row.getString("mode_used")),
+                    trigger, RunStatus.RUNNING, instanceId, row.getInteger("backend_pid"),
+                    row.getOffsetDateTime("started_at"), null, null, null, null, null, row.getString("mode_reason"),
+                    row.getLong("event_id")));
         });
     }
 
@@ -201,12 +211,11 @@ public class RefreshRepository {
      * single WAL flush, in one round trip. The duration is measured by the server around the
      * REFRESH alone.
      */
-    Uni<Refreshed> refreshRecordAndUnlock(SqlConnection conn, Registration registration, UUID runId, int lockKey,
-                                          RefreshSettings settings) {
+    Uni<Refreshed> refreshRecordAndUnlock(SqlConnection conn, Run run, int lockKey, RefreshSettings settings) {
         String sql = SETTINGS.formatted(runs, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
-                settings.connectionCheckIntervalMs(), runId)
-                + ";\n" + refreshSql(registration.schemaName(), registration.viewName(), registration.refreshMode())
-                + ";\n" + recordSuccess.formatted(runId, registration.id(), AdvisoryLocks.unlockStatement(lockKey));
+                settings.connectionCheckIntervalMs(), run.id())
+                + ";\n" + refreshSql(run.schemaName(), run.viewName(), run.refreshMode())
+                + ";\n" + recordSuccess.formatted(run.id(), run.registrationId(), AdvisoryLocks.unlockStatement(lockKey));
         return conn.query(sql).execute().map(settingsRows -> {
             var registrationRows = settingsRows.next().next().next();
             var unlockRows = registrationRows.next();
@@ -247,6 +256,9 @@ public class RefreshRepository {
 
     /** The statement a refresh runs; identifiers are validated at registration and always quoted. */
     public static String refreshSql(String schema, String view, RefreshMode mode) {
+        if (mode == RefreshMode.AUTO) {
+            throw new IllegalArgumentException("auto is decided by the preflight; a refresh runs standard or concurrent");
+        }
         return "REFRESH MATERIALIZED VIEW " + (mode == RefreshMode.CONCURRENT ? "CONCURRENTLY " : "")
                 + Identifiers.qualified(schema, view);
     }

@@ -324,7 +324,7 @@ public class RefreshService {
         RefreshSettings settings = settingsFor(r, execution.maxRuntime);
         long started = System.nanoTime();
         execution.unlockSent = true;
-        return repository.refreshRecordAndUnlock(conn, r, run.id(), locked.lockKey(), settings)
+        return repository.refreshRecordAndUnlock(conn, run, locked.lockKey(), settings)
                 .onItem().transform(refreshed -> {
                     if (!refreshed.unlocked()) {
                         LOG.warnf("refresh lock of %s was not held at release", r.qualifiedName());
@@ -333,7 +333,7 @@ public class RefreshService {
                     execution.unlocked = true;
                     Registration after = refreshed.registration()
                             .orElseThrow(() -> new RegistrationNotFoundException(r.id()));
-                    metrics.refreshed(r.refreshMode().dbName(), trigger.dbName(),
+                    metrics.refreshed(run.refreshMode().dbName(), trigger.dbName(),
                             RunStatus.SUCCESS.dbName(), Duration.ofMillis(after.lastRefreshDurationMs()));
                     return new RefreshResult(after, run.id(), after.lastRefreshDurationMs());
                 })
@@ -364,7 +364,7 @@ public class RefreshService {
         }
         String state = pg.getSqlState();
         String recorded = pg.getErrorMessage() + " (SQLSTATE " + state + ")";
-        boolean concurrent = r.refreshMode() == RefreshMode.CONCURRENT;
+        boolean concurrent = run.refreshMode() == RefreshMode.CONCURRENT;
         RunStatus status = RunStatus.ERROR;
         MatviewsException answer;
         if (QUERY_CANCELED.equals(state) && cancelReason != null) {

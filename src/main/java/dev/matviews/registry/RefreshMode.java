@@ -3,10 +3,15 @@ package dev.matviews.registry;
 import com.fasterxml.jackson.annotation.JsonValue;
 import dev.matviews.db.DbEnum;
 
-/** How a view is refreshed; stored in refresh_mode. */
+/**
+ * How a view is refreshed; stored in refresh_mode. AUTO is a registration's mode only: each run
+ * decides, and records, standard or concurrent.
+ */
 public enum RefreshMode implements DbEnum {
     STANDARD,
-    CONCURRENT;
+    CONCURRENT,
+    /** Concurrent when the view is populated and has a unique index CONCURRENTLY can use, else standard. */
+    AUTO;
 
     @Override
     @JsonValue

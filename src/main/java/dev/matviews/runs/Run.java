@@ -18,6 +18,8 @@ public record Run(
         UUID registrationId,
         String schemaName,
         String viewName,
+        @Schema(description = "The mode this run refreshed in (standard or concurrent; a failure before the"
+                + " start keeps the registered mode, which may be auto)")
         RefreshMode refreshMode,
         Trigger trigger,
         RunStatus status,
@@ -36,13 +38,15 @@ public record Run(
         String sqlState,
         @Schema(nullable = true)
         OffsetDateTime cancelRequestedAt,
+        @Schema(description = "Why the run used its mode: the registered one, or what auto found", nullable = true)
+        String modeReason,
         @JsonIgnore
         long eventId) {
 
     /** Columns in the order and names {@link #map(Row)} and {@link #fromJson(JsonObject)} read. */
     public static final String COLUMNS = "id, registration_id, schema_name, view_name, refresh_mode, trigger, status,"
             + " instance_id, backend_pid, started_at, finished_at, duration_ms, error, sqlstate,"
-            + " cancel_requested_at, event_id";
+            + " cancel_requested_at, mode_reason, event_id";
 
     public boolean finished() {
         return status != RunStatus.RUNNING;
@@ -54,7 +58,8 @@ public record Run(
                 Trigger.parse(row.getString("trigger")), RunStatus.parse(row.getString("status")),
                 row.getString("instance_id"), row.getInteger("backend_pid"), row.getOffsetDateTime("started_at"),
                 row.getOffsetDateTime("finished_at"), row.getInteger("duration_ms"), row.getString("error"),
-                row.getString("sqlstate"), row.getOffsetDateTime("cancel_requested_at"), row.getLong("event_id"));
+                row.getString("sqlstate"), row.getOffsetDateTime("cancel_requested_at"), row.getString("mode_reason"),
+                row.getLong("event_id"));
     }
 
     /** The same columns as {@code to_jsonb(run)} writes them into a NOTIFY payload. */
@@ -65,7 +70,7 @@ public record Run(
                 RunStatus.parse(json.getString("status")), json.getString("instance_id"),
                 json.getInteger("backend_pid"), time(json, "started_at"), time(json, "finished_at"),
                 json.getInteger("duration_ms"), json.getString("error"), json.getString("sqlstate"),
-                time(json, "cancel_requested_at"), json.getLong("event_id"));
+                time(json, "cancel_requested_at"), json.getString("mode_reason"), json.getLong("event_id"));
     }
 
     private static OffsetDateTime time(JsonObject json, String key) {

@@ -97,7 +97,9 @@ class CliTest {
     @Test
     void errorsPrintTheProblemDetailAndExitWithTheirCode() {
         String mv = matview("SELECT 1 AS id");
-        ok(run("register", "--view", mv));
+        Result registered = run("register", "--view", mv);
+        ok(registered);
+        assertTrue(registered.out().contains("(auto)"), "the CLI registers in auto mode by default: " + registered.out());
         Result duplicate = run("register", "--view", mv);
         assertEquals(3, duplicate.code());
         assertTrue(duplicate.err().contains("already registered"), duplicate.err());
