@@ -1,5 +1,7 @@
 package dev.matviews.api;
 
+import dev.matviews.catalog.CatalogService;
+import dev.matviews.catalog.DependencyGraph;
 import dev.matviews.refresh.RefreshService;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Registration;
@@ -51,10 +53,12 @@ public class MatviewResource {
     private final RunService runs;
     private final ScheduleService schedules;
     private final RequestValidator validator;
+    private final CatalogService catalog;
 
     public MatviewResource(RegistryService registry, RefreshService refreshes, RunService runs,
-                           ScheduleService schedules, RequestValidator validator) {
+                           ScheduleService schedules, RequestValidator validator, CatalogService catalog) {
         this.registry = registry;
+        this.catalog = catalog;
         this.refreshes = refreshes;
         this.runs = runs;
         this.schedules = schedules;
@@ -138,6 +142,32 @@ public class MatviewResource {
     public Uni<Registration> get(@Parameter(description = "Registration id (UUID)",
             schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id) {
         return Uni.createFrom().deferred(() -> registry.get(uuid(id)));
+    }
+
+    @GET
+    @Path("/{id}/graph")
+    @Produces({MediaType.APPLICATION_JSON, CatalogResource.DOT})
+    @Operation(summary = "What a registered view reads and what reads it, at any depth",
+            description = "Upstream through plain views and materialized views alike, down to the tables; downstream"
+                    + " to every view and materialized view built on it. An edge goes from what is read to the view"
+                    + " that reads it. ?format=dot answers Graphviz source instead.")
+    @APIResponse(responseCode = "200", description = "The graph around the view",
+            content = {@Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = DependencyGraph.class)),
+                    @Content(mediaType = CatalogResource.DOT, schema = @Schema(type = SchemaType.STRING))})
+    @APIResponse(responseCode = "400", description = "id is not a UUID, or format is neither json nor dot",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "404", description = "No such registration, or its materialized view is gone",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<Response> graph(@Parameter(description = "Registration id (UUID)",
+            schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id,
+                               @Parameter(description = "json (default) or dot", schema = @Schema(
+                                       enumeration = {"json", "dot"})) @QueryParam("format") String format) {
+        return Uni.createFrom().deferred(() -> {
+            UUID uuid = uuid(id);
+            boolean dot = Requests.graphFormatIsDot(format);
+            return registry.get(uuid).flatMap(catalog::graphAround).map(graph -> CatalogResource.render(graph, dot));
+        });
     }
 
     @PUT

@@ -38,6 +38,17 @@ final class Requests {
                 + ", got " + InvalidInputException.quoted(value));
     }
 
+    /** The format of a graph: json (absent or empty too) or dot. */
+    static boolean graphFormatIsDot(String format) {
+        if (format == null || format.isEmpty() || format.equals("json")) {
+            return false;
+        }
+        if (format.equals("dot")) {
+            return true;
+        }
+        throw new InvalidInputException("format must be json or dot, got " + InvalidInputException.quoted(format));
+    }
+
     /** A true/false query parameter; absent or empty is false. */
     static boolean flag(String name, String value) {
         return value != null && !value.isEmpty() && trueOrFalse(name, value);

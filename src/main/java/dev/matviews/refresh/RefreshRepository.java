@@ -1,6 +1,7 @@
 package dev.matviews.refresh;
 
 import dev.matviews.db.AdvisoryLocks;
+import dev.matviews.db.CatalogRules;
 import dev.matviews.db.OwnSchema;
 import dev.matviews.registry.Identifiers;
 import dev.matviews.registry.RefreshMode;
@@ -32,18 +33,6 @@ import java.util.UUID;
 @ApplicationScoped
 public class RefreshRepository {
 
-    /**
-     * What the service's role lacks to refresh the view, if anything: USAGE on its schema, then
-     * MAINTAIN (PostgreSQL 17+, held by owners, pg_maintain members and grantees) or, before 17,
-     * the owner's privileges (owner or a member of the owning role): exactly REFRESH's own checks.
-     */
-    private static final String MISSING_PRIVILEGE = """
-            CASE WHEN NOT has_schema_privilege(n.oid, 'USAGE') THEN 'USAGE'
-                 WHEN current_setting('server_version_num')::int >= 170000
-                      THEN CASE WHEN NOT has_table_privilege(c.oid, 'MAINTAIN') THEN 'MAINTAIN' END
-                 WHEN NOT pg_has_role(c.relowner, 'USAGE') THEN 'OWNER'
-            END""";
-
     private static final String PREFLIGHT = """
             WITH pre AS MATERIALIZED (
                 SELECT r.*, m.relid::int4 AS lock_key, m.populated, m.missing_privilege, m.owner,
@@ -70,19 +59,12 @@ public class RefreshRepository {
                     WHERE n.nspname = r.schema_name AND c.relname = r.view_name AND c.relkind = 'm'
                 ) m ON true
                 LEFT JOIN LATERAL (
-                    -- PostgreSQL's own test (is_usable_unique_index in matview.c)
                     SELECT bool_or(u.reason IS NULL) AS usable, min(u.name) FILTER (WHERE u.reason IS NULL) AS usable_index,
                            string_agg(u.name || ' is ' || u.reason, '; ' ORDER BY u.name)
                                FILTER (WHERE u.reason IS NOT NULL) AS rejected
                     FROM (
                         SELECT quote_ident(ic.relname) AS name,
-                               CASE WHEN NOT i.indisvalid THEN 'invalid'
-                                    WHEN NOT i.indimmediate THEN 'deferrable'
-                                    WHEN i.indpred IS NOT NULL THEN 'partial (has a WHERE clause)'
-                                    WHEN i.indexprs IS NOT NULL THEN 'on an expression'
-                                    WHEN am.amname <> 'btree' THEN 'not a btree index'
-                                    WHEN i.indnkeyatts = 0 THEN 'without key columns'
-                               END AS reason
+                               %5$s AS reason
                         FROM pg_catalog.pg_index i
                         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                         JOIN pg_catalog.pg_am am ON am.oid = ic.relam
@@ -147,7 +129,7 @@ public class RefreshRepository {
     public RefreshRepository(OwnSchema schema) {
         this.runs = schema.runs();
         this.preflight = PREFLIGHT.formatted(schema.registrations(), AdvisoryLocks.tryLock("m.relid::int4"), runs,
-                MISSING_PRIVILEGE);
+                CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON);
         this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations());
         this.finish = "UPDATE " + runs + " AS run SET status = $2, error = $3, sqlstate = $4, duration_ms = $5,"
                 + " finished_at = clock_timestamp(), event_id = " + schema.nextRunEvent()

@@ -1,5 +1,6 @@
 package dev.matviews.registry;
 
+import dev.matviews.db.NameCursor;
 import dev.matviews.problem.InvalidInputException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -7,9 +8,7 @@ import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -89,34 +88,16 @@ public class RegistryService {
             if (size < 1 || size > MAX_PAGE) {
                 throw new InvalidInputException("limit must be between 1 and " + MAX_PAGE + ", got " + size);
             }
-            String[] after = cursor == null || cursor.isEmpty() ? new String[]{"", ""} : decode(cursor);
-            return repository.page(pool, filter, after[0], after[1], size + 1).map(found -> {
+            NameCursor after = NameCursor.decode(cursor);
+            return repository.page(pool, filter, after.schema(), after.name(), size + 1).map(found -> {
                 if (found.size() <= size) {
                     return new Page(found, null);
                 }
                 List<Registration> items = found.subList(0, size);
-                return new Page(items, encode(items.get(size - 1)));
+                Registration last = items.get(size - 1);
+                return new Page(items, new NameCursor(last.schemaName(), last.viewName()).encode());
             });
         });
-    }
-
-    /** Opaque to clients: the last item's schema and view name (identifiers never hold NUL). */
-    static String encode(Registration last) {
-        String raw = last.schemaName() + '\0' + last.viewName();
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String[] decode(String cursor) {
-        try {
-            String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            String[] parts = raw.split("\0", -1);
-            if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty() || raw.indexOf('\uFFFD') >= 0) {
-                throw new IllegalArgumentException("not a name pair");
-            }
-            return parts;
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("cursor is not one this service gave out");
-        }
     }
 
     public Uni<Registration> get(UUID id) {

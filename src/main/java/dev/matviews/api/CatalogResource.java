@@ -1,0 +1,82 @@
+package dev.matviews.api;
+
+import dev.matviews.catalog.CatalogPage;
+import dev.matviews.catalog.CatalogService;
+import dev.matviews.catalog.DependencyGraph;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** What the database holds beyond the registry: every materialized view, and who reads whom. */
+@Path("/api/admin")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "catalog", description = "The database's materialized views, registered or not, and their dependencies")
+public class CatalogResource {
+
+    static final String DOT = "text/vnd.graphviz";
+
+    private final CatalogService catalog;
+
+    public CatalogResource(CatalogService catalog) {
+        this.catalog = catalog;
+    }
+
+    @GET
+    @Path("/catalog/matviews")
+    @Operation(summary = "Every materialized view the service's role can see, registered or not, by schema and name",
+            description = "With its owner, whether the role may refresh it (and what it lacks), whether it is populated,"
+                    + " its size and row estimate, its unique indexes with the rule each fails for CONCURRENTLY, its"
+                    + " registration, what it reads (through any depth of plain views) and the materialized views"
+                    + " that read it. A page at a time.")
+    @APIResponse(responseCode = "200", description = "One page",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = CatalogPage.class)))
+    @APIResponse(responseCode = "400", description = "registered not true or false, bad cursor or limit",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<CatalogPage> matviews(
+            @Parameter(description = "Only views in this schema") @QueryParam("schema") String schema,
+            @Parameter(description = "Only registered (true) or unregistered (false) views",
+                    schema = @Schema(type = SchemaType.BOOLEAN)) @QueryParam("registered") String registered,
+            @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor,
+            @Parameter(description = "Page size, 1 to " + CatalogService.MAX_PAGE, schema = @Schema(
+                    type = SchemaType.INTEGER, minimum = "1", maximum = "1000", defaultValue = "100"))
+            @QueryParam("limit") String limit) {
+        return Uni.createFrom().deferred(() -> catalog.page(schema, Requests.trueOrFalse("registered", registered),
+                cursor, Requests.whole("limit", limit)));
+    }
+
+    @GET
+    @Path("/graph")
+    @Produces({MediaType.APPLICATION_JSON, DOT})
+    @Operation(summary = "The dependency graph of every materialized view",
+            description = "Nodes are the materialized views and what they read through plain views (tables, views,"
+                    + " foreign tables); an edge goes from what is read to the view that reads it. ?format=dot"
+                    + " answers Graphviz source instead.")
+    @APIResponse(responseCode = "200", description = "The graph",
+            content = {@Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = DependencyGraph.class)),
+                    @Content(mediaType = DOT, schema = @Schema(type = SchemaType.STRING))})
+    @APIResponse(responseCode = "400", description = "format is neither json nor dot",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<Response> graph(@Parameter(description = "json (default) or dot", schema = @Schema(
+            enumeration = {"json", "dot"})) @QueryParam("format") String format) {
+        return Uni.createFrom().deferred(() -> {
+            boolean dot = Requests.graphFormatIsDot(format);
+            return catalog.graph().map(graph -> render(graph, dot));
+        });
+    }
+
+    static Response render(DependencyGraph graph, boolean dot) {
+        return dot ? Response.ok(graph.toDot(), DOT).build() : Response.ok(graph, MediaType.APPLICATION_JSON).build();
+    }
+}
