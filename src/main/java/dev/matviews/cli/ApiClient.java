@@ -37,6 +37,11 @@ final class ApiClient {
         return send(request(path).GET());
     }
 
+    /** A body that is not JSON (Graphviz source), as text. */
+    String getText(String path, String mediaType) {
+        return sendForText(request(path).setHeader("Accept", mediaType).GET());
+    }
+
     JsonNode post(String path, JsonNode body) {
         return send(request(path).POST(body(body)));
     }
@@ -128,14 +133,22 @@ final class ApiClient {
     }
 
     private JsonNode send(HttpRequest.Builder builder) {
+        String text = sendForText(builder);
+        try {
+            return text == null || text.isEmpty() ? JSON.nullNode() : JSON.readTree(text);
+        } catch (IOException e) {
+            throw new ApiException(ApiException.ERROR, "The service answered something that is not JSON: " + e.getMessage());
+        }
+    }
+
+    private String sendForText(HttpRequest.Builder builder) {
         HttpRequest request = builder.header("Content-Type", "application/json").build();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() >= 400) {
                 throw problem(response.statusCode(), response.body());
             }
-            String text = response.body();
-            return text == null || text.isEmpty() ? JSON.nullNode() : JSON.readTree(text);
+            return response.body();
         } catch (IOException e) {
             throw unreachable(e);
         } catch (InterruptedException e) {

@@ -152,6 +152,75 @@ public class MatviewsCli {
         return 0;
     }
 
+    static final List<Output.Column> CATALOG_COLUMNS = List.of(
+            Output.Column.of("SCHEMA", "schemaName"), Output.Column.of("VIEW", "viewName"),
+            Output.Column.of("OWNER", "owner"),
+            new Output.Column("REFRESH", v -> v.path("canRefresh").asBoolean() ? "yes"
+                    : "no (needs " + Output.text(v.path("missingPrivilege")) + ")"),
+            new Output.Column("CONCURRENT", v -> v.path("concurrentEligible").asBoolean() ? "yes"
+                    : "no: " + truncate(Output.text(v.path("concurrentIneligibleReason")), 60)),
+            Output.Column.of("ROWS", "rowEstimate"), Output.Column.of("BYTES", "sizeBytes"),
+            Output.Column.of("REGISTRATION", "registrationId"));
+
+    @Command(name = "catalog", description = "List every materialized view of the database, registered or not.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews catalog", "  matviews catalog --schema sales --unregistered",
+            "  matviews catalog --json | jq '.[] | select(.concurrentEligible | not) | .concurrentIneligibleReason'"})
+    int catalog(@Option(names = "--schema", description = "Only this schema") String schema,
+                @Option(names = "--registered", description = "Only registered views") boolean registered,
+                @Option(names = "--unregistered", description = "Only views not registered yet") boolean unregistered,
+                @Mixin Formats format) {
+        if (registered && unregistered) {
+            throw new ApiException(ApiException.USAGE, "Give --registered or --unregistered, not both");
+        }
+        StringBuilder query = new StringBuilder("?limit=1000");
+        if (schema != null) {
+            query.append("&schema=").append(java.net.URLEncoder.encode(schema, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        if (registered || unregistered) {
+            query.append("&registered=").append(registered);
+        }
+        ApiClient api = client();
+        com.fasterxml.jackson.databind.node.ArrayNode all = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+        String cursor = null;
+        do {
+            JsonNode page = api.get("/api/admin/catalog/matviews" + query
+                    + (cursor == null ? "" : "&cursor=" + cursor));
+            page.path("items").forEach(all::add);
+            cursor = page.path("nextCursor").isTextual() ? page.path("nextCursor").asText() : null;
+        } while (cursor != null);
+        Output.list(out(), format.format(), all, CATALOG_COLUMNS, "No materialized views in the database.");
+        return 0;
+    }
+
+    @Command(name = "graph", description = "Show which relations each materialized view reads: of one registered view"
+            + " (upstream and downstream, any depth) or of the whole database.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews graph", "  matviews graph public.leaderboard",
+            "  matviews graph --dot | dot -Tsvg > graph.svg"})
+    int graph(@Parameters(paramLabel = "REF", arity = "0..1", description = "Registration id or schema.view") String ref,
+              @Option(names = "--dot", description = "Graphviz source") boolean dot,
+              @Mixin Formats format) {
+        ApiClient api = client();
+        String path = ref == null ? "/api/admin/graph" : MATVIEWS + "/" + api.resolve(ref) + "/graph";
+        if (dot) {
+            out().print(api.getText(path + "?format=dot", "text/vnd.graphviz"));
+            return 0;
+        }
+        JsonNode graph = api.get(path);
+        if (format.json) {
+            Output.json(out(), graph);
+            return 0;
+        }
+        // One row per node with what it reads: edges grouped by their reader.
+        Map<String, List<String>> reads = new java.util.LinkedHashMap<>();
+        graph.path("edges").forEach(e -> reads.computeIfAbsent(e.path("to").asText(), k -> new java.util.ArrayList<>())
+                .add(e.path("from").asText()));
+        List<Output.Column> columns = List.of(Output.Column.of("NODE", "id"), Output.Column.of("KIND", "kind"),
+                Output.Column.of("REGISTRATION", "registrationId"),
+                new Output.Column("READS", n -> String.join(" ", reads.getOrDefault(n.path("id").asText(), List.of()))));
+        Output.list(out(), format.format(), graph.path("nodes"), columns, "No materialized views in the database.");
+        return 0;
+    }
+
     @Command(name = "show", description = "Show one registration (id or schema.view).",
             footerHeading = "%nExamples:%n", footer = {"  matviews show public.leaderboard", "  matviews show public.leaderboard --json"})
     int show(@Parameters(paramLabel = "REF", description = "Registration id or schema.view") String ref,

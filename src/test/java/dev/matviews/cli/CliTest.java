@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every CLI command against the running service (this test's Quarkus app and its database). */
@@ -92,6 +93,43 @@ class CliTest {
         ok(unregistered);
         assertEquals("Unregistered public." + mv, unregistered.out().trim());
         assertEquals(4, run("show", "public." + mv).code());
+    }
+
+    @Test
+    void catalogAndGraphShowWhatTheDatabaseHolds() throws Exception {
+        String base = TestDb.uniqueName("clibase");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + base + " AS SELECT 1 AS id WITH NO DATA");
+        String top = matview("SELECT 1 AS id");
+        TestDb.run("DROP MATERIALIZED VIEW public." + top + "; CREATE MATERIALIZED VIEW public." + top
+                + " AS SELECT id FROM public." + base + " WITH NO DATA");
+        ok(run("register", "--view", top));
+
+        Result catalog = run("catalog", "--schema", "public", "--unregistered");
+        ok(catalog);
+        String baseRow = Arrays.stream(catalog.out().split("\n")).filter(l -> l.contains(base + " ")).findFirst()
+                .orElseThrow(() -> new AssertionError(catalog.out()));
+        assertTrue(baseRow.contains("no: not populated"), baseRow);
+        assertFalse(catalog.out().contains(top + " "), "registered views are left out: " + catalog.out());
+        JsonNode registered = run("catalog", "--schema", "public", "--registered", "--json").json();
+        assertTrue(registered.isArray());
+        boolean found = false;
+        for (JsonNode v : registered) {
+            found |= v.path("viewName").asText().equals(top) && v.path("upstream").get(0).path("name").asText().equals(base);
+        }
+        assertTrue(found, registered.toString());
+        assertEquals(2, run("catalog", "--registered", "--unregistered").code());
+
+        Result graph = run("graph", "public." + top);
+        ok(graph);
+        assertTrue(graph.out().contains("public." + base), graph.out());
+        String topRow = Arrays.stream(graph.out().split("\n")).filter(l -> l.startsWith("public." + top + " "))
+                .findFirst().orElseThrow(() -> new AssertionError(graph.out()));
+        assertTrue(topRow.endsWith("public." + base), "reads: " + topRow);
+        Result dot = run("graph", "public." + top, "--dot");
+        ok(dot);
+        assertTrue(dot.out().contains("\"public." + base + "\" -> \"public." + top + "\";"), dot.out());
+        assertEquals(4, run("graph", "public.no_such_view_here").code());
+        ok(run("unregister", "public." + top));
     }
 
     @Test
