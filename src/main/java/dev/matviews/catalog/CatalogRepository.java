@@ -45,8 +45,14 @@ public class CatalogRepository {
     /** PostgreSQL's own views are shown when read, but not followed further. */
     private static final String NOT_SYSTEM = "NOT IN ('pg_catalog', 'information_schema')";
 
+    /**
+     * A page of matviews, each with its indexes, what it reads and what reads it. The recursion
+     * runs per entry (LATERAL): a small walk along pg_depend's indexes from one oid, which stays
+     * fast in a generic plan where one recursion over the whole page would be hash-joined against
+     * all of pg_class.
+     */
     private static final String PAGE = """
-            WITH RECURSIVE page AS MATERIALIZED (
+            WITH page AS MATERIALIZED (
                 SELECT c.oid
                   FROM pg_catalog.pg_class c
                   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -57,29 +63,6 @@ public class CatalogRepository {
                         WHERE r.schema_name = n.nspname::text AND r.view_name = c.relname::text))
                  ORDER BY n.nspname, c.relname
                  LIMIT $4
-            ), up (root, rel) AS (
-                SELECT page.oid, d.refobjid
-                  FROM page
-                  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = page.oid
-                  JOIN pg_catalog.pg_depend d ON %2$s
-                UNION
-                SELECT up.root, d.refobjid
-                  FROM up
-                  JOIN pg_catalog.pg_class v ON v.oid = up.rel AND v.relkind = 'v'
-                  JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace AND vn.nspname %7$s
-                  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = v.oid
-                  JOIN pg_catalog.pg_depend d ON %2$s
-            ), down (root, rel) AS (
-                SELECT page.oid, rw.ev_class
-                  FROM page
-                  JOIN pg_catalog.pg_depend d ON %3$s
-                  JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> page.oid
-                UNION
-                SELECT down.root, rw.ev_class
-                  FROM down
-                  JOIN pg_catalog.pg_class v ON v.oid = down.rel AND v.relkind = 'v'
-                  JOIN pg_catalog.pg_depend d ON %4$s
-                  JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> v.oid
             )
             SELECT n.nspname::text AS schema_name, c.relname::text AS view_name,
                    pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
@@ -94,22 +77,51 @@ public class CatalogRepository {
                               JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                               JOIN pg_catalog.pg_am am ON am.oid = ic.relam
                              WHERE i.indrelid = c.oid AND i.indisunique) x) AS unique_indexes,
-                   (SELECT coalesce(jsonb_agg(jsonb_build_array(un.nspname::text, u.relname::text, %8$s)
-                                              ORDER BY un.nspname, u.relname), '[]')
-                      FROM up
-                      JOIN pg_catalog.pg_class u ON u.oid = up.rel AND u.relkind %9$s
-                      JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
-                     WHERE up.root = c.oid) AS upstream,
-                   (SELECT coalesce(jsonb_agg(jsonb_build_array(un.nspname::text, u.relname::text, %8$s)
-                                              ORDER BY un.nspname, u.relname), '[]')
-                      FROM down
-                      JOIN pg_catalog.pg_class u ON u.oid = down.rel AND u.relkind = 'm'
-                      JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
-                     WHERE down.root = c.oid) AS downstream
+                   coalesce(ups.relations, '[]') AS upstream,
+                   coalesce(downs.relations, '[]') AS downstream
               FROM page
               JOIN pg_catalog.pg_class c ON c.oid = page.oid
               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
               LEFT JOIN %1$s reg ON reg.schema_name = n.nspname::text AND reg.view_name = c.relname::text
+              LEFT JOIN LATERAL (
+                  WITH RECURSIVE up (rel) AS (
+                      SELECT d.refobjid
+                        FROM pg_catalog.pg_rewrite rw
+                        JOIN pg_catalog.pg_depend d ON %2$s
+                       WHERE rw.ev_class = c.oid
+                      UNION
+                      SELECT d.refobjid
+                        FROM up
+                        JOIN pg_catalog.pg_class v ON v.oid = up.rel AND v.relkind = 'v'
+                        JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace AND vn.nspname %7$s
+                        JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = v.oid
+                        JOIN pg_catalog.pg_depend d ON %2$s
+                  )
+                  SELECT jsonb_agg(jsonb_build_array(un.nspname::text, u.relname::text, %8$s)
+                                   ORDER BY un.nspname, u.relname) AS relations
+                    FROM up
+                    JOIN pg_catalog.pg_class u ON u.oid = up.rel AND u.relkind %9$s
+                    JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
+              ) ups ON true
+              LEFT JOIN LATERAL (
+                  WITH RECURSIVE down (rel) AS (
+                      SELECT rw.ev_class
+                        FROM pg_catalog.pg_depend d
+                        JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> c.oid
+                       WHERE %3$s
+                      UNION
+                      SELECT rw.ev_class
+                        FROM down
+                        JOIN pg_catalog.pg_class v ON v.oid = down.rel AND v.relkind = 'v'
+                        JOIN pg_catalog.pg_depend d ON %4$s
+                        JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> v.oid
+                  )
+                  SELECT jsonb_agg(jsonb_build_array(un.nspname::text, u.relname::text, %8$s)
+                                   ORDER BY un.nspname, u.relname) AS relations
+                    FROM down
+                    JOIN pg_catalog.pg_class u ON u.oid = down.rel AND u.relkind = 'm'
+                    JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
+              ) downs ON true
              ORDER BY n.nspname, c.relname""";
 
     /**
@@ -178,16 +190,20 @@ public class CatalogRepository {
             )
             %3$s""";
 
-    /** The nodes of a graph CTE ("node", "edge"), each with the oids it reads. */
+    /** The end of a graph's CTEs ("node", "edge"): each node with the oids it reads. */
     private static final String NODES = """
+            , reads AS MATERIALIZED (
+                SELECT target, array_agg(source::int8) AS sources FROM edge GROUP BY target
+            )
             SELECT c.oid::int8 AS oid, n.nspname::text AS schema_name, c.relname::text AS name, %1$s AS kind,
                    quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS id, reg.id AS registration_id,
-                   (SELECT coalesce(array_agg(e.source::int8), '{}') FROM edge e WHERE e.target = c.oid) AS reads
+                   coalesce(reads.sources, '{}') AS reads
               FROM node
               JOIN pg_catalog.pg_class c ON c.oid = node.oid AND c.relkind %2$s
               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
               LEFT JOIN %3$s reg ON c.relkind = 'm' AND reg.schema_name = n.nspname::text
                                 AND reg.view_name = c.relname::text
+              LEFT JOIN reads ON reads.target = c.oid
              ORDER BY n.nspname, c.relname""";
 
     private final String page;
@@ -197,7 +213,7 @@ public class CatalogRepository {
     public CatalogRepository(OwnSchema schema) {
         String registry = schema.registry();
         String nodes = NODES.formatted(KIND.formatted("c"), SHOWN, registry);
-        this.page = PAGE.formatted(registry, READS, READ_BY.formatted("page.oid"), READ_BY.formatted("v.oid"),
+        this.page = PAGE.formatted(registry, READS, READ_BY.formatted("c.oid"), READ_BY.formatted("v.oid"),
                 CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON, NOT_SYSTEM, KIND.formatted("u"),
                 SHOWN);
         this.wholeGraph = WHOLE_GRAPH.formatted(READS, NOT_SYSTEM, nodes);
