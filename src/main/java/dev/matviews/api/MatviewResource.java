@@ -1,5 +1,8 @@
 package dev.matviews.api;
 
+import dev.matviews.cascade.Cascade;
+import dev.matviews.cascade.CascadePlan;
+import dev.matviews.cascade.CascadeService;
 import dev.matviews.catalog.CatalogService;
 import dev.matviews.catalog.DependencyGraph;
 import dev.matviews.refresh.RefreshService;
@@ -54,11 +57,14 @@ public class MatviewResource {
     private final ScheduleService schedules;
     private final RequestValidator validator;
     private final CatalogService catalog;
+    private final CascadeService cascades;
 
     public MatviewResource(RegistryService registry, RefreshService refreshes, RunService runs,
-                           ScheduleService schedules, RequestValidator validator, CatalogService catalog) {
+                           ScheduleService schedules, RequestValidator validator, CatalogService catalog,
+                           CascadeService cascades) {
         this.registry = registry;
         this.catalog = catalog;
+        this.cascades = cascades;
         this.refreshes = refreshes;
         this.runs = runs;
         this.schedules = schedules;
@@ -296,8 +302,25 @@ public class MatviewResource {
             @PathParam("id") String id,
             @Parameter(description = "respond-async: answer 202 once the run started") @HeaderParam("Prefer") String prefer,
             @Parameter(description = "Same as Prefer: respond-async", schema = @Schema(type = SchemaType.BOOLEAN))
-            @QueryParam("async") String async) {
-        if (Requests.flag("async", async) || Requests.prefersAsync(prefer)) {
+            @QueryParam("async") String async,
+            @Parameter(description = "downstream: the view, then every registered view that reads it at any depth;"
+                    + " upstream: every registered view it reads at any depth, then the view. The answer is the"
+                    + " cascade (200 when it ended, 202 at once when async)",
+                    schema = @Schema(enumeration = {"downstream", "upstream"})) @QueryParam("cascade") String cascade,
+            @Parameter(description = "With cascade: nodes refreshed at once (default matviews.cascade.parallelism)",
+                    schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000"))
+            @QueryParam("parallelism") String parallelism,
+            @Parameter(description = "With cascade: a node whose view is being refreshed elsewhere waits for it or is"
+                    + " skipped (default matviews.cascade.on-busy)", schema = @Schema(enumeration = {"wait", "skip"}))
+            @QueryParam("onBusy") String onBusy) {
+        boolean respondAsync = Requests.flag("async", async) || Requests.prefersAsync(prefer);
+        if (cascade != null) {
+            return Uni.createFrom().deferred(() -> cascades.start(Requests.cascadeDirection(cascade), uuid(id),
+                    respondAsync ? Trigger.ASYNC : Trigger.MANUAL,
+                    new CascadeService.Options(Requests.whole("parallelism", parallelism), onBusy)))
+                    .flatMap(started -> CascadeResource.answer(started, respondAsync, cascades));
+        }
+        if (respondAsync) {
             return Uni.createFrom().deferred(() -> refreshes.start(uuid(id), Trigger.ASYNC))
                     .map(run -> Response.accepted(run).location(URI.create(RunResource.PATH + "/" + run.id()))
                             .header("Preference-Applied", "respond-async").build());
@@ -305,6 +328,35 @@ public class MatviewResource {
         return Uni.createFrom().deferred(() -> refreshes.refresh(uuid(id)))
                 .map(result -> Response.ok(new RefreshResponse(result.registration(), result.durationMs(),
                         result.runId())).build());
+    }
+
+    @POST
+    @Path("/refresh-all")
+    @Operation(summary = "Refresh every registered view in the order of the dependency graph",
+            description = "A cascade over all registrations: a view starts once every registered view it reads (at any"
+                    + " depth, through plain and unregistered views) has been refreshed; independent branches run in"
+                    + " parallel. A failed view's dependents are skipped, the other branches go on.")
+    @APIResponse(responseCode = "200", description = "The cascade, ended",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Cascade.class)))
+    @APIResponse(responseCode = "202", description = "The cascade, started; Location is the cascade",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Cascade.class)))
+    @APIResponse(responseCode = "400", description = "Bad parallelism or onBusy",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<Response> refreshAll(
+            @Parameter(description = "respond-async: answer 202 once the cascade started") @HeaderParam("Prefer") String prefer,
+            @Parameter(description = "Same as Prefer: respond-async", schema = @Schema(type = SchemaType.BOOLEAN))
+            @QueryParam("async") String async,
+            @Parameter(description = "Views refreshed at once (default matviews.cascade.parallelism)",
+                    schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000"))
+            @QueryParam("parallelism") String parallelism,
+            @Parameter(description = "A view being refreshed elsewhere is waited for or skipped (default"
+                    + " matviews.cascade.on-busy)", schema = @Schema(enumeration = {"wait", "skip"}))
+            @QueryParam("onBusy") String onBusy) {
+        boolean respondAsync = Requests.flag("async", async) || Requests.prefersAsync(prefer);
+        return Uni.createFrom().deferred(() -> cascades.start(CascadePlan.Direction.ALL, null,
+                        respondAsync ? Trigger.ASYNC : Trigger.MANUAL,
+                        new CascadeService.Options(Requests.whole("parallelism", parallelism), onBusy)))
+                .flatMap(started -> CascadeResource.answer(started, respondAsync, cascades));
     }
 
     @GET

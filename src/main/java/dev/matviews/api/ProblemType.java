@@ -23,6 +23,8 @@ import dev.matviews.schedule.JobNotFoundException;
 import dev.matviews.schedule.JobStateException;
 import dev.matviews.schedule.ScheduleNameTakenException;
 import dev.matviews.schedule.ScheduleNotFoundException;
+import dev.matviews.cascade.CascadeFinishedException;
+import dev.matviews.cascade.CascadeNotFoundException;
 
 /** The one table from failure to HTTP answer. Slugs are part of the API: never rename one. */
 enum ProblemType {
@@ -44,6 +46,8 @@ enum ProblemType {
     SHUTTING_DOWN(ShuttingDownException.class, 503, "shutting-down", "This instance is shutting down"),
     RUN_NOT_FOUND(RunNotFoundException.class, 404, "run-not-found", "Run not found"),
     RUN_FINISHED(RunFinishedException.class, 409, "run-finished", "Run already finished"),
+    CASCADE_NOT_FOUND(CascadeNotFoundException.class, 404, "cascade-not-found", "Cascade not found"),
+    CASCADE_FINISHED(CascadeFinishedException.class, 409, "cascade-finished", "Cascade already ended"),
     SCHEDULE_NOT_FOUND(ScheduleNotFoundException.class, 404, "schedule-not-found", "Schedule not found"),
     SCHEDULE_NAME_TAKEN(ScheduleNameTakenException.class, 409, "schedule-name-taken", "Schedule name taken"),
     JOB_NOT_FOUND(JobNotFoundException.class, 404, "job-not-found", "Job not found"),

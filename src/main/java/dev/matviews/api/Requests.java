@@ -38,6 +38,16 @@ final class Requests {
                 + ", got " + InvalidInputException.quoted(value));
     }
 
+    /** ?cascade=downstream|upstream of a refresh. */
+    static dev.matviews.cascade.CascadePlan.Direction cascadeDirection(String value) {
+        return switch (value) {
+            case "downstream" -> dev.matviews.cascade.CascadePlan.Direction.DOWNSTREAM;
+            case "upstream" -> dev.matviews.cascade.CascadePlan.Direction.UPSTREAM;
+            default -> throw new InvalidInputException("cascade must be downstream or upstream, got "
+                    + InvalidInputException.quoted(value));
+        };
+    }
+
     /** The format of a graph: json (absent or empty too) or dot. */
     static boolean graphFormatIsDot(String format) {
         if (format == null || format.isEmpty() || format.equals("json")) {

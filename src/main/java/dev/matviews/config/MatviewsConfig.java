@@ -36,6 +36,22 @@ public interface MatviewsConfig {
 
     Events events();
 
+    Cascade cascade();
+
+    interface Cascade {
+        /** Nodes of one cascade refreshed at once, unless the request says otherwise (1 to 1000). */
+        @WithDefault("4")
+        int parallelism();
+
+        /** A node whose view is being refreshed elsewhere: wait for it (then refresh), or skip it. */
+        @WithDefault("wait")
+        String onBusy();
+
+        /** How long a node waits for a busy view before it is skipped. */
+        @WithDefault("10m")
+        java.time.Duration busyWait();
+    }
+
     interface Auth {
         /** Password that POST /api/admin/auth exchanges for an admin token (from a Secret). */
         Optional<String> adminPassword();

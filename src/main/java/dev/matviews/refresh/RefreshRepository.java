@@ -76,10 +76,10 @@ public class RefreshRepository {
                 -- Only a lock holder whose refresh can start writes a running run, committed with
                 -- this statement, so the history shows the refresh before REFRESH begins.
                 INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
-                                         instance_id, backend_pid, backend_start, lock_key, mode_reason)
+                                         instance_id, backend_pid, backend_start, lock_key, mode_reason, cascade_id)
                 SELECT pre.id, pre.schema_name, pre.view_name, pre.mode_used, $2, 'running', $3, pg_backend_pid(),
                        (SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_backend_pid()) a),
-                       pre.lock_key, pre.mode_reason
+                       pre.lock_key, pre.mode_reason, $4::uuid
                   FROM pre
                  WHERE pre.locked AND pre.missing_privilege IS NULL
                    AND (pre.mode_used = 'standard' OR (pre.populated AND pre.usable))
@@ -135,13 +135,14 @@ public class RefreshRepository {
                 + " finished_at = clock_timestamp(), event_id = " + schema.nextRunEvent()
                 + " WHERE run.id = $1 AND run.status IN ('running', 'abandoned')";
         this.insertFailed = "INSERT INTO " + runs + " AS run (registration_id, schema_name, view_name, refresh_mode,"
-                + " trigger, status, instance_id, backend_pid, started_at, finished_at, duration_ms, error, sqlstate)"
+                + " trigger, status, instance_id, backend_pid, started_at, finished_at, duration_ms, error, sqlstate,"
+                + " cascade_id)"
                 + " SELECT reg.id, reg.schema_name, reg.view_name, reg.refresh_mode, $2, 'error', $3, pg_backend_pid(),"
-                + " clock_timestamp(), clock_timestamp(), 0, $4, $5 FROM " + schema.registry() + " reg WHERE reg.id = $1"
-                + " RETURNING run.id";
+                + " clock_timestamp(), clock_timestamp(), 0, $4, $5, $6::uuid FROM " + schema.registry()
+                + " reg WHERE reg.id = $1 RETURNING run.id";
         this.insertSkipped = "INSERT INTO " + runs + " AS run (registration_id, schema_name, view_name,"
-                + " refresh_mode, trigger, status, instance_id, started_at, finished_at, duration_ms, error)"
-                + " VALUES ($1, $2, $3, $4, $5, 'skipped', $6, clock_timestamp(), clock_timestamp(), 0, $7)"
+                + " refresh_mode, trigger, status, instance_id, started_at, finished_at, duration_ms, error, cascade_id)"
+                + " VALUES ($1, $2, $3, $4, $5, 'skipped', $6, clock_timestamp(), clock_timestamp(), 0, $7, $8::uuid)"
                 + " RETURNING " + Run.COLUMNS;
     }
 
@@ -149,8 +150,8 @@ public class RefreshRepository {
      * Looks up the registration and its view, tries the view's lock, and, if the refresh can
      * start, records a running run: one statement, one round trip.
      */
-    Uni<Preflight> preflightAndLock(SqlConnection conn, UUID id, Trigger trigger, String instanceId) {
-        return conn.preparedQuery(preflight).execute(Tuple.of(id, trigger.dbName(), instanceId)).map(rows -> {
+    Uni<Preflight> preflightAndLock(SqlConnection conn, UUID id, Trigger trigger, String instanceId, UUID cascadeId) {
+        return conn.preparedQuery(preflight).execute(Tuple.of(id, trigger.dbName(), instanceId, cascadeId)).map(rows -> {
             RowIterator<Row> it = rows.iterator();
             if (!it.hasNext()) {
                 return new Preflight.Unknown();
@@ -179,7 +180,7 @@ public class RefreshRepository {
                     registration.schemaName(), registration.viewName(), RefreshMode.parse(row.getString("mode_used")),
                     trigger, RunStatus.RUNNING, instanceId, row.getInteger("backend_pid"),
                     row.getOffsetDateTime("started_at"), null, null, null, null, null, row.getString("mode_reason"),
-                    row.getLong("event_id")));
+                    cascadeId, row.getLong("event_id")));
         });
     }
 
@@ -218,9 +219,10 @@ public class RefreshRepository {
      * missing); the run's id, or null if the registration is gone.
      */
     Uni<UUID> insertFailed(SqlClient client, UUID registrationId, Trigger trigger, String instanceId, String error,
-                           String sqlState) {
+                           String sqlState, UUID cascadeId) {
         return client.preparedQuery(insertFailed)
-                .execute(Tuple.of(registrationId, trigger.dbName(), instanceId, error, sqlState))
+                .execute(Tuple.tuple().addUUID(registrationId).addString(trigger.dbName()).addString(instanceId)
+                        .addString(error).addString(sqlState).addUUID(cascadeId))
                 .map(rows -> {
                     RowIterator<Row> it = rows.iterator();
                     return it.hasNext() ? it.next().getUUID(0) : null;
@@ -228,11 +230,12 @@ public class RefreshRepository {
     }
 
     /** Records a refresh that did not happen because another session holds the view's lock. */
-    Uni<Run> insertSkipped(SqlClient client, Registration r, Trigger trigger, String instanceId, String reason) {
+    Uni<Run> insertSkipped(SqlClient client, Registration r, Trigger trigger, String instanceId, String reason,
+                           UUID cascadeId) {
         return client.preparedQuery(insertSkipped)
                 .execute(Tuple.tuple().addUUID(r.id()).addString(r.schemaName()).addString(r.viewName())
                         .addString(r.refreshMode().dbName()).addString(trigger.dbName()).addString(instanceId)
-                        .addString(reason))
+                        .addString(reason).addUUID(cascadeId))
                 .map(rows -> Run.map(rows.iterator().next()));
     }
 

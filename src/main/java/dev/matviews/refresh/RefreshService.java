@@ -180,6 +180,14 @@ public class RefreshService {
         return new Handle(toUni(execution.started), toUni(execution.done));
     }
 
+    /** Starts a refresh as a node of cascade {@code cascadeId}: its run says so, its trigger is cascade. */
+    public Handle launchInCascade(UUID id, UUID cascadeId) {
+        Execution execution = new Execution();
+        execution.cascadeId = cascadeId;
+        admit(execution, id, Trigger.CASCADE);
+        return new Handle(toUni(execution.started), toUni(execution.done));
+    }
+
     private Execution launch(UUID id, Trigger trigger) {
         return execute(id, trigger, null);
     }
@@ -256,7 +264,7 @@ public class RefreshService {
     }
 
     private Uni<RefreshResult> onPinned(SqlConnection conn, UUID id, Trigger trigger, Execution execution) {
-        return repository.preflightAndLock(conn, id, trigger, instanceId)
+        return repository.preflightAndLock(conn, id, trigger, instanceId, execution.cascadeId)
                 .invoke(preflight -> {
                     if (preflight instanceof Preflight.Locked held) {
                         locked.put(id, held.registration());
@@ -282,7 +290,7 @@ public class RefreshService {
         }
         if (preflight instanceof Preflight.Gone gone) {
             Registration r = gone.registration();
-            return failBeforeStart(conn, r, trigger, "matview no longer exists", null,
+            return failBeforeStart(conn, r, trigger, execution.cascadeId, "matview no longer exists", null,
                     new MatviewGoneException(r.qualifiedName()));
         }
         Preflight.Locked held = (Preflight.Locked) preflight;
@@ -297,7 +305,7 @@ public class RefreshService {
         Registration r = locked.registration();
         if (locked instanceof Preflight.Refused refused) {
             String detail = refused.refusal().detail(r);
-            return failBeforeStart(conn, r, trigger, detail, RefreshNotPermittedException.SQLSTATE,
+            return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, RefreshNotPermittedException.SQLSTATE,
                     new RefreshNotPermittedException(detail));
         }
         if (locked instanceof Preflight.Unready unready) {
@@ -305,13 +313,13 @@ public class RefreshService {
             if (!unready.populated()) {
                 String detail = "materialized view " + r.qualifiedName() + " is not populated (created WITH NO DATA"
                         + " or never refreshed); CONCURRENTLY needs one standard refresh first";
-                return failBeforeStart(conn, r, trigger, detail, null, new NotPopulatedException(detail));
+                return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new NotPopulatedException(detail));
             }
             String detail = "refreshing " + r.qualifiedName() + " concurrently needs a unique index on plain"
                     + " columns that is valid, immediate, non-partial and btree; "
                     + (unready.rejectedIndexes() == null ? "it has no unique index"
                     : "none qualifies: " + unready.rejectedIndexes());
-            return failBeforeStart(conn, r, trigger, detail, null, new UniqueIndexRequiredException(detail));
+            return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new UniqueIndexRequiredException(detail));
         }
         Run run = ((Preflight.Started) locked).run();
         execution.started(run);
@@ -402,11 +410,12 @@ public class RefreshService {
     }
 
     /** Records a failure before any run started, then fails with {@code answer}. */
-    private Uni<RefreshResult> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, String error,
+    private Uni<RefreshResult> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, UUID cascadeId,
+                                               String error,
                                                String sqlState, MatviewsException answer) {
         metrics.refreshed(r.refreshMode().dbName(), trigger.dbName(),
                 RunStatus.ERROR.dbName(), Duration.ZERO);
-        return repository.insertFailed(conn, r.id(), trigger, instanceId, error, sqlState)
+        return repository.insertFailed(conn, r.id(), trigger, instanceId, error, sqlState, cascadeId)
                 .flatMap(runId -> Uni.createFrom().failure(answer.withRun(runId)));
     }
 
@@ -484,7 +493,12 @@ public class RefreshService {
      * (a scheduled refresh that found the view busy); the run, status skipped.
      */
     public Uni<Run> recordSkipped(Registration r, Trigger trigger, String reason) {
-        return repository.insertSkipped(pool, r, trigger, instanceId, reason);
+        return recordSkipped(r, trigger, reason, null);
+    }
+
+    /** Records a refresh that did not happen, as a node of cascade {@code cascadeId} (null: none). */
+    public Uni<Run> recordSkipped(Registration r, Trigger trigger, String reason, UUID cascadeId) {
+        return repository.insertSkipped(pool, r, trigger, instanceId, reason, cascadeId);
     }
 
     /** Completes when the future does, without cancelling the future when the subscriber leaves. */
@@ -530,6 +544,8 @@ public class RefreshService {
         /** Why this instance cancelled it (its caller went away, shutdown); null while it did not. */
         private volatile String cancelReason;
         volatile Duration maxRuntime;
+        /** The cascade this refresh is a node of, or null. */
+        volatile UUID cascadeId;
         /** This refresh's preflight, which other refreshes of the view may wait for. */
         volatile CompletableFuture<Registration> attempt;
         /** The success message, which ends with the unlock, was sent; set on the pipeline only. */

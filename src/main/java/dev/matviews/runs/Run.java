@@ -40,13 +40,15 @@ public record Run(
         OffsetDateTime cancelRequestedAt,
         @Schema(description = "Why the run used its mode: the registered one, or what auto found", nullable = true)
         String modeReason,
+        @Schema(description = "The cascade this run is a node of", nullable = true)
+        UUID cascadeId,
         @JsonIgnore
         long eventId) {
 
     /** Columns in the order and names {@link #map(Row)} and {@link #fromJson(JsonObject)} read. */
     public static final String COLUMNS = "id, registration_id, schema_name, view_name, refresh_mode, trigger, status,"
             + " instance_id, backend_pid, started_at, finished_at, duration_ms, error, sqlstate,"
-            + " cancel_requested_at, mode_reason, event_id";
+            + " cancel_requested_at, mode_reason, cascade_id, event_id";
 
     public boolean finished() {
         return status != RunStatus.RUNNING;
@@ -59,7 +61,7 @@ public record Run(
                 row.getString("instance_id"), row.getInteger("backend_pid"), row.getOffsetDateTime("started_at"),
                 row.getOffsetDateTime("finished_at"), row.getInteger("duration_ms"), row.getString("error"),
                 row.getString("sqlstate"), row.getOffsetDateTime("cancel_requested_at"), row.getString("mode_reason"),
-                row.getLong("event_id"));
+                row.getUUID("cascade_id"), row.getLong("event_id"));
     }
 
     /** The same columns as {@code to_jsonb(run)} writes them into a NOTIFY payload. */
@@ -70,7 +72,9 @@ public record Run(
                 RunStatus.parse(json.getString("status")), json.getString("instance_id"),
                 json.getInteger("backend_pid"), time(json, "started_at"), time(json, "finished_at"),
                 json.getInteger("duration_ms"), json.getString("error"), json.getString("sqlstate"),
-                time(json, "cancel_requested_at"), json.getString("mode_reason"), json.getLong("event_id"));
+                time(json, "cancel_requested_at"), json.getString("mode_reason"),
+                json.getString("cascade_id") == null ? null : UUID.fromString(json.getString("cascade_id")),
+                json.getLong("event_id"));
     }
 
     private static OffsetDateTime time(JsonObject json, String key) {

@@ -55,7 +55,9 @@ class AuthTest {
     }
 
     private static Response call(String[] route, String token) {
-        var request = given().contentType(ContentType.JSON).body("{}").header("Last-Event-ID", "not-a-number");
+        // respond-async: refresh-all would otherwise refresh every registration of the shared database first.
+        var request = given().contentType(ContentType.JSON).body("{}").header("Last-Event-ID", "not-a-number")
+                .header("Prefer", "respond-async");
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
@@ -78,8 +80,14 @@ class AuthTest {
             } else {
                 assertEquals(403, asViewer, name + " as viewer");
             }
-            int asAdmin = call(route, admin).statusCode();
+            Response adminAnswer = call(route, admin);
+            int asAdmin = adminAnswer.statusCode();
             assertFalse(asAdmin == 401 || asAdmin == 403, name + " as admin: " + asAdmin);
+            String started = adminAnswer.header("Location");
+            if (asAdmin == 202 && started != null && started.contains("/api/admin/cascades/")) {
+                // A cascade over the shared database's registrations: not this test's business.
+                given().header("Authorization", "Bearer " + admin).post(started + "/cancel");
+            }
         }
     }
 

@@ -38,7 +38,7 @@ class RefreshRepositoryTest {
 
     /** Runs the preflight on one connection, then ends any run it started and gives back any lock it took. */
     private Preflight preflight(String id) {
-        return pool.withConnection(conn -> repository.preflightAndLock(conn, UUID.fromString(id), Trigger.MANUAL, "test")
+        return pool.withConnection(conn -> repository.preflightAndLock(conn, UUID.fromString(id), Trigger.MANUAL, "test", null)
                         .call(p -> p instanceof Preflight.Started started
                                 ? repository.finishFailed(conn, started.run().id(), RunStatus.CANCELLED, "test", null, 0)
                                 : Uni.createFrom().voidItem())
@@ -62,7 +62,7 @@ class RefreshRepositoryTest {
                         .chain(() -> conn.begin())
                         // Whatever the server's default (the embedded one runs with it off).
                         .call(tx -> conn.query("SET LOCAL synchronous_commit = on").execute())
-                        .flatMap(tx -> repository.preflightAndLock(conn, id, Trigger.MANUAL, "test")
+                        .flatMap(tx -> repository.preflightAndLock(conn, id, Trigger.MANUAL, "test", null)
                                 .call(p -> show(conn, setting, 1))
                                 .call(p -> tx.rollback())
                                 .call(p -> show(conn, setting, 2))

@@ -1,0 +1,337 @@
+package dev.matviews.cascade;
+
+import dev.matviews.catalog.CatalogService;
+import dev.matviews.config.InstanceId;
+import dev.matviews.config.MatviewsConfig;
+import dev.matviews.problem.InvalidInputException;
+import dev.matviews.problem.MatviewsException;
+import dev.matviews.refresh.RefreshInProgressException;
+import dev.matviews.refresh.RefreshService;
+import dev.matviews.registry.Registration;
+import dev.matviews.registry.RegistryService;
+import dev.matviews.runs.RunService;
+import dev.matviews.runs.Trigger;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Cascading refreshes: the plan comes from the dependency graph; each node is an ordinary refresh
+ * (the view's advisory lock, its run with trigger cascade and this cascade's id), started once
+ * every parent of the plan has succeeded, at most {@code parallelism} at a time. A failed node
+ * takes its descendants with it (each gets a skipped run naming the failure); other branches go
+ * on. The instance that started a cascade coordinates it; any instance shows and cancels it.
+ */
+@ApplicationScoped
+public class CascadeService {
+
+    private static final Logger LOG = Logger.getLogger(CascadeService.class);
+    private static final Duration FIRST_BUSY_RETRY = Duration.ofMillis(100);
+    private static final Duration MAX_BUSY_RETRY = Duration.ofSeconds(2);
+
+    private final Pool pool;
+    private final CascadeRepository repository;
+    private final CatalogService catalog;
+    private final RegistryService registry;
+    private final RefreshService refreshes;
+    private final RunService runs;
+    private final MatviewsConfig.Cascade config;
+    private final String instanceId;
+    private final Vertx vertx;
+    /** Cascades this instance coordinates, by id. */
+    private final Map<UUID, Execution> coordinating = new ConcurrentHashMap<>();
+
+    public CascadeService(Pool pool, CascadeRepository repository, CatalogService catalog, RegistryService registry,
+                          RefreshService refreshes, RunService runs, MatviewsConfig config, InstanceId instanceId,
+                          Vertx vertx) {
+        this.pool = pool;
+        this.repository = repository;
+        this.catalog = catalog;
+        this.registry = registry;
+        this.refreshes = refreshes;
+        this.runs = runs;
+        this.config = config.cascade();
+        this.instanceId = instanceId.value();
+        this.vertx = vertx;
+    }
+
+    /** What the caller asked for: null parallelism or onBusy take the configured defaults. */
+    public record Options(Integer parallelism, String onBusy) {
+        public static final Options DEFAULTS = new Options(null, null);
+    }
+
+    /** A started cascade: its id at once, its outcome when every node has ended. */
+    public record Started(UUID id, Uni<Cascade> finished) {
+    }
+
+    /** Plans and starts a cascade from a registered view (DOWNSTREAM or UPSTREAM) or over all views (ALL, id null). */
+    public Uni<Started> start(CascadePlan.Direction direction, UUID root, Trigger trigger, Options options) {
+        return Uni.createFrom().deferred(() -> {
+            int parallelism = options.parallelism() == null ? config.parallelism() : options.parallelism();
+            if (parallelism < 1 || parallelism > 1000) {
+                throw new InvalidInputException("parallelism must be between 1 and 1000, got " + parallelism);
+            }
+            String onBusy = options.onBusy() == null ? config.onBusy() : options.onBusy();
+            if (!onBusy.equals("wait") && !onBusy.equals("skip")) {
+                throw new InvalidInputException("onBusy must be wait or skip, got " + onBusy);
+            }
+            Uni<Registration> rootRegistration = root == null ? Uni.createFrom().nullItem() : registry.get(root);
+            return rootRegistration
+                    .flatMap(r -> r == null ? catalog.graph() : catalog.graphAround(r))
+                    .map(graph -> CascadePlan.of(graph, direction, root))
+                    .flatMap(plan -> repository.insert(pool, direction, root, trigger.dbName(), instanceId,
+                                    parallelism, onBusy, plan)
+                            .map(id -> {
+                                Execution execution = new Execution(id, plan, parallelism, onBusy.equals("wait"));
+                                coordinating.put(id, execution);
+                                execution.pump();
+                                Uni<Cascade> finished = Uni.createFrom().completionStage(execution.finished)
+                                        .flatMap(ignored -> get(id));
+                                return new Started(id, finished);
+                            }));
+        });
+    }
+
+    public Uni<Cascade> get(UUID id) {
+        return repository.find(pool, id).map(found -> found.orElseThrow(() -> new CascadeNotFoundException(id)));
+    }
+
+    /**
+     * Cancels a cascade wherever it runs: marked in its row, its running nodes' runs cancelled
+     * (which works across replicas); the coordinator then starts nothing more.
+     */
+    public Uni<Cascade> cancel(UUID id) {
+        return repository.requestCancel(pool, id).flatMap(found -> {
+            String[] state = found.orElseThrow(() -> new CascadeNotFoundException(id));
+            if (!state[0].equals("running")) {
+                throw new CascadeFinishedException(id, state[0]);
+            }
+            Execution local = coordinating.get(id);
+            if (local != null) {
+                local.cancel();
+            }
+            return get(id).flatMap(cascade -> cancelRunning(cascade).replaceWith(cascade));
+        }).flatMap(ignored -> get(id));
+    }
+
+    private Uni<Void> cancelRunning(Cascade cascade) {
+        List<Uni<Void>> cancels = cascade.nodes().stream().filter(n -> "running".equals(n.status()))
+                .map(n -> runs.cancel(n.runId()).replaceWithVoid()
+                        .onFailure().invoke(e -> LOG.debugf("cancel of run %s: %s", n.runId(), e.getMessage()))
+                        .onFailure().recoverWithNull())
+                .toList();
+        return cancels.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(cancels).andCollectFailures().replaceWithVoid();
+    }
+
+    /** The state of one cascade on its coordinator; every change holds the lock of this object. */
+    private final class Execution {
+        final UUID id;
+        final CascadePlan plan;
+        final int parallelism;
+        final boolean waitWhenBusy;
+        final long busyDeadline;
+        final Map<UUID, CascadePlan.Node> nodes = new HashMap<>();
+        final Map<UUID, Integer> waitingFor = new HashMap<>();
+        final Map<UUID, List<UUID>> unblocks = new HashMap<>();
+        final Deque<UUID> ready = new ArrayDeque<>();
+        final Set<UUID> ended = new HashSet<>();
+        final CompletableFuture<Void> finished = new CompletableFuture<>();
+        int running;
+        int writing;
+        boolean failed;
+        boolean cancelled;
+        boolean ending;
+
+        Execution(UUID id, CascadePlan plan, int parallelism, boolean waitWhenBusy) {
+            this.id = id;
+            this.plan = plan;
+            this.parallelism = parallelism;
+            this.waitWhenBusy = waitWhenBusy;
+            this.busyDeadline = System.nanoTime() + config.busyWait().toNanos();
+            for (CascadePlan.Node n : plan.nodes()) {
+                nodes.put(n.registrationId(), n);
+                waitingFor.put(n.registrationId(), n.after().size());
+                n.after().forEach(p -> unblocks.computeIfAbsent(p, k -> new java.util.ArrayList<>()).add(n.registrationId()));
+                if (n.after().isEmpty()) {
+                    ready.add(n.registrationId());
+                }
+            }
+        }
+
+        /** Starts what may start; ends the cascade when nothing runs or can run any more. */
+        synchronized void pump() {
+            while (!cancelled && running < parallelism && !ready.isEmpty()) {
+                UUID node = ready.poll();
+                running++;
+                refreshes.launchInCascade(node, id).done().subscribe().with(
+                        result -> succeeded(node),
+                        failure -> failed(node, failure));
+            }
+            if (cancelled) {
+                // Nothing pending starts; the nodes not started yet get a skipped run each.
+                for (CascadePlan.Node n : plan.nodes()) {
+                    if (!ended.contains(n.registrationId()) && !ready.contains(n.registrationId())
+                            && waitingFor.getOrDefault(n.registrationId(), 0) > 0) {
+                        skip(n.registrationId(), "not refreshed: cascade " + id + " was cancelled");
+                    }
+                }
+                while (!ready.isEmpty()) {
+                    skip(ready.poll(), "not refreshed: cascade " + id + " was cancelled");
+                }
+            }
+            if (running == 0 && writing == 0 && ready.isEmpty() && (cancelled || ended.size() == nodes.size())) {
+                end();
+            }
+        }
+
+        private void succeeded(UUID node) {
+            synchronized (this) {
+                running--;
+                ended.add(node);
+                for (UUID child : unblocks.getOrDefault(node, List.of())) {
+                    if (!ended.contains(child) && waitingFor.merge(child, -1, Integer::sum) == 0) {
+                        ready.add(child);
+                    }
+                }
+            }
+            pump();
+        }
+
+        private void failed(UUID node, Throwable failure) {
+            // A full instance is waited out like a busy view: the node has not started.
+            boolean busy = failure instanceof RefreshInProgressException
+                    || failure instanceof dev.matviews.refresh.RefreshCapacityException;
+            if (busy && (waitWhenBusy || failure instanceof dev.matviews.refresh.RefreshCapacityException)
+                    && System.nanoTime() < busyDeadline) {
+                synchronized (this) {
+                    running--;
+                }
+                retryWhenFree(node, FIRST_BUSY_RETRY);
+                return;
+            }
+            String why = failure instanceof RefreshInProgressException
+                    ? "was being refreshed elsewhere" : "failed";
+            UUID runId = failure instanceof MatviewsException m ? m.runId() : null;
+            synchronized (this) {
+                running--;
+                ended.add(node);
+                failed = true;
+                CascadePlan.Node n = nodes.get(node);
+                String reason = "not refreshed: upstream " + n.schemaName() + "." + n.viewName() + " " + why
+                        + (runId == null ? "" : " (run " + runId + ")");
+                for (UUID d : plan.descendantsOf(node)) {
+                    if (!ended.contains(d)) {
+                        ready.remove(d);
+                        skip(d, reason);
+                    }
+                }
+                if (failure instanceof RefreshInProgressException) {
+                    skip(node, "not refreshed: " + n.schemaName() + "." + n.viewName() + " was being refreshed"
+                            + " elsewhere" + (waitWhenBusy ? " for longer than " + config.busyWait() : ""));
+                }
+            }
+            // A cancelled node may be the cascade's cancel, requested on another instance.
+            if (failure instanceof dev.matviews.refresh.RefreshCancelledException) {
+                repository.cancelRequested(pool, id).subscribe().with(
+                        requested -> {
+                            if (requested) {
+                                cancel();
+                            } else {
+                                pump();
+                            }
+                        },
+                        e -> pump());
+                return;
+            }
+            pump();
+        }
+
+        /** A busy view: tried again with backoff while the cascade is not cancelled (anywhere). */
+        private void retryWhenFree(UUID node, Duration delay) {
+            vertx.setTimer(delay.toMillis(), t -> repository.cancelRequested(pool, id).subscribe().with(
+                    requested -> {
+                        synchronized (this) {
+                            if (requested) {
+                                cancelled = true;
+                            } else {
+                                // Back to the head of the queue: its parents are done already.
+                                ready.addFirst(node);
+                            }
+                        }
+                        if (requested) {
+                            synchronized (this) {
+                                skip(node, "not refreshed: cascade " + id + " was cancelled");
+                            }
+                        }
+                        pump();
+                    },
+                    e -> {
+                        synchronized (this) {
+                            ready.addFirst(node);
+                        }
+                        pump();
+                    }));
+        }
+
+        /** Records a skipped run for a node that will not run; guarded by this. */
+        private void skip(UUID node, String reason) {
+            if (!ended.add(node)) {
+                return;
+            }
+            failed = true;
+            writing++;
+            registry.get(node).flatMap(r -> refreshes.recordSkipped(r, Trigger.CASCADE, reason, id))
+                    .subscribe().with(run -> written(), e -> {
+                        LOG.warnf("cascade %s: could not record the skip of %s: %s", id, node, e.getMessage());
+                        written();
+                    });
+        }
+
+        private void written() {
+            synchronized (this) {
+                writing--;
+            }
+            pump();
+        }
+
+        void cancel() {
+            synchronized (this) {
+                cancelled = true;
+            }
+            pump();
+        }
+
+        /** Records the outcome, then lets the caller read it; guarded by this. */
+        private void end() {
+            if (ending) {
+                return;
+            }
+            ending = true;
+            String status = cancelled ? "cancelled" : failed ? "failed" : "success";
+            repository.finish(pool, id, status).subscribe().with(
+                    ignored -> {
+                        coordinating.remove(id);
+                        finished.complete(null);
+                    },
+                    e -> {
+                        LOG.warnf("cascade %s ended %s but could not be recorded: %s", id, status, e.getMessage());
+                        coordinating.remove(id);
+                        finished.complete(null);
+                    });
+        }
+    }
+}
