@@ -1,5 +1,5 @@
 -- Removes everything matviews created, and nothing else: its tables (registrations, run history,
--- schedules and jobs) with their indexes and trigger, the registrations view, its functions, the
+-- cascades, schedules and jobs) with their indexes and trigger, the registrations view, its functions, the
 -- run event sequence and its migration history.
 -- Stop every replica first. Run as the role matviews connects as (the owner of these objects):
 --
@@ -10,6 +10,7 @@
 -- _ayb_jobs and _ayb_job_schedules too: keep those and drop only the rest.
 BEGIN;
 DROP VIEW IF EXISTS :"schema"._matviews_registrations;
+DROP TABLE IF EXISTS :"schema"._matviews_cascades;
 DROP TABLE IF EXISTS :"schema"._ayb_jobs;
 DROP TABLE IF EXISTS :"schema"._ayb_job_schedules;
 DROP TABLE IF EXISTS :"schema"._ayb_matview_refresh_runs;

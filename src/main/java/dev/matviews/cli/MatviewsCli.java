@@ -320,9 +320,17 @@ public class MatviewsCli {
     int refresh(@Parameters(paramLabel = "REF") String ref,
                 @Option(names = "--async", description = "Return as soon as the refresh started") boolean async,
                 @Option(names = "--wait", description = "With --async: follow the run until it ends") boolean wait,
+                @Option(names = "--cascade", paramLabel = "downstream|upstream",
+                        description = "Also refresh the registered views that read it (downstream) or that it reads"
+                                + " (upstream), in graph order") String cascade,
+                @Option(names = "--parallelism", description = "With --cascade: views refreshed at once") Integer parallelism,
                 @Mixin Formats format) throws InterruptedException {
         ApiClient api = client();
         String id = api.resolve(ref);
+        if (cascade != null) {
+            return cascade(api, MATVIEWS + "/" + id + "/refresh?cascade="
+                    + java.net.URLEncoder.encode(cascade, java.nio.charset.StandardCharsets.UTF_8), parallelism, format);
+        }
         if (!async) {
             JsonNode result = api.post(MATVIEWS + "/" + id + "/refresh", null);
             if (format.json) {
@@ -351,6 +359,31 @@ public class MatviewsCli {
         }
         err().println();
         return printOutcome(run, format);
+    }
+
+    @Command(name = "refresh-all", description = "Refresh every registered view in the order of the dependency graph.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews refresh-all", "  matviews refresh-all --parallelism 8 --json"})
+    int refreshAll(@Option(names = "--parallelism", description = "Views refreshed at once") Integer parallelism,
+                   @Mixin Formats format) {
+        return cascade(client(), MATVIEWS + "/refresh-all?", parallelism, format);
+    }
+
+    static final List<Output.Column> CASCADE_COLUMNS = List.of(
+            new Output.Column("VIEW", n -> n.path("schemaName").asText() + "." + n.path("viewName").asText()),
+            Output.Column.of("STATUS", "status"), Output.Column.of("STARTED", "startedAt"),
+            Output.Column.of("FINISHED", "finishedAt"), new Output.Column("ERROR", n -> truncate(Output.text(n.path("error")), 80)));
+
+    /** Runs a cascade to its end; exit 0 if every node succeeded, 1 otherwise. */
+    private int cascade(ApiClient api, String path, Integer parallelism, Formats format) {
+        JsonNode cascade = api.post(path + (parallelism == null ? "" : (path.endsWith("?") ? "" : "&")
+                + "parallelism=" + parallelism), null);
+        if (format.json) {
+            Output.json(out(), cascade);
+        } else {
+            Output.list(out(), format.format(), cascade.path("nodes"), CASCADE_COLUMNS, "No registered views to refresh.");
+            out().println("Cascade " + cascade.path("id").asText() + " " + cascade.path("status").asText());
+        }
+        return "success".equals(cascade.path("status").asText()) ? 0 : ApiException.ERROR;
     }
 
     private int printOutcome(JsonNode run, Formats format) {

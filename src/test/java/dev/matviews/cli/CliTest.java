@@ -133,6 +133,32 @@ class CliTest {
     }
 
     @Test
+    void refreshCascadesDownstreamAndExitsByTheCascadesOutcome() throws Exception {
+        String base = matview("SELECT 1 AS id");
+        String top = TestDb.uniqueName("clitop");
+        TestDb.run("CREATE TABLE public." + top + "_switch (d int); INSERT INTO public." + top + "_switch VALUES (1);"
+                + " CREATE MATERIALIZED VIEW public." + top + " AS SELECT id / (SELECT d FROM public." + top
+                + "_switch) AS id FROM public." + base);
+        ok(run("register", "--view", base));
+        ok(run("register", "--view", top));
+
+        Result cascade = run("refresh", "public." + base, "--cascade", "downstream");
+        ok(cascade);
+        assertTrue(cascade.out().contains("public." + top) && cascade.out().contains("success"), cascade.out());
+        JsonNode json = run("refresh", "public." + base, "--cascade", "downstream", "--json").json();
+        assertEquals("success", json.path("status").asText());
+        assertEquals(2, json.path("nodes").size());
+
+        TestDb.run("UPDATE public." + top + "_switch SET d = 0");
+        Result failed = run("refresh", "public." + base, "--cascade", "downstream");
+        assertEquals(1, failed.code(), failed.out());
+        assertTrue(failed.out().contains("division by zero"), failed.out());
+        assertEquals(2, run("refresh", "public." + base, "--cascade", "sideways").code());
+        ok(run("unregister", "public." + top));
+        ok(run("unregister", "public." + base));
+    }
+
+    @Test
     void errorsPrintTheProblemDetailAndExitWithTheirCode() {
         String mv = matview("SELECT 1 AS id");
         Result registered = run("register", "--view", mv);
