@@ -124,8 +124,9 @@ public class CascadeService {
             if (local != null) {
                 local.cancel();
             }
-            return get(id).flatMap(cascade -> cancelRunning(cascade).replaceWith(cascade));
-        }).flatMap(ignored -> get(id));
+            // Read after the cancels, so the answer shows the nodes they ended.
+            return get(id).flatMap(this::cancelRunning).flatMap(ignored -> get(id));
+        });
     }
 
     private Uni<Void> cancelRunning(Cascade cascade) {
@@ -149,6 +150,7 @@ public class CascadeService {
         final Map<UUID, List<UUID>> unblocks = new HashMap<>();
         final Deque<UUID> ready = new ArrayDeque<>();
         final Set<UUID> ended = new HashSet<>();
+        final Map<UUID, Integer> busyAttempts = new HashMap<>();
         final CompletableFuture<Void> finished = new CompletableFuture<>();
         int running;
         int writing;
@@ -217,18 +219,21 @@ public class CascadeService {
                     || failure instanceof dev.matviews.refresh.RefreshCapacityException;
             if (busy && (waitWhenBusy || failure instanceof dev.matviews.refresh.RefreshCapacityException)
                     && System.nanoTime() < busyDeadline) {
+                Duration delay;
                 synchronized (this) {
                     running--;
+                    // 100 ms, doubling to 2 s: a long refresh elsewhere is polled gently.
+                    int attempt = busyAttempts.merge(node, 1, Integer::sum);
+                    delay = FIRST_BUSY_RETRY.multipliedBy(1L << Math.min(attempt - 1, 10));
+                    delay = delay.compareTo(MAX_BUSY_RETRY) > 0 ? MAX_BUSY_RETRY : delay;
                 }
-                retryWhenFree(node, FIRST_BUSY_RETRY);
+                retryWhenFree(node, delay);
                 return;
             }
-            String why = failure instanceof RefreshInProgressException
-                    ? "was being refreshed elsewhere" : "failed";
+            String why = busy ? "was not refreshed (busy elsewhere)" : "failed";
             UUID runId = failure instanceof MatviewsException m ? m.runId() : null;
             synchronized (this) {
                 running--;
-                ended.add(node);
                 failed = true;
                 CascadePlan.Node n = nodes.get(node);
                 String reason = "not refreshed: upstream " + n.schemaName() + "." + n.viewName() + " " + why
@@ -239,9 +244,12 @@ public class CascadeService {
                         skip(d, reason);
                     }
                 }
-                if (failure instanceof RefreshInProgressException) {
+                if (busy) {
+                    // It never started: its own skipped run says why.
                     skip(node, "not refreshed: " + n.schemaName() + "." + n.viewName() + " was being refreshed"
                             + " elsewhere" + (waitWhenBusy ? " for longer than " + config.busyWait() : ""));
+                } else {
+                    ended.add(node);
                 }
             }
             // A cancelled node may be the cascade's cancel, requested on another instance.
@@ -294,7 +302,7 @@ public class CascadeService {
             }
             failed = true;
             writing++;
-            registry.get(node).flatMap(r -> refreshes.recordSkipped(r, Trigger.CASCADE, reason, id))
+            refreshes.recordSkipped(node, Trigger.CASCADE, reason, id)
                     .subscribe().with(run -> written(), e -> {
                         LOG.warnf("cascade %s: could not record the skip of %s: %s", id, node, e.getMessage());
                         written();

@@ -142,8 +142,9 @@ public class RefreshRepository {
                 + " reg WHERE reg.id = $1 RETURNING run.id";
         this.insertSkipped = "INSERT INTO " + runs + " AS run (registration_id, schema_name, view_name,"
                 + " refresh_mode, trigger, status, instance_id, started_at, finished_at, duration_ms, error, cascade_id)"
-                + " VALUES ($1, $2, $3, $4, $5, 'skipped', $6, clock_timestamp(), clock_timestamp(), 0, $7, $8::uuid)"
-                + " RETURNING " + Run.COLUMNS;
+                + " SELECT reg.id, reg.schema_name, reg.view_name, reg.refresh_mode, $2, 'skipped', $3,"
+                + " clock_timestamp(), clock_timestamp(), 0, $4, $5::uuid FROM " + schema.registry()
+                + " reg WHERE reg.id = $1 RETURNING " + Run.COLUMNS;
     }
 
     /**
@@ -229,14 +230,19 @@ public class RefreshRepository {
                 });
     }
 
-    /** Records a refresh that did not happen because another session holds the view's lock. */
-    Uni<Run> insertSkipped(SqlClient client, Registration r, Trigger trigger, String instanceId, String reason,
+    /**
+     * Records a refresh that did not happen (another session held the view's lock, or a cascade
+     * skipped it); the run, or null if the registration is gone.
+     */
+    Uni<Run> insertSkipped(SqlClient client, UUID registrationId, Trigger trigger, String instanceId, String reason,
                            UUID cascadeId) {
         return client.preparedQuery(insertSkipped)
-                .execute(Tuple.tuple().addUUID(r.id()).addString(r.schemaName()).addString(r.viewName())
-                        .addString(r.refreshMode().dbName()).addString(trigger.dbName()).addString(instanceId)
+                .execute(Tuple.tuple().addUUID(registrationId).addString(trigger.dbName()).addString(instanceId)
                         .addString(reason).addUUID(cascadeId))
-                .map(rows -> Run.map(rows.iterator().next()));
+                .map(rows -> {
+                    RowIterator<Row> it = rows.iterator();
+                    return it.hasNext() ? Run.map(it.next()) : null;
+                });
     }
 
     /** The statement a refresh runs; identifiers are validated at registration and always quoted. */

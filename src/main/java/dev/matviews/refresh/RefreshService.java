@@ -176,25 +176,24 @@ public class RefreshService {
      * registration's), owned by nobody: only a run cancel stops it.
      */
     public Handle launch(UUID id, Trigger trigger, Duration maxRuntime) {
-        Execution execution = execute(id, trigger, maxRuntime);
+        Execution execution = execute(id, trigger, maxRuntime, null);
         return new Handle(toUni(execution.started), toUni(execution.done));
     }
 
     /** Starts a refresh as a node of cascade {@code cascadeId}: its run says so, its trigger is cascade. */
     public Handle launchInCascade(UUID id, UUID cascadeId) {
-        Execution execution = new Execution();
-        execution.cascadeId = cascadeId;
-        admit(execution, id, Trigger.CASCADE);
+        Execution execution = execute(id, Trigger.CASCADE, null, cascadeId);
         return new Handle(toUni(execution.started), toUni(execution.done));
     }
 
     private Execution launch(UUID id, Trigger trigger) {
-        return execute(id, trigger, null);
+        return execute(id, trigger, null, null);
     }
 
-    private Execution execute(UUID id, Trigger trigger, Duration maxRuntime) {
+    private Execution execute(UUID id, Trigger trigger, Duration maxRuntime, UUID cascadeId) {
         Execution execution = new Execution();
         execution.maxRuntime = maxRuntime;
+        execution.cascadeId = cascadeId;
         admit(execution, id, trigger);
         return execution;
     }
@@ -489,16 +488,12 @@ public class RefreshService {
     }
 
     /**
-     * Records that a refresh of {@code r} did not happen because another session held its lock
-     * (a scheduled refresh that found the view busy); the run, status skipped.
+     * Records that a refresh of registration {@code registrationId} did not happen (another
+     * session held its lock, or its cascade skipped it), as a node of {@code cascadeId} (null:
+     * none); the run with status skipped, or null if the registration is gone.
      */
-    public Uni<Run> recordSkipped(Registration r, Trigger trigger, String reason) {
-        return recordSkipped(r, trigger, reason, null);
-    }
-
-    /** Records a refresh that did not happen, as a node of cascade {@code cascadeId} (null: none). */
-    public Uni<Run> recordSkipped(Registration r, Trigger trigger, String reason, UUID cascadeId) {
-        return repository.insertSkipped(pool, r, trigger, instanceId, reason, cascadeId);
+    public Uni<Run> recordSkipped(UUID registrationId, Trigger trigger, String reason, UUID cascadeId) {
+        return repository.insertSkipped(pool, registrationId, trigger, instanceId, reason, cascadeId);
     }
 
     /** Completes when the future does, without cancelling the future when the subscriber leaves. */

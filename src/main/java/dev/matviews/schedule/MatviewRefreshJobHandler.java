@@ -128,9 +128,10 @@ public class MatviewRefreshJobHandler implements JobHandler {
         handle.started().subscribe().with(run -> runStarted.accept(run.id()), ignored -> { });
         return handle.done()
                 .<JobOutcome>map(result -> new JobOutcome.Completed(result.runId(), null))
-                .onFailure(RefreshInProgressException.class).recoverWithUni(e -> refreshes.recordSkipped(r, Trigger.SCHEDULE,
-                                "skipped: " + e.getMessage())
-                        .map(skipped -> new JobOutcome.Completed(skipped.id(), "skipped: " + e.getMessage())))
+                .onFailure(RefreshInProgressException.class).recoverWithUni(e -> refreshes.recordSkipped(r.id(),
+                                Trigger.SCHEDULE, "skipped: " + e.getMessage(), null)
+                        .map(skipped -> new JobOutcome.Completed(skipped == null ? null : skipped.id(),
+                                "skipped: " + e.getMessage())))
                 .onFailure().recoverWithItem(this::outcome);
     }
 

@@ -206,6 +206,55 @@ class CascadeTest {
     }
 
     @Test
+    void aViewBusyElsewhereIsSkippedWithItsDescendantsWhenTheCascadeSaysSkip() {
+        try (TestDb other = TestDb.open()) {
+            other.lockView(S, "b");
+            JsonPath cascade = given().post(Api.BASE + "/" + IDS.get("a") + "/refresh?cascade=downstream&onBusy=skip")
+                    .then().statusCode(200).body("status", equalTo("failed")).extract().jsonPath();
+            Map<String, JsonPath> nodes = nodes(cascade);
+            assertEquals("skipped", nodes.get("b").getString("status"), "a skipped view has a run that says why");
+            assertTrue(nodes.get("b").getString("error").contains("being refreshed elsewhere"),
+                    nodes.get("b").getString("error"));
+            assertEquals("skipped", nodes.get("d").getString("status"));
+            assertTrue(nodes.get("d").getString("error").contains(S + ".b"), nodes.get("d").getString("error"));
+            assertEquals("skipped", nodes.get("e").getString("status"));
+            assertEquals("success", nodes.get("c").getString("status"));
+            assertEquals("success", nodes.get("g").getString("status"));
+            other.unlockView(S, "b");
+        }
+        assertEquals(0, TestDb.ourAdvisoryLocks());
+    }
+
+    @Test
+    void aViewBusyElsewhereIsWaitedForAndThenRefreshedWhenTheCascadeSaysWait() {
+        String id;
+        try (TestDb other = TestDb.open()) {
+            other.lockView(S, "b");
+            id = given().queryParam("async", "true")
+                    .post(Api.BASE + "/" + IDS.get("a") + "/refresh?cascade=downstream&onBusy=wait")
+                    .then().statusCode(202).extract().path("id");
+            // c and g go on; b waits for the other session, and d for b.
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                Map<String, JsonPath> nodes = nodes(given().get("/api/admin/cascades/" + id).then().extract().jsonPath());
+                return nodes.get("c").getString("status").equals("success")
+                        && nodes.get("g").getString("status").equals("success");
+            });
+            Map<String, JsonPath> waiting = nodes(given().get("/api/admin/cascades/" + id).then()
+                    .body("status", equalTo("running")).extract().jsonPath());
+            assertEquals("pending", waiting.get("b").getString("status"));
+            assertEquals("pending", waiting.get("d").getString("status"));
+            other.unlockView(S, "b");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> !given().get("/api/admin/cascades/" + id).then()
+                .extract().path("status").equals("running"));
+        Map<String, JsonPath> nodes = nodes(given().get("/api/admin/cascades/" + id).then()
+                .body("status", equalTo("success")).extract().jsonPath());
+        before(nodes, "b", "d");
+        before(nodes, "d", "e");
+        assertEquals(0, TestDb.ourAdvisoryLocks());
+    }
+
+    @Test
     void badInputIsAProblemAndChangesNothing() {
         given().post(Api.BASE + "/" + IDS.get("a") + "/refresh?cascade=sideways").then().statusCode(400)
                 .contentType("application/problem+json").body("detail", containsString("cascade"));
