@@ -168,7 +168,10 @@ class HostileInputIT {
             String id = registration.get("id").asText();
             expect200("/api/admin/matviews/" + id, after);
             expect200("/api/admin/matviews/" + id + "/runs", after);
+            expect200("/api/admin/matviews/" + id + "/graph", after);
         }
+        expect200("/api/admin/catalog/matviews", after);
+        expect200("/api/admin/graph", after);
         for (JsonNode schedule : JSON.readTree(expect200("/api/admin/schedules", after))) {
             expect200("/api/admin/schedules/" + schedule.get("id").asText(), after);
         }
