@@ -1,5 +1,5 @@
 -- Removes everything matviews created, and nothing else: its tables (registrations, run history,
--- cascades, schedules and jobs) with their indexes and trigger, the registrations view, its functions, the
+-- cascades, schedules and jobs) with their indexes and triggers, the registrations view, its functions, the
 -- run event sequence and its migration history.
 -- Stop every replica first. Run as the role matviews connects as (the owner of these objects):
 --
@@ -18,6 +18,7 @@ DROP SEQUENCE IF EXISTS :"schema"._ayb_matview_run_event_seq;
 DROP TABLE IF EXISTS :"schema"._ayb_matview_refreshes;
 DROP TABLE IF EXISTS :"schema"._matviews_schema_history;
 DROP FUNCTION IF EXISTS :"schema"._matviews_run_changed();
+DROP FUNCTION IF EXISTS :"schema"._matviews_cascade_changed();
 DROP FUNCTION IF EXISTS :"schema"._matviews_registration_state(text, text, timestamptz, int);
 DROP FUNCTION IF EXISTS :"schema"._matviews_targets_view(text, jsonb, text, text);
 COMMIT;

@@ -34,13 +34,18 @@ public class CascadeResource {
         this.cascades = cascades;
     }
 
-    /** 202 with the cascade as it started, or 200 with it once it ended. */
+    /**
+     * 202 with the cascade as it started, or 200 with it once it ended. A synchronous caller that
+     * goes away cancels its cascade, as it would its single refresh; an asynchronous one is
+     * cancelled only by its id.
+     */
     static Uni<Response> answer(CascadeService.Started started, boolean async, CascadeService cascades) {
         if (async) {
             return cascades.get(started.id()).map(c -> Response.accepted(c)
                     .location(URI.create(PATH + "/" + c.id())).header("Preference-Applied", "respond-async").build());
         }
-        return started.finished().map(c -> Response.ok(c).build());
+        return started.finished().map(c -> Response.ok(c).build())
+                .onCancellation().invoke(() -> cascades.cancelForGoneCaller(started.id()));
     }
 
     @GET

@@ -340,7 +340,7 @@ public class MatviewResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Cascade.class)))
     @APIResponse(responseCode = "202", description = "The cascade, started; Location is the cascade",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Cascade.class)))
-    @APIResponse(responseCode = "400", description = "Bad parallelism or onBusy",
+    @APIResponse(responseCode = "400", description = "Bad parallelism, onBusy or schema",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<Response> refreshAll(
             @Parameter(description = "respond-async: answer 202 once the cascade started") @HeaderParam("Prefer") String prefer,
@@ -351,11 +351,13 @@ public class MatviewResource {
             @QueryParam("parallelism") String parallelism,
             @Parameter(description = "A view being refreshed elsewhere is waited for or skipped (default"
                     + " matviews.cascade.on-busy)", schema = @Schema(enumeration = {"wait", "skip"}))
-            @QueryParam("onBusy") String onBusy) {
+            @QueryParam("onBusy") String onBusy,
+            @Parameter(description = "Only the registered views of this schema (still ordered through every other"
+                    + " view they read)") @QueryParam("schema") String schema) {
         boolean respondAsync = Requests.flag("async", async) || Requests.prefersAsync(prefer);
-        return Uni.createFrom().deferred(() -> cascades.start(CascadePlan.Direction.ALL, null,
-                        respondAsync ? Trigger.ASYNC : Trigger.MANUAL,
-                        new CascadeService.Options(Requests.whole("parallelism", parallelism), onBusy)))
+        return Uni.createFrom().deferred(() -> cascades.start(new CascadeService.Request(CascadePlan.Direction.ALL,
+                        null, schema, respondAsync ? Trigger.ASYNC : Trigger.MANUAL,
+                        new CascadeService.Options(Requests.whole("parallelism", parallelism), onBusy), null)))
                 .flatMap(started -> CascadeResource.answer(started, respondAsync, cascades));
     }
 

@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import dev.matviews.cascade.CascadeEvent;
 import dev.matviews.events.ResyncRequired;
 import dev.matviews.events.RunEvents;
 import dev.matviews.problem.InvalidInputException;
@@ -36,15 +37,18 @@ public class RunEventResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Stream run events",
             description = "Server-Sent Events: `run-started` when a run starts, `run-finished` when it ends, each with"
-                    + " the run as data and a numeric id. Events come from every replica. Reconnecting with"
-                    + " Last-Event-ID first delivers every run that changed since that event (its latest state),"
-                    + " then live events. A stream ends with a `resync` event (data: reason and lastEventId, which"
+                    + " the run as data and a numeric id; `cascade-started` and `cascade-finished` likewise with the"
+                    + " cascade (without its nodes: each node is a run that names its cascadeId). Events come from"
+                    + " every replica. Reconnecting with Last-Event-ID first delivers every run and cascade that"
+                    + " changed since that event (its latest state), then live events. A stream ends with a `resync` event (data: reason and lastEventId, which"
                     + " is also its id) when it cannot stay complete: its client fell more than"
-                    + " matviews.events.buffer events behind, or more than 1000 runs changed since Last-Event-ID."
+                    + " matviews.events.buffer events behind, or more than 1000 runs and cascades changed since"
+                    + " Last-Event-ID."
                     + " Reload what you show, then reconnect (an EventSource does, resuming after that id). Streams"
                     + " also end when the instance shuts down; reconnect with Last-Event-ID.")
     @APIResponse(responseCode = "200", description = "An endless event stream",
-            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = Run.class)))
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS,
+                    schema = @Schema(oneOf = {Run.class, CascadeEvent.class})))
     @APIResponse(responseCode = "400", description = "Last-Event-ID is not a number",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "This instance already serves matviews.events.max-streams"
@@ -56,11 +60,11 @@ public class RunEventResource {
             @Context Sse sse) {
         Long since = parse(lastEventId);
         return events.stream(since)
-                .map(run -> sse.newEventBuilder()
-                        .id(Long.toString(run.eventId()))
-                        .name(run.finished() ? "run-finished" : "run-started")
+                .map(event -> sse.newEventBuilder()
+                        .id(Long.toString(event.eventId()))
+                        .name(event.name())
                         .mediaType(MediaType.APPLICATION_JSON_TYPE)
-                        .data(Run.class, run)
+                        .data(event.data().getClass(), event.data())
                         .build())
                 .onFailure(ResyncRequired.class).recoverWithItem(e -> {
                     ResyncRequired resync = (ResyncRequired) e;

@@ -16,6 +16,10 @@ public record Cascade(
         String direction,
         @Schema(description = "The view it started from; null for refresh-all", nullable = true)
         UUID rootRegistrationId,
+        @Schema(description = "refresh-all limited to the registered views of this schema", nullable = true)
+        String schemaName,
+        @Schema(description = "The job that started it (a schedule with a cascade in its payload)", nullable = true)
+        UUID jobId,
         @Schema(enumeration = {"manual", "async", "schedule"})
         String trigger,
         @Schema(description = "running; success (every node refreshed); failed (a node failed or was skipped);"
@@ -43,7 +47,8 @@ public record Cascade(
             String viewName,
             @Schema(description = "Registrations of this cascade that must succeed before this node starts")
             List<UUID> after,
-            @Schema(description = "pending (not started), or the status of its run in this cascade",
+            @Schema(description = "pending (not started), the status of its run in this cascade, or abandoned (its"
+                    + " cascade was abandoned before it started)",
                     enumeration = {"pending", "running", "success", "error", "cancelled", "timeout", "skipped",
                             "abandoned"})
             String status,

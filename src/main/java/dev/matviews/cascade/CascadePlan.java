@@ -40,6 +40,15 @@ public record CascadePlan(List<Node> nodes) {
 
     /** The plan for {@code root} (null with ALL) over {@code graph}. */
     public static CascadePlan of(DependencyGraph graph, Direction direction, UUID root) {
+        return of(graph, direction, root, null);
+    }
+
+    /**
+     * The plan for {@code root} (null with ALL) over {@code graph}; with ALL and a schema, only
+     * that schema's registered views, ordered through everything else as through unregistered views.
+     */
+    public static CascadePlan of(DependencyGraph graph, Direction direction, UUID root, String schemaName) {
+        boolean limited = direction == Direction.ALL && schemaName != null;
         Map<String, DependencyGraph.Node> byId = new HashMap<>();
         Map<String, List<String>> readers = new HashMap<>();
         for (DependencyGraph.Node n : graph.nodes()) {
@@ -53,7 +62,7 @@ public record CascadePlan(List<Node> nodes) {
         Map<UUID, Set<UUID>> children = new HashMap<>();
         Map<UUID, Set<UUID>> parents = new HashMap<>();
         for (DependencyGraph.Node n : graph.nodes()) {
-            if (n.registrationId() != null) {
+            if (member(n, limited, schemaName)) {
                 registered.put(n.registrationId(), n);
                 children.put(n.registrationId(), new LinkedHashSet<>());
                 parents.put(n.registrationId(), new LinkedHashSet<>());
@@ -68,7 +77,7 @@ public record CascadePlan(List<Node> nodes) {
                     continue;
                 }
                 DependencyGraph.Node reader = byId.get(next);
-                if (reader != null && reader.registrationId() != null) {
+                if (reader != null && member(reader, limited, schemaName)) {
                     children.get(n.registrationId()).add(reader.registrationId());
                     parents.get(reader.registrationId()).add(n.registrationId());
                 } else {
@@ -85,6 +94,10 @@ public record CascadePlan(List<Node> nodes) {
             throw new IllegalArgumentException("registration " + root + " is not a node of the graph");
         }
         return new CascadePlan(order(chosen, registered, parents));
+    }
+
+    private static boolean member(DependencyGraph.Node n, boolean limited, String schemaName) {
+        return n.registrationId() != null && (!limited || schemaName.equals(n.schemaName()));
     }
 
     private static Set<UUID> closure(UUID root, Map<UUID, Set<UUID>> next) {

@@ -4,12 +4,14 @@ import dev.matviews.db.OwnSchema;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowIterator;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,20 +24,26 @@ import java.util.UUID;
 @ApplicationScoped
 public class CascadeRepository {
 
-    static final String TABLE = "_matviews_cascades";
-
     private final String insert;
     private final String finish;
     private final String find;
     private final String requestCancel;
+    private final String requestCancelOfJob;
     private final String cancelRequested;
+    private final String renew;
+    private final String abandonExpired;
+    private final String changedSince;
+    private final String latestEventId;
+    private final String deleteOlderThan;
 
     public CascadeRepository(OwnSchema schema) {
-        String cascades = schema.qualify(TABLE);
-        this.insert = "INSERT INTO " + cascades + " (direction, root_registration_id, trigger, instance_id,"
-                + " parallelism, on_busy, nodes) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-        this.finish = "UPDATE " + cascades + " SET status = $2, finished_at = clock_timestamp()"
-                + " WHERE id = $1 AND status = 'running'";
+        String cascades = schema.cascades();
+        String nextEvent = schema.nextRunEvent();
+        this.insert = "INSERT INTO " + cascades + " (direction, root_registration_id, schema_name, trigger, instance_id,"
+                + " parallelism, on_busy, nodes, job_id, lease_until)"
+                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp() + $10 * interval '1 ms') RETURNING id";
+        this.finish = "UPDATE " + cascades + " SET status = $2, finished_at = clock_timestamp(), event_id = "
+                + nextEvent + " WHERE id = $1 AND status = 'running'";
         // The latest run of each node in this cascade (a busy node that waited may have several).
         this.find = """
                 SELECT c.*,
@@ -50,38 +58,59 @@ public class CascadeRepository {
                  WHERE c.id = $1""".formatted(cascades, schema.runs());
         this.requestCancel = "UPDATE " + cascades + " SET cancel_requested_at = coalesce(cancel_requested_at,"
                 + " clock_timestamp()) WHERE id = $1 RETURNING status, instance_id";
+        this.requestCancelOfJob = "UPDATE " + cascades + " SET cancel_requested_at = coalesce(cancel_requested_at,"
+                + " clock_timestamp()) WHERE job_id = $1 AND status = 'running' RETURNING id";
         this.cancelRequested = "SELECT cancel_requested_at IS NOT NULL FROM " + cascades + " WHERE id = $1";
+        // Only running cascades keep a lease: one that is missing from the answer has been
+        // abandoned meanwhile (this instance stalled past its lease) and must start nothing more.
+        this.renew = "UPDATE " + cascades + " SET lease_until = clock_timestamp() + $2 * interval '1 ms'"
+                + " WHERE id = ANY($1) AND status = 'running' RETURNING id, cancel_requested_at IS NOT NULL AS cancel";
+        // A cascade of a release without leases (V9) counts as lost a day after it started.
+        this.abandonExpired = "UPDATE " + cascades + " SET status = 'abandoned', finished_at = clock_timestamp(),"
+                + " event_id = " + nextEvent + " WHERE status = 'running'"
+                + " AND coalesce(lease_until, started_at + interval '1 day') < clock_timestamp() RETURNING id";
+        this.changedSince = "SELECT " + CascadeEvent.COLUMNS + " FROM " + cascades
+                + " WHERE event_id > $1 ORDER BY event_id LIMIT $2";
+        this.latestEventId = "SELECT coalesce(max(event_id), 0) FROM " + cascades;
+        this.deleteOlderThan = "DELETE FROM " + cascades + " WHERE id IN (SELECT id FROM " + cascades
+                + " WHERE status <> 'running' AND finished_at < clock_timestamp() - $1 * interval '1 ms' LIMIT $2)";
     }
 
-    Uni<UUID> insert(Pool pool, CascadePlan.Direction direction, UUID root, String trigger, String instanceId,
-                     int parallelism, String onBusy, CascadePlan plan) {
+    /** A new cascade, leased to its coordinator for {@code lease}. */
+    record NewCascade(CascadePlan.Direction direction, UUID root, String schemaName, String trigger, String instanceId,
+                      int parallelism, String onBusy, CascadePlan plan, UUID jobId, Duration lease) {
+    }
+
+    Uni<UUID> insert(SqlClient client, NewCascade c) {
         JsonArray nodes = new JsonArray();
-        for (CascadePlan.Node n : plan.nodes()) {
+        for (CascadePlan.Node n : c.plan().nodes()) {
             JsonArray after = new JsonArray();
             n.after().forEach(a -> after.add(a.toString()));
             nodes.add(new JsonObject().put("registrationId", n.registrationId().toString())
                     .put("schemaName", n.schemaName()).put("viewName", n.viewName()).put("after", after));
         }
-        return pool.preparedQuery(insert)
-                .execute(Tuple.tuple().addString(direction.name().toLowerCase()).addUUID(root).addString(trigger)
-                        .addString(instanceId).addInteger(parallelism).addString(onBusy).addValue(nodes))
+        return client.preparedQuery(insert)
+                .execute(Tuple.tuple().addString(c.direction().name().toLowerCase()).addUUID(c.root())
+                        .addString(c.schemaName()).addString(c.trigger()).addString(c.instanceId())
+                        .addInteger(c.parallelism()).addString(c.onBusy()).addValue(nodes).addUUID(c.jobId())
+                        .addLong(c.lease().toMillis()))
                 .map(rows -> rows.iterator().next().getUUID(0));
     }
 
-    Uni<Void> finish(Pool pool, UUID id, String status) {
-        return pool.preparedQuery(finish).execute(Tuple.of(id, status)).replaceWithVoid();
+    Uni<Void> finish(SqlClient client, UUID id, String status) {
+        return client.preparedQuery(finish).execute(Tuple.of(id, status)).replaceWithVoid();
     }
 
-    Uni<Boolean> cancelRequested(Pool pool, UUID id) {
-        return pool.preparedQuery(cancelRequested).execute(Tuple.of(id)).map(rows -> {
+    Uni<Boolean> cancelRequested(SqlClient client, UUID id) {
+        return client.preparedQuery(cancelRequested).execute(Tuple.of(id)).map(rows -> {
             RowIterator<Row> it = rows.iterator();
             return it.hasNext() && it.next().getBoolean(0);
         });
     }
 
     /** Marks the cascade for cancellation; its status and coordinating instance, if it exists. */
-    Uni<Optional<String[]>> requestCancel(Pool pool, UUID id) {
-        return pool.preparedQuery(requestCancel).execute(Tuple.of(id)).map(rows -> {
+    Uni<Optional<String[]>> requestCancel(SqlClient client, UUID id) {
+        return client.preparedQuery(requestCancel).execute(Tuple.of(id)).map(rows -> {
             RowIterator<Row> it = rows.iterator();
             if (!it.hasNext()) {
                 return Optional.empty();
@@ -91,8 +120,52 @@ public class CascadeRepository {
         });
     }
 
-    Uni<Optional<Cascade>> find(Pool pool, UUID id) {
-        return pool.preparedQuery(find).execute(Tuple.of(id)).map(rows -> {
+    /** Marks the running cascades that {@code jobId} started for cancellation; their ids. */
+    Uni<List<UUID>> requestCancelOfJob(SqlClient client, UUID jobId) {
+        return client.preparedQuery(requestCancelOfJob).execute(Tuple.of(jobId)).map(CascadeRepository::ids);
+    }
+
+    /** Extends the leases of {@code ids}; for each one still running, whether a cancel was requested. */
+    Uni<Map<UUID, Boolean>> renew(SqlClient client, List<UUID> ids, Duration lease) {
+        return client.preparedQuery(renew).execute(Tuple.of(ids.toArray(new UUID[0]), lease.toMillis())).map(rows -> {
+            Map<UUID, Boolean> running = new HashMap<>();
+            rows.forEach(row -> running.put(row.getUUID("id"), row.getBoolean("cancel")));
+            return running;
+        });
+    }
+
+    /** Marks abandoned the running cascades whose coordinator let its lease run out; their ids. */
+    Uni<List<UUID>> abandonExpired(SqlClient client) {
+        return client.query(abandonExpired).execute().map(CascadeRepository::ids);
+    }
+
+    /** Cascades whose latest event came after {@code eventId}, in event order. */
+    public Uni<List<CascadeEvent>> changedSince(SqlClient client, long eventId, int limit) {
+        return client.preparedQuery(changedSince).execute(Tuple.of(eventId, limit)).map(rows -> {
+            List<CascadeEvent> changed = new ArrayList<>(rows.size());
+            rows.forEach(row -> changed.add(CascadeEvent.map(row)));
+            return changed;
+        });
+    }
+
+    public Uni<Long> latestEventId(SqlClient client) {
+        return client.query(latestEventId).execute().map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /** Deletes up to {@code batch} cascades that ended more than {@code maxAge} ago; how many. */
+    Uni<Integer> deleteOlderThan(SqlClient client, Duration maxAge, int batch) {
+        return client.preparedQuery(deleteOlderThan).execute(Tuple.of(maxAge.toMillis(), batch))
+                .map(RowSet::rowCount);
+    }
+
+    private static List<UUID> ids(RowSet<Row> rows) {
+        List<UUID> ids = new ArrayList<>(rows.size());
+        rows.forEach(row -> ids.add(row.getUUID(0)));
+        return ids;
+    }
+
+    Uni<Optional<Cascade>> find(SqlClient client, UUID id) {
+        return client.preparedQuery(find).execute(Tuple.of(id)).map(rows -> {
             RowIterator<Row> it = rows.iterator();
             return it.hasNext() ? Optional.of(map(it.next())) : Optional.empty();
         });
@@ -112,14 +185,15 @@ public class CascadeRepository {
             n.getJsonArray("after").forEach(a -> after.add(UUID.fromString((String) a)));
             JsonObject run = runs.get(n.getString("registrationId"));
             nodes.add(new Cascade.Node(UUID.fromString(n.getString("registrationId")), n.getString("schemaName"),
-                    n.getString("viewName"), after, run == null ? "pending" : run.getString("status"),
+                    n.getString("viewName"), after, run != null ? run.getString("status")
+                            : "abandoned".equals(status) ? "abandoned" : "pending",
                     run == null ? null : UUID.fromString(run.getString("runId")),
                     run == null ? null : time(run.getString("startedAt")),
                     run == null ? null : time(run.getString("finishedAt")),
                     run == null ? null : run.getString("error")));
         }
         return new Cascade(row.getUUID("id"), row.getString("direction"), row.getUUID("root_registration_id"),
-                row.getString("trigger"), status, row.getString("instance_id"), row.getInteger("parallelism"),
+                row.getString("schema_name"), row.getUUID("job_id"), row.getString("trigger"), status, row.getString("instance_id"), row.getInteger("parallelism"),
                 row.getString("on_busy"), row.getOffsetDateTime("started_at"), row.getOffsetDateTime("finished_at"),
                 row.getOffsetDateTime("cancel_requested_at"), nodes);
     }

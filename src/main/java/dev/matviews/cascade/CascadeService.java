@@ -3,10 +3,13 @@ package dev.matviews.cascade;
 import dev.matviews.catalog.CatalogService;
 import dev.matviews.config.InstanceId;
 import dev.matviews.config.MatviewsConfig;
+import dev.matviews.db.BatchDelete;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.problem.MatviewsException;
+import dev.matviews.refresh.RefreshCancelledException;
 import dev.matviews.refresh.RefreshInProgressException;
 import dev.matviews.refresh.RefreshService;
+import dev.matviews.registry.Identifiers;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistryService;
 import dev.matviews.runs.RunService;
@@ -14,7 +17,9 @@ import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -69,18 +74,37 @@ public class CascadeService {
         this.vertx = vertx;
     }
 
+    void startRenewing(@Observes StartupEvent event) {
+        long every = Math.max(100, config.lease().toMillis() / 3);
+        vertx.setPeriodic(every, every, t -> renewLeases());
+    }
+
     /** What the caller asked for: null parallelism or onBusy take the configured defaults. */
     public record Options(Integer parallelism, String onBusy) {
         public static final Options DEFAULTS = new Options(null, null);
+    }
+
+    /**
+     * A cascade to start: from a registered view (DOWNSTREAM or UPSTREAM), or over every registered
+     * view (ALL, root null), optionally only those of {@code schemaName}; {@code jobId} names the
+     * job that starts it, if any.
+     */
+    public record Request(CascadePlan.Direction direction, UUID root, String schemaName, Trigger trigger,
+                          Options options, UUID jobId) {
     }
 
     /** A started cascade: its id at once, its outcome when every node has ended. */
     public record Started(UUID id, Uni<Cascade> finished) {
     }
 
-    /** Plans and starts a cascade from a registered view (DOWNSTREAM or UPSTREAM) or over all views (ALL, id null). */
     public Uni<Started> start(CascadePlan.Direction direction, UUID root, Trigger trigger, Options options) {
+        return start(new Request(direction, root, null, trigger, options, null));
+    }
+
+    /** Plans and starts a cascade; the instance that starts it coordinates it. */
+    public Uni<Started> start(Request request) {
         return Uni.createFrom().deferred(() -> {
+            Options options = request.options();
             int parallelism = options.parallelism() == null ? config.parallelism() : options.parallelism();
             if (parallelism < 1 || parallelism > 1000) {
                 throw new InvalidInputException("parallelism must be between 1 and 1000, got " + parallelism);
@@ -89,17 +113,24 @@ public class CascadeService {
             if (!onBusy.equals("wait") && !onBusy.equals("skip")) {
                 throw new InvalidInputException("onBusy must be wait or skip, got " + onBusy);
             }
+            if (request.schemaName() != null) {
+                Identifiers.require("schema", request.schemaName());
+            }
+            UUID root = request.root();
             Uni<Registration> rootRegistration = root == null ? Uni.createFrom().nullItem() : registry.get(root);
             return rootRegistration
                     .flatMap(r -> r == null ? catalog.graph() : catalog.graphAround(r))
-                    .map(graph -> CascadePlan.of(graph, direction, root))
-                    .flatMap(plan -> repository.insert(pool, direction, root, trigger.dbName(), instanceId,
-                                    parallelism, onBusy, plan)
+                    .map(graph -> CascadePlan.of(graph, request.direction(), root, request.schemaName()))
+                    .flatMap(plan -> repository.insert(pool, new CascadeRepository.NewCascade(request.direction(),
+                                    root, request.schemaName(), request.trigger().dbName(), instanceId, parallelism,
+                                    onBusy, plan, request.jobId(), config.lease()))
                             .map(id -> {
                                 Execution execution = new Execution(id, plan, parallelism, onBusy.equals("wait"));
                                 coordinating.put(id, execution);
                                 execution.pump();
-                                Uni<Cascade> finished = Uni.createFrom().completionStage(execution.finished)
+                                // A subscriber that leaves must not complete the execution's future.
+                                Uni<Cascade> finished = Uni.createFrom().<Void>emitter(emitter ->
+                                                execution.finished.whenComplete((v, e) -> emitter.complete(null)))
                                         .flatMap(ignored -> get(id));
                                 return new Started(id, finished);
                             }));
@@ -129,6 +160,28 @@ public class CascadeService {
         });
     }
 
+    /** The synchronous caller of a cascade went away: the cascade is cancelled (logged, never thrown). */
+    public void cancelForGoneCaller(UUID id) {
+        LOG.infof("cascade %s: its caller went away; cancelling it", id);
+        cancel(id).subscribe().with(c -> { }, e -> LOG.debugf("cascade %s: cancel after its caller left: %s", id,
+                e.getMessage()));
+    }
+
+    /** Cancels every running cascade that the job started (a job cancelled while its cascade runs). */
+    public Uni<Void> cancelOfJob(UUID jobId) {
+        return repository.requestCancelOfJob(pool, jobId).flatMap(ids -> {
+            List<Uni<Void>> cancels = ids.stream().map(id -> {
+                Execution local = coordinating.get(id);
+                if (local != null) {
+                    local.cancel();
+                }
+                return get(id).flatMap(this::cancelRunning);
+            }).toList();
+            return cancels.isEmpty() ? Uni.createFrom().voidItem()
+                    : Uni.join().all(cancels).andCollectFailures().replaceWithVoid();
+        });
+    }
+
     private Uni<Void> cancelRunning(Cascade cascade) {
         List<Uni<Void>> cancels = cascade.nodes().stream().filter(n -> "running".equals(n.status()))
                 .map(n -> runs.cancel(n.runId()).replaceWithVoid()
@@ -136,6 +189,56 @@ public class CascadeService {
                         .onFailure().recoverWithNull())
                 .toList();
         return cancels.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(cancels).andCollectFailures().replaceWithVoid();
+    }
+
+    /**
+     * Keeps the leases of the cascades this instance coordinates, and learns of cancels requested
+     * elsewhere. A cascade missing from the answer was marked abandoned meanwhile (this instance
+     * stalled past its lease): it starts nothing more, as if cancelled.
+     */
+    void renewLeases() {
+        if (coordinating.isEmpty()) {
+            return;
+        }
+        List<UUID> ids = List.copyOf(coordinating.keySet());
+        repository.renew(pool, ids, config.lease()).subscribe().with(running -> {
+            for (UUID id : ids) {
+                Execution execution = coordinating.get(id);
+                if (execution == null) {
+                    continue;
+                }
+                Boolean cancelRequested = running.get(id);
+                if (cancelRequested == null) {
+                    LOG.warnf("cascade %s was marked abandoned (its lease ran out); starting none of its other nodes",
+                            id);
+                    execution.stop("not refreshed: cascade " + id + " was abandoned (its instance stalled past its lease)");
+                } else if (cancelRequested && execution.cancel()) {
+                    get(id).flatMap(this::cancelRunning).subscribe().with(ok -> { },
+                            e -> LOG.debugf("cascade %s: cancelling its running nodes failed: %s", id, e.getMessage()));
+                }
+            }
+        }, e -> LOG.warnf("could not renew the leases of %d cascade(s): %s", ids.size(), e.getMessage()));
+    }
+
+    /** Marks abandoned the cascades whose coordinator is gone; how many. */
+    public Uni<Integer> abandonExpired() {
+        return repository.abandonExpired(pool).map(ids -> {
+            if (!ids.isEmpty()) {
+                LOG.infof("marked %d cascade(s) abandoned: their instance stopped renewing their lease: %s",
+                        ids.size(), ids);
+            }
+            return ids.size();
+        });
+    }
+
+    /** Deletes cascades that ended longer ago than {@code maxAge}, in batches; how many. */
+    public Uni<Long> deleteOlderThan(Duration maxAge, int batch) {
+        return BatchDelete.untilDone(() -> repository.deleteOlderThan(pool, maxAge, batch), batch);
+    }
+
+    /** Cascades this instance coordinates now. */
+    public int coordinatingCount() {
+        return coordinating.size();
     }
 
     /** The state of one cascade on its coordinator; every change holds the lock of this object. */
@@ -156,6 +259,8 @@ public class CascadeService {
         int writing;
         boolean failed;
         boolean cancelled;
+        /** Why nodes not started yet are skipped once it is cancelled. */
+        String stopReason;
         boolean ending;
 
         Execution(UUID id, CascadePlan plan, int parallelism, boolean waitWhenBusy) {
@@ -188,11 +293,11 @@ public class CascadeService {
                 for (CascadePlan.Node n : plan.nodes()) {
                     if (!ended.contains(n.registrationId()) && !ready.contains(n.registrationId())
                             && waitingFor.getOrDefault(n.registrationId(), 0) > 0) {
-                        skip(n.registrationId(), "not refreshed: cascade " + id + " was cancelled");
+                        skip(n.registrationId(), stopReason);
                     }
                 }
                 while (!ready.isEmpty()) {
-                    skip(ready.poll(), "not refreshed: cascade " + id + " was cancelled");
+                    skip(ready.poll(), stopReason);
                 }
             }
             if (running == 0 && writing == 0 && ready.isEmpty() && (cancelled || ended.size() == nodes.size())) {
@@ -214,6 +319,26 @@ public class CascadeService {
         }
 
         private void failed(UUID node, Throwable failure) {
+            // A cancelled node may be the cascade's cancel, requested on another instance: learn
+            // that before settling the node, which still counts as running meanwhile, so the
+            // cascade cannot end in between as merely failed.
+            if (failure instanceof RefreshCancelledException) {
+                repository.cancelRequested(pool, id).subscribe().with(
+                        requested -> {
+                            if (requested) {
+                                synchronized (this) {
+                                    markCancelled();
+                                }
+                            }
+                            settle(node, failure);
+                        },
+                        e -> settle(node, failure));
+                return;
+            }
+            settle(node, failure);
+        }
+
+        private void settle(UUID node, Throwable failure) {
             // A full instance is waited out like a busy view: the node has not started.
             boolean busy = failure instanceof RefreshInProgressException
                     || failure instanceof dev.matviews.refresh.RefreshCapacityException;
@@ -236,8 +361,8 @@ public class CascadeService {
                 running--;
                 failed = true;
                 CascadePlan.Node n = nodes.get(node);
-                String reason = "not refreshed: upstream " + n.schemaName() + "." + n.viewName() + " " + why
-                        + (runId == null ? "" : " (run " + runId + ")");
+                String reason = cancelled ? stopReason : "not refreshed: upstream " + n.schemaName() + "."
+                        + n.viewName() + " " + why + (runId == null ? "" : " (run " + runId + ")");
                 for (UUID d : plan.descendantsOf(node)) {
                     if (!ended.contains(d)) {
                         ready.remove(d);
@@ -252,19 +377,6 @@ public class CascadeService {
                     ended.add(node);
                 }
             }
-            // A cancelled node may be the cascade's cancel, requested on another instance.
-            if (failure instanceof dev.matviews.refresh.RefreshCancelledException) {
-                repository.cancelRequested(pool, id).subscribe().with(
-                        requested -> {
-                            if (requested) {
-                                cancel();
-                            } else {
-                                pump();
-                            }
-                        },
-                        e -> pump());
-                return;
-            }
             pump();
         }
 
@@ -274,15 +386,13 @@ public class CascadeService {
                     requested -> {
                         synchronized (this) {
                             if (requested) {
-                                cancelled = true;
+                                markCancelled();
+                                skip(node, stopReason);
+                            } else if (cancelled) {
+                                skip(node, stopReason);
                             } else {
                                 // Back to the head of the queue: its parents are done already.
                                 ready.addFirst(node);
-                            }
-                        }
-                        if (requested) {
-                            synchronized (this) {
-                                skip(node, "not refreshed: cascade " + id + " was cancelled");
                             }
                         }
                         pump();
@@ -316,11 +426,33 @@ public class CascadeService {
             pump();
         }
 
-        void cancel() {
+        /** Starts nothing more; true if this call is what cancelled it. */
+        boolean cancel() {
+            boolean first;
             synchronized (this) {
-                cancelled = true;
+                first = !cancelled;
+                markCancelled();
             }
             pump();
+            return first;
+        }
+
+        /** Starts nothing more, and skips what has not started for {@code reason}. */
+        void stop(String reason) {
+            synchronized (this) {
+                if (!cancelled) {
+                    cancelled = true;
+                    stopReason = reason;
+                }
+            }
+            pump();
+        }
+
+        private void markCancelled() {
+            if (!cancelled) {
+                cancelled = true;
+                stopReason = "not refreshed: cascade " + id + " was cancelled";
+            }
         }
 
         /** Records the outcome, then lets the caller read it; guarded by this. */

@@ -362,10 +362,14 @@ public class MatviewsCli {
     }
 
     @Command(name = "refresh-all", description = "Refresh every registered view in the order of the dependency graph.",
-            footerHeading = "%nExamples:%n", footer = {"  matviews refresh-all", "  matviews refresh-all --parallelism 8 --json"})
+            footerHeading = "%nExamples:%n", footer = {"  matviews refresh-all", "  matviews refresh-all --parallelism 8 --json",
+                    "  matviews refresh-all --schema reporting"})
     int refreshAll(@Option(names = "--parallelism", description = "Views refreshed at once") Integer parallelism,
+                   @Option(names = "--schema", description = "Only the registered views of this schema") String schema,
                    @Mixin Formats format) {
-        return cascade(client(), MATVIEWS + "/refresh-all?", parallelism, format);
+        String path = MATVIEWS + "/refresh-all?" + (schema == null ? ""
+                : "schema=" + java.net.URLEncoder.encode(schema, java.nio.charset.StandardCharsets.UTF_8));
+        return cascade(client(), path, parallelism, format);
     }
 
     static final List<Output.Column> CASCADE_COLUMNS = List.of(

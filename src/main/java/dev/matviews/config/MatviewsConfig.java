@@ -50,6 +50,13 @@ public interface MatviewsConfig {
         /** How long a node waits for a busy view before it is skipped. */
         @WithDefault("10m")
         java.time.Duration busyWait();
+
+        /**
+         * How long a running cascade stays its instance's without a renewal (renewed every third of
+         * it); after that any replica marks it abandoned, its unstarted nodes with it.
+         */
+        @WithDefault("30s")
+        java.time.Duration lease();
     }
 
     interface Auth {

@@ -18,6 +18,7 @@ public class OwnSchema {
 
     public static final String REGISTRY = "_ayb_matview_refreshes";
     public static final String RUNS = "_ayb_matview_refresh_runs";
+    public static final String CASCADES = "_matviews_cascades";
     public static final String RUN_EVENT_SEQUENCE = "_ayb_matview_run_event_seq";
     public static final String JOBS = "_ayb_jobs";
     public static final String SCHEDULES = "_ayb_job_schedules";
@@ -59,6 +60,10 @@ public class OwnSchema {
 
     public String runs() {
         return qualify(RUNS);
+    }
+
+    public String cascades() {
+        return qualify(CASCADES);
     }
 
     public String jobs() {

@@ -1,5 +1,7 @@
 package dev.matviews.events;
 
+import dev.matviews.cascade.CascadeEvent;
+import dev.matviews.cascade.CascadeRepository;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.db.ListenConnection;
 import dev.matviews.runs.Run;
@@ -18,7 +20,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,10 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Run lifecycle events from every replica. The statements that start and finish runs NOTIFY the
- * run as committed; this instance LISTENs on its connection (outside the pool, reconnected
+ * Run and cascade lifecycle events from every replica. The statements that start and finish runs
+ * and cascades NOTIFY them as committed; this instance LISTENs on its connection (outside the pool, reconnected
  * when lost; see ListenConnection) and fans the events out to its SSE clients. After a reconnect, whatever was missed
- * is read back from the run table.
+ * is read back from the run and cascade tables (their event ids come from one sequence).
  */
 @ApplicationScoped
 public class RunEvents {
@@ -40,16 +45,19 @@ public class RunEvents {
 
     private final Pool pool;
     private final RunRepository runs;
+    private final CascadeRepository cascades;
     /** Replaced (and the old one failed with ResyncRequired) when events were lost for everyone. */
-    private final AtomicReference<BroadcastProcessor<Run>> live = new AtomicReference<>(BroadcastProcessor.create());
+    private final AtomicReference<BroadcastProcessor<StreamEvent>> live = new AtomicReference<>(BroadcastProcessor.create());
     private final AtomicLong lastSeen = new AtomicLong();
     private final AtomicInteger open = new AtomicInteger();
     private final ListenConnection listen;
     private final MatviewsConfig.Events config;
 
-    public RunEvents(Pool pool, RunRepository runs, ListenConnection listen, MatviewsConfig config) {
+    public RunEvents(Pool pool, RunRepository runs, CascadeRepository cascades, ListenConnection listen,
+                     MatviewsConfig config) {
         this.pool = pool;
         this.runs = runs;
+        this.cascades = cascades;
         this.listen = listen;
         this.config = config.events();
     }
@@ -68,15 +76,15 @@ public class RunEvents {
     }
 
     /**
-     * Live events; with {@code lastEventId}, first every run changed since then, without gaps or
-     * repeats. Each stream holds at most matviews.events.buffer events its client has not read;
-     * beyond that, or when more than {@value #REPLAY_LIMIT} runs changed since lastEventId, it
+     * Live events; with {@code lastEventId}, first every run and cascade changed since then,
+     * without gaps or repeats. Each stream holds at most matviews.events.buffer events its client has not read;
+     * beyond that, or when more than {@value #REPLAY_LIMIT} changed since lastEventId, it
      * fails with {@link ResyncRequired}. Counts against matviews.events.max-streams from this call
      * until the stream ends.
      *
      * @throws TooManyStreamsException when this instance already serves its maximum
      */
-    public Multi<Run> stream(Long lastEventId) {
+    public Multi<StreamEvent> stream(Long lastEventId) {
         int max = config.maxStreams();
         if (open.incrementAndGet() > max) {
             open.decrementAndGet();
@@ -88,7 +96,7 @@ public class RunEvents {
                 open.decrementAndGet();
             }
         };
-        Multi<Run> events = lastEventId == null
+        Multi<StreamEvent> events = lastEventId == null
                 ? live.get().onOverflow().buffer(config.buffer())
                 : resumed(lastEventId);
         return events
@@ -102,40 +110,60 @@ public class RunEvents {
         return open.get();
     }
 
-    private Multi<Run> resumed(long lastEventId) {
+    private Multi<StreamEvent> resumed(long lastEventId) {
         return Multi.createFrom().deferred(() -> {
             // Listen before reading history, so nothing committed in between is lost; the
             // queue is bounded like a live stream's buffer.
-            UnicastProcessor<Run> buffered = UnicastProcessor.create(new ArrayBlockingQueue<>(config.buffer()), null);
+            UnicastProcessor<StreamEvent> buffered = UnicastProcessor.create(new ArrayBlockingQueue<>(config.buffer()), null);
             Cancellable subscription = live.get().subscribe().with(buffered::onNext, buffered::onError, buffered::onComplete);
             Set<Long> replayed = new HashSet<>();
-            Multi<Run> history = runs.changedSince(pool, lastEventId, REPLAY_LIMIT + 1)
+            Multi<StreamEvent> history = changedSince(lastEventId)
                     .invoke(changed -> {
                         if (changed.size() > REPLAY_LIMIT) {
-                            throw new ResyncRequired("more than " + REPLAY_LIMIT + " runs changed since event "
-                                    + lastEventId, Math.max(lastSeen.get(), changed.get(changed.size() - 1).eventId()));
+                            throw new ResyncRequired("more than " + REPLAY_LIMIT + " runs and cascades changed since"
+                                    + " event " + lastEventId, Math.max(lastSeen.get(),
+                                    changed.get(changed.size() - 1).eventId()));
                         }
                     })
                     .toMulti()
-                    .onItem().<Run>disjoint()
-                    .invoke(run -> replayed.add(run.eventId()));
+                    .onItem().<StreamEvent>disjoint()
+                    .invoke(event -> replayed.add(event.eventId()));
             // The processor delivers its overflow only after its queue drained, which a stalled
             // client never lets happen; the overflow operator behind it takes everything at once
             // and fails as soon as its own buffer is full, as on a live stream.
-            Multi<Run> after = buffered.select().where(run -> !replayed.contains(run.eventId()))
+            Multi<StreamEvent> after = buffered.select().where(event -> !replayed.contains(event.eventId()))
                     .onOverflow().buffer(config.buffer());
             return Multi.createBy().concatenating().streams(history, after)
                     .onTermination().invoke(subscription::cancel);
         });
     }
 
+    /** Runs and cascades changed after {@code eventId}, merged in event order, at most REPLAY_LIMIT + 1. */
+    private io.smallrye.mutiny.Uni<List<StreamEvent>> changedSince(long eventId) {
+        return runs.changedSince(pool, eventId, REPLAY_LIMIT + 1)
+                .flatMap(changedRuns -> cascades.changedSince(pool, eventId, REPLAY_LIMIT + 1).map(changedCascades -> {
+                    List<StreamEvent> merged = new ArrayList<>(changedRuns.size() + changedCascades.size());
+                    changedRuns.forEach(run -> merged.add(new StreamEvent.RunChanged(run)));
+                    changedCascades.forEach(c -> merged.add(new StreamEvent.CascadeChanged(c)));
+                    merged.sort(Comparator.comparingLong(StreamEvent::eventId));
+                    return merged.size() > REPLAY_LIMIT + 1 ? merged.subList(0, REPLAY_LIMIT + 1) : merged;
+                }));
+    }
+
+    private io.smallrye.mutiny.Uni<Long> latestEventId() {
+        return runs.latestEventId(pool).flatMap(run -> cascades.latestEventId(pool).map(c -> Math.max(run, c)));
+    }
+
     private void onNotification(String payload) {
         try {
-            Run run = Run.fromJson(new JsonObject(payload).getJsonObject("run"));
-            lastSeen.accumulateAndGet(run.eventId(), Math::max);
-            live.get().onNext(run);
+            JsonObject json = new JsonObject(payload);
+            StreamEvent event = json.containsKey("cascade")
+                    ? new StreamEvent.CascadeChanged(CascadeEvent.fromJson(json.getJsonObject("cascade")))
+                    : new StreamEvent.RunChanged(Run.fromJson(json.getJsonObject("run")));
+            lastSeen.accumulateAndGet(event.eventId(), Math::max);
+            live.get().onNext(event);
         } catch (RuntimeException e) {
-            LOG.warnf("ignored a malformed run event: %s", e.getMessage());
+            LOG.warnf("ignored a malformed event: %s", e.getMessage());
         }
     }
 
@@ -146,28 +174,29 @@ public class RunEvents {
     private void catchUp() {
         long since = lastSeen.get();
         if (since == 0) {
-            runs.latestEventId(pool).subscribe().with(
+            latestEventId().subscribe().with(
                     latest -> lastSeen.accumulateAndGet(latest, Math::max),
-                    e -> LOG.debugf("could not read the latest run event: %s", e.getMessage()));
+                    e -> LOG.debugf("could not read the latest event: %s", e.getMessage()));
             return;
         }
-        runs.changedSince(pool, since, REPLAY_LIMIT + 1).subscribe().with(
+        changedSince(since).subscribe().with(
                 missed -> {
                     if (missed.size() > REPLAY_LIMIT) {
-                        runs.latestEventId(pool).subscribe().with(latest -> {
+                        latestEventId().subscribe().with(latest -> {
                             lastSeen.accumulateAndGet(latest, Math::max);
                             live.getAndSet(BroadcastProcessor.create()).onError(new ResyncRequired("more than "
-                                    + REPLAY_LIMIT + " runs changed while this instance was not listening", latest));
-                        }, e -> LOG.warnf("could not read the latest run event: %s", e.getMessage()));
+                                    + REPLAY_LIMIT + " runs and cascades changed while this instance was not"
+                                    + " listening", latest));
+                        }, e -> LOG.warnf("could not read the latest event: %s", e.getMessage()));
                         return;
                     }
-                    missed.forEach(run -> {
-                        if (lastSeen.get() < run.eventId()) {
-                            lastSeen.set(run.eventId());
-                            live.get().onNext(run);
+                    missed.forEach(event -> {
+                        if (lastSeen.get() < event.eventId()) {
+                            lastSeen.set(event.eventId());
+                            live.get().onNext(event);
                         }
                     });
                 },
-                e -> LOG.warnf("could not replay missed run events: %s", e.getMessage()));
+                e -> LOG.warnf("could not replay missed events: %s", e.getMessage()));
     }
 }

@@ -110,24 +110,30 @@ public class RefreshRepository {
     /**
      * Session settings for the refresh, local to its transaction so the pooled connection goes
      * back unchanged. The last item cancels this very statement if a cancel was requested for the
-     * run before REFRESH began (a pg_cancel_backend then would have found the session idle).
+     * run before REFRESH began (a pg_cancel_backend then would have found the session idle), or
+     * for its cascade: a cancel that read the cascade's running nodes before this run committed
+     * did not see it, but committed its mark before this statement began.
      */
     private static final String SETTINGS = """
             SELECT set_config('statement_timeout', '%2$d', true),
                    set_config('lock_timeout', '%3$d', true),
                    set_config('client_connection_check_interval', '%4$d', true),
-                   (SELECT pg_cancel_backend(pg_backend_pid()) FROM %1$s
-                     WHERE id = '%5$s' AND cancel_requested_at IS NOT NULL)""";
+                   (SELECT pg_cancel_backend(pg_backend_pid()) FROM %1$s run
+                     WHERE run.id = '%5$s' AND (run.cancel_requested_at IS NOT NULL
+                        OR EXISTS (SELECT 1 FROM %6$s c
+                                    WHERE c.id = run.cascade_id AND c.cancel_requested_at IS NOT NULL)))""";
 
     private final String preflight;
     private final String recordSuccess;
     private final String runs;
+    private final String cascades;
     private final String finish;
     private final String insertFailed;
     private final String insertSkipped;
 
     public RefreshRepository(OwnSchema schema) {
         this.runs = schema.runs();
+        this.cascades = schema.cascades();
         this.preflight = PREFLIGHT.formatted(schema.registrations(), AdvisoryLocks.tryLock("m.relid::int4"), runs,
                 CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON);
         this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations());
@@ -197,7 +203,7 @@ public class RefreshRepository {
      */
     Uni<Refreshed> refreshRecordAndUnlock(SqlConnection conn, Run run, int lockKey, RefreshSettings settings) {
         String sql = SETTINGS.formatted(runs, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
-                settings.connectionCheckIntervalMs(), run.id())
+                settings.connectionCheckIntervalMs(), run.id(), cascades)
                 + ";\n" + refreshSql(run.schemaName(), run.viewName(), run.refreshMode())
                 + ";\n" + recordSuccess.formatted(run.id(), run.registrationId(), AdvisoryLocks.unlockStatement(lockKey));
         return conn.query(sql).execute().map(settingsRows -> {

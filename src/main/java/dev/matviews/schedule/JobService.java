@@ -1,5 +1,6 @@
 package dev.matviews.schedule;
 
+import dev.matviews.cascade.CascadeService;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.runs.RunService;
 import io.smallrye.mutiny.Uni;
@@ -16,13 +17,15 @@ public class JobService {
     private final Pool pool;
     private final JobRepository jobs;
     private final RunService runs;
+    private final CascadeService cascades;
 
     private static final int MAX_TYPE_LENGTH = 100;
 
-    public JobService(Pool pool, JobRepository jobs, RunService runs) {
+    public JobService(Pool pool, JobRepository jobs, RunService runs, CascadeService cascades) {
         this.pool = pool;
         this.jobs = jobs;
         this.runs = runs;
+        this.cascades = cascades;
     }
 
     public Uni<List<Job>> list(String type, String state, UUID scheduleId, Integer limit) {
@@ -51,7 +54,10 @@ public class JobService {
                 }));
     }
 
-    /** A queued job is canceled at once; a running job's refresh is cancelled wherever it runs. */
+    /**
+     * A queued job is canceled at once; a running job's refresh, or its cascade, is cancelled
+     * wherever it runs.
+     */
     public Uni<Job> cancel(UUID id) {
         return jobs.cancel(pool, id).flatMap(marked -> {
             if (marked.isEmpty()) {
@@ -60,10 +66,13 @@ public class JobService {
                 });
             }
             Job job = marked.get();
-            if (job.state() == JobState.RUNNING && job.lastRunId() != null) {
-                return runs.cancel(job.lastRunId()).replaceWith(job).onFailure().recoverWithItem(job);
+            if (job.state() != JobState.RUNNING) {
+                return Uni.createFrom().item(job);
             }
-            return Uni.createFrom().item(job);
+            Uni<Void> cascade = cascades.cancelOfJob(job.id()).onFailure().recoverWithNull();
+            Uni<Void> run = job.lastRunId() == null ? Uni.createFrom().voidItem()
+                    : runs.cancel(job.lastRunId()).replaceWithVoid().onFailure().recoverWithNull();
+            return cascade.flatMap(v -> run).replaceWith(job);
         });
     }
 }

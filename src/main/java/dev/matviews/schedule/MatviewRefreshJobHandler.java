@@ -1,5 +1,8 @@
 package dev.matviews.schedule;
 
+import dev.matviews.cascade.Cascade;
+import dev.matviews.cascade.CascadePlan;
+import dev.matviews.cascade.CascadeService;
 import dev.matviews.problem.MatviewsException;
 import dev.matviews.refresh.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
@@ -29,12 +32,15 @@ import java.util.function.Consumer;
 
 /**
  * The original system's {@code materialized_view_refresh} job: payload {@code {"schema"?, "view_name"}}.
- * A view that is not registered yet is registered (standard mode) first, race-free.
+ * A view that is not registered yet is registered (standard mode) first, race-free. With
+ * {@code "cascade": "downstream" | "upstream"} (and optionally {@code parallelism}, {@code onBusy})
+ * the job runs a cascade from the view instead of a single refresh.
  */
 @ApplicationScoped
 public class MatviewRefreshJobHandler implements JobHandler {
 
-    private static final Set<String> FIELDS = Set.of("schema", "view_name");
+    private static final Set<String> FIELDS = Set.of("schema", "view_name", "cascade", "parallelism", "onBusy");
+    private static final Set<String> CASCADE_FIELDS = Set.of("parallelism", "onBusy");
     /** SQLSTATE classes that no retry can fix: syntax, privileges, undefined objects. */
     private static final Set<String> PERMANENT_CLASSES = Set.of("42");
 
@@ -42,12 +48,15 @@ public class MatviewRefreshJobHandler implements JobHandler {
     private final RegistryService registry;
     private final RefreshService refreshes;
     private final JobRepository jobs;
+    private final CascadeService cascades;
 
-    public MatviewRefreshJobHandler(Pool pool, RegistryService registry, RefreshService refreshes, JobRepository jobs) {
+    public MatviewRefreshJobHandler(Pool pool, RegistryService registry, RefreshService refreshes, JobRepository jobs,
+                                    CascadeService cascades) {
         this.pool = pool;
         this.registry = registry;
         this.refreshes = refreshes;
         this.jobs = jobs;
+        this.cascades = cascades;
     }
 
     /** The job was canceled (its view unregistered) before it could register the view. */
@@ -69,9 +78,28 @@ public class MatviewRefreshJobHandler implements JobHandler {
         }
         for (String key : payload.fieldNames()) {
             if (!FIELDS.contains(key)) {
-                throw new InvalidInputException("payload of " + type() + " takes only schema and view_name, got "
-                        + InvalidInputException.quoted(key));
+                throw new InvalidInputException("payload of " + type() + " takes only schema, view_name, cascade,"
+                        + " parallelism and onBusy, got " + InvalidInputException.quoted(key));
             }
+        }
+        Object cascade = payload.getValue("cascade");
+        if (cascade != null && !"downstream".equals(cascade) && !"upstream".equals(cascade)) {
+            throw new InvalidInputException("payload.cascade must be downstream or upstream");
+        }
+        if (cascade == null) {
+            for (String key : CASCADE_FIELDS) {
+                if (payload.containsKey(key)) {
+                    throw new InvalidInputException("payload." + key + " needs payload.cascade");
+                }
+            }
+        }
+        Object parallelism = payload.getValue("parallelism");
+        if (parallelism != null && !(parallelism instanceof Integer p && p >= 1 && p <= 1000)) {
+            throw new InvalidInputException("payload.parallelism must be a whole number from 1 to 1000");
+        }
+        Object onBusy = payload.getValue("onBusy");
+        if (onBusy != null && !"wait".equals(onBusy) && !"skip".equals(onBusy)) {
+            throw new InvalidInputException("payload.onBusy must be wait or skip");
         }
         Object schema = payload.getValue("schema");
         Object view = payload.getValue("view_name");
@@ -95,8 +123,10 @@ public class MatviewRefreshJobHandler implements JobHandler {
         }
         String schema = payload.getString("schema", RegistryService.DEFAULT_SCHEMA);
         String view = payload.getString("view_name");
+        String cascade = payload.getString("cascade");
         return registration(schema, view, attempt)
-                .flatMap(r -> refresh(r, attempt.maxRuntime(), attempt.runStarted()))
+                .flatMap(r -> cascade == null ? refresh(r, attempt.maxRuntime(), attempt.runStarted())
+                        : cascade(r, cascade, payload, attempt))
                 .onFailure().recoverWithItem(e -> e instanceof NotAMatviewException
                         ? new JobOutcome.Permanent(e.getMessage(), null)
                         : e instanceof JobCanceledException
@@ -133,6 +163,35 @@ public class MatviewRefreshJobHandler implements JobHandler {
                         .map(skipped -> new JobOutcome.Completed(skipped == null ? null : skipped.id(),
                                 "skipped: " + e.getMessage())))
                 .onFailure().recoverWithItem(this::outcome);
+    }
+
+    /**
+     * A cascade from the view, its nodes runs of their own; the job's run is the view's. A failed
+     * cascade is retried whole, like a failed refresh; one cancelled (its job cancelled, or the
+     * instance shutting down) ends the attempt as cancelled, so the scheduler hands it back at shutdown.
+     */
+    private Uni<JobOutcome> cascade(Registration r, String direction, JsonObject payload, Attempt attempt) {
+        CascadeService.Request request = new CascadeService.Request(
+                direction.equals("upstream") ? CascadePlan.Direction.UPSTREAM : CascadePlan.Direction.DOWNSTREAM,
+                r.id(), null, Trigger.SCHEDULE,
+                new CascadeService.Options(payload.getInteger("parallelism"), payload.getString("onBusy")),
+                attempt.jobId());
+        return cascades.start(request).flatMap(CascadeService.Started::finished).map(c -> {
+            UUID runId = c.nodes().stream().filter(n -> n.registrationId().equals(r.id())).findFirst()
+                    .map(Cascade.Node::runId).orElse(null);
+            long refreshed = c.nodes().stream().filter(n -> "success".equals(n.status())).count();
+            String summary = "cascade " + c.id() + " " + c.status() + ": " + refreshed + " of " + c.nodes().size()
+                    + " view(s) refreshed";
+            if (c.status().equals("success")) {
+                return new JobOutcome.Completed(runId, summary);
+            }
+            if (c.status().equals("cancelled") || refreshes.draining()) {
+                return new JobOutcome.Cancelled(summary, runId);
+            }
+            String firstError = c.nodes().stream().filter(n -> n.error() != null && !"skipped".equals(n.status()))
+                    .findFirst().map(n -> "; " + n.schemaName() + "." + n.viewName() + ": " + n.error()).orElse("");
+            return new JobOutcome.Transient(summary + firstError, runId);
+        });
     }
 
     private JobOutcome outcome(Throwable e) {

@@ -22,7 +22,9 @@ public record ScheduleRequest(
         @Schema(enumeration = {ScheduleRepository.MATVIEW_JOB})
         @Size(max = 100, message = "must be at most {max} characters")
         String jobType,
-        @Schema(description = "For materialized_view_refresh: {\"schema\"?: \"public\", \"view_name\": \"...\"}")
+        @Schema(description = "For materialized_view_refresh: {\"schema\"?: \"public\", \"view_name\": \"...\","
+                + " \"cascade\"?: \"downstream\" | \"upstream\", \"parallelism\"?: 1-1000, \"onBusy\"?: \"wait\" | \"skip\"};"
+                + " with cascade, each firing refreshes the view with its registered dependents (or ancestors)")
         Map<String, Object> payload,
         @Schema(description = "5-field cron, 6 with leading seconds, @hourly/@daily/@weekly/@monthly/@yearly, or"
                 + " @every <duration> from 1s to 366d (e.g. @every 5m); it must have a next due time",

@@ -164,4 +164,24 @@ class CascadePlanTest {
         assertEquals(Set.of(id('b'), id('c'), id('d')), all.descendantsOf(id('a')));
         assertEquals(Set.of(), all.descendantsOf(id('e')));
     }
+
+    @Test
+    void refreshAllOverOneSchemaOrdersItsViewsThroughRegisteredViewsOfOtherSchemas() {
+        // s.a -> o.m (registered, another schema) -> s.b ; s.c on its own
+        UUID a = id('a');
+        UUID m = id('m');
+        UUID b = id('b');
+        UUID c = id('c');
+        DependencyGraph graph = new DependencyGraph(List.of(
+                new DependencyGraph.Node("s.a", "s", "a", "materialized view", a),
+                new DependencyGraph.Node("o.m", "o", "m", "materialized view", m),
+                new DependencyGraph.Node("s.b", "s", "b", "materialized view", b),
+                new DependencyGraph.Node("s.c", "s", "c", "materialized view", c)),
+                List.of(new DependencyGraph.Edge("s.a", "o.m"), new DependencyGraph.Edge("o.m", "s.b")));
+        CascadePlan plan = CascadePlan.of(graph, CascadePlan.Direction.ALL, null, "s");
+        assertEquals(List.of("a", "b", "c"), plan.nodes().stream().map(CascadePlan.Node::viewName).toList());
+        assertEquals(List.of(a), plan.nodes().get(1).after(), "b still waits for a, read through o.m");
+        assertEquals(List.of(), plan.nodes().get(2).after());
+        assertEquals(4, CascadePlan.of(graph, CascadePlan.Direction.ALL, null, null).nodes().size());
+    }
 }

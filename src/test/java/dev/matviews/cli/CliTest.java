@@ -133,6 +133,45 @@ class CliTest {
     }
 
     @Test
+    void refreshAllOverOneSchemaRefreshesItsViewsInGraphOrderAndExitsByTheOutcome() throws Exception {
+        String schema = TestDb.uniqueName("cliall");
+        String role = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("quarkus.datasource.username", String.class);
+        TestDb.runAsSuperuser("CREATE SCHEMA " + schema + " AUTHORIZATION " + role);
+        TestDb.run("CREATE TABLE " + schema + ".switch (d int); INSERT INTO " + schema + ".switch VALUES (1);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".base AS SELECT 1 AS id;"
+                + " CREATE MATERIALIZED VIEW " + schema + ".top AS SELECT id / (SELECT d FROM " + schema
+                + ".switch) AS id FROM " + schema + ".base;"
+                + " CREATE MATERIALIZED VIEW " + schema + ".beside AS SELECT 2 AS id");
+        for (String v : List.of("base", "top", "beside")) {
+            ok(run("register", "--view", schema + "." + v));
+        }
+        try {
+            JsonNode all = run("refresh-all", "--schema", schema, "--parallelism", "2", "--json").json();
+            assertEquals("success", all.path("status").asText());
+            assertEquals(schema, all.path("schemaName").asText());
+            List<String> order = new ArrayList<>();
+            all.path("nodes").forEach(n -> order.add(n.path("viewName").asText()));
+            assertEquals(3, order.size(), "only this schema's views: " + order);
+            assertTrue(order.indexOf("base") < order.indexOf("top"), "parents first: " + order);
+
+            Result table = run("refresh-all", "--schema", schema);
+            ok(table);
+            assertTrue(table.out().contains(schema + ".top") && table.out().contains("success"), table.out());
+
+            TestDb.run("UPDATE " + schema + ".switch SET d = 0");
+            Result failed = run("refresh-all", "--schema", schema);
+            assertEquals(1, failed.code(), failed.out());
+            assertTrue(failed.out().contains("division by zero"), failed.out());
+            assertEquals(2, run("refresh-all", "--parallelism", "0").code(), "a bad parallelism is bad input");
+        } finally {
+            for (String v : List.of("top", "base", "beside")) {
+                run("unregister", schema + "." + v);
+            }
+        }
+    }
+
+    @Test
     void refreshCascadesDownstreamAndExitsByTheCascadesOutcome() throws Exception {
         String base = matview("SELECT 1 AS id");
         String top = TestDb.uniqueName("clitop");
