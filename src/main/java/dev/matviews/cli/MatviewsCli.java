@@ -451,7 +451,7 @@ public class MatviewsCli {
         return 0;
     }
 
-    @Command(name = "events", description = "Follow live run events until interrupted (or --count events).",
+    @Command(name = "events", description = "Follow live run and cascade events until interrupted (or --count events).",
             footerHeading = "%nExamples:%n", footer = {"  matviews events", "  matviews events --json --count 10"})
     int events(@Option(names = "--count", paramLabel = "N", description = "Stop after N events") Integer count,
                @Mixin Formats format) {
@@ -462,10 +462,17 @@ public class MatviewsCli {
             } else {
                 try {
                     JsonNode run = ApiClient.JSON.readTree(event[1]);
-                    out().println(String.join("  ", Output.text(run.path("finishedAt").isNull() ? run.path("startedAt")
-                                    : run.path("finishedAt")), event[0], name(run), run.path("status").asText(),
-                            run.path("durationMs").isNull() ? "" : run.path("durationMs").asText() + " ms",
-                            run.path("id").asText()).replaceAll(" {3,}", "  "));
+                    String when = Output.text(run.path("finishedAt").isNull() ? run.path("startedAt")
+                            : run.path("finishedAt"));
+                    if (event[0].startsWith("cascade-")) {
+                        out().println(String.join("  ", when, event[0], "cascade " + run.path("direction").asText(),
+                                run.path("status").asText(), run.path("nodeCount").asText() + " view(s)",
+                                run.path("id").asText()));
+                    } else {
+                        out().println(String.join("  ", when, event[0], name(run), run.path("status").asText(),
+                                run.path("durationMs").isNull() ? "" : run.path("durationMs").asText() + " ms",
+                                run.path("id").asText()).replaceAll(" {3,}", "  "));
+                    }
                 } catch (IOException e) {
                     out().println(event[1]);
                 }

@@ -118,10 +118,12 @@ public class RefreshRepository {
             SELECT set_config('statement_timeout', '%2$d', true),
                    set_config('lock_timeout', '%3$d', true),
                    set_config('client_connection_check_interval', '%4$d', true),
-                   (SELECT pg_cancel_backend(pg_backend_pid()) FROM %1$s run
-                     WHERE run.id = '%5$s' AND (run.cancel_requested_at IS NOT NULL
-                        OR EXISTS (SELECT 1 FROM %6$s c
-                                    WHERE c.id = run.cascade_id AND c.cancel_requested_at IS NOT NULL)))""";
+                   (SELECT pg_cancel_backend(pg_backend_pid()) FROM %1$s
+                     WHERE id = '%5$s' AND (cancel_requested_at IS NOT NULL%6$s))""";
+
+    /** SETTINGS' extra condition for a node of a cascade; a single refresh's message stays as short as before. */
+    private static final String CASCADE_CANCELLED =
+            " OR EXISTS (SELECT FROM %1$s WHERE id = '%2$s' AND cancel_requested_at IS NOT NULL)";
 
     private final String preflight;
     private final String recordSuccess;
@@ -203,7 +205,8 @@ public class RefreshRepository {
      */
     Uni<Refreshed> refreshRecordAndUnlock(SqlConnection conn, Run run, int lockKey, RefreshSettings settings) {
         String sql = SETTINGS.formatted(runs, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
-                settings.connectionCheckIntervalMs(), run.id(), cascades)
+                settings.connectionCheckIntervalMs(), run.id(),
+                run.cascadeId() == null ? "" : CASCADE_CANCELLED.formatted(cascades, run.cascadeId()))
                 + ";\n" + refreshSql(run.schemaName(), run.viewName(), run.refreshMode())
                 + ";\n" + recordSuccess.formatted(run.id(), run.registrationId(), AdvisoryLocks.unlockStatement(lockKey));
         return conn.query(sql).execute().map(settingsRows -> {

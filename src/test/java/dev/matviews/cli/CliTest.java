@@ -144,7 +144,7 @@ class CliTest {
                 + ".switch) AS id FROM " + schema + ".base;"
                 + " CREATE MATERIALIZED VIEW " + schema + ".beside AS SELECT 2 AS id");
         for (String v : List.of("base", "top", "beside")) {
-            ok(run("register", "--view", schema + "." + v));
+            ok(run("register", "--schema", schema, "--view", v));
         }
         try {
             JsonNode all = run("refresh-all", "--schema", schema, "--parallelism", "2", "--json").json();
@@ -324,6 +324,17 @@ class CliTest {
         ok(followed);
         assertTrue(followed.out().contains("run-started") && followed.out().contains("run-finished"), followed.out());
         assertTrue(followed.out().contains(runId));
+
+        // A cascade: its start and end, each a line of its own; the node's run between them.
+        CompletableFuture<Result> cascadeEvents = CompletableFuture.supplyAsync(() -> run("events", "--count", "4"));
+        await().pollDelay(java.time.Duration.ofMillis(500)).until(() -> true);
+        String cascadeId = run("refresh", "public." + mv, "--cascade", "downstream", "--json").json().path("id").asText();
+        Result cascade = cascadeEvents.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        ok(cascade);
+        List<String> lines = cascade.out().lines().toList();
+        assertTrue(lines.get(0).contains("cascade-started") && lines.get(0).contains("cascade downstream")
+                && lines.get(0).contains("1 view(s)") && lines.get(0).contains(cascadeId), cascade.out());
+        assertTrue(lines.get(3).contains("cascade-finished") && lines.get(3).contains("success"), cascade.out());
     }
 
     @Test

@@ -192,7 +192,7 @@ class StreamLimitsTest {
         try (Socket resumed = open(Long.toString(before))) {
             String stream = readToEnd(resumed);
             assertEquals(List.of("resync"), eventNames(stream));
-            assertTrue(stream.contains("more than 1000 runs changed since event " + before), stream);
+            assertTrue(stream.contains("more than 1000 runs and cascades changed since event " + before), stream);
         }
     }
 }
