@@ -1,6 +1,7 @@
 -- Removes everything matviews created, and nothing else: its tables (registrations, run history,
--- cascades, schedules and jobs) with their indexes and triggers, the registrations view, its functions, the
--- run event sequence and its migration history.
+-- cascades, change log, schedules and jobs) with their indexes and triggers, the change-tracking
+-- triggers it put on your tables, the registrations view, its functions, the run event sequence
+-- and its migration history.
 -- Stop every replica first. Run as the role matviews connects as (the owner of these objects):
 --
 --   psql "$DATABASE_URL" -v schema=public -f deploy/uninstall.sql
@@ -10,6 +11,10 @@
 -- _ayb_jobs and _ayb_job_schedules too: keep those and drop only the rest.
 BEGIN;
 DROP VIEW IF EXISTS :"schema"._matviews_registrations;
+-- The change-tracking triggers on your tables go with their function (CASCADE drops them).
+DROP FUNCTION IF EXISTS :"schema"._matviews_log_change() CASCADE;
+DROP TABLE IF EXISTS :"schema"._matviews_changes;
+DROP TABLE IF EXISTS :"schema"._matviews_tracked_tables;
 DROP TABLE IF EXISTS :"schema"._matviews_cascades;
 DROP TABLE IF EXISTS :"schema"._ayb_jobs;
 DROP TABLE IF EXISTS :"schema"._ayb_job_schedules;
@@ -19,6 +24,12 @@ DROP TABLE IF EXISTS :"schema"._ayb_matview_refreshes;
 DROP TABLE IF EXISTS :"schema"._matviews_schema_history;
 DROP FUNCTION IF EXISTS :"schema"._matviews_run_changed();
 DROP FUNCTION IF EXISTS :"schema"._matviews_cascade_changed();
+DROP FUNCTION IF EXISTS :"schema"._matviews_refresh_needed(oid, uuid, int);
+DROP FUNCTION IF EXISTS :"schema"._matviews_change_state(oid, uuid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_sources(oid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_track(oid, uuid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_untrack(uuid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_compact_changes(int);
 DROP FUNCTION IF EXISTS :"schema"._matviews_registration_state(text, text, timestamptz, int);
 DROP FUNCTION IF EXISTS :"schema"._matviews_targets_view(text, jsonb, text, text);
 COMMIT;

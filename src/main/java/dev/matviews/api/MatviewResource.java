@@ -128,7 +128,8 @@ public class MatviewResource {
         return Uni.createFrom().deferred(() -> {
                     RegisterRequest valid = validator.valid(request);
                     return registry.register(valid.schema(), valid.viewName(), valid.refreshMode(),
-                            valid.statementTimeoutMs(), valid.lockTimeoutMs(), valid.maxStalenessSeconds());
+                            valid.statementTimeoutMs(), valid.lockTimeoutMs(), valid.maxStalenessSeconds(),
+                            valid.skipUnchanged(), valid.maxSkipAgeSeconds());
                 })
                 .map(r -> Response.created(URI.create("/api/admin/matviews/" + r.id())).entity(r).build());
     }
@@ -200,9 +201,11 @@ public class MatviewResource {
             Setting<Integer> statementTimeout = Requests.integer(body, "statementTimeoutMs");
             Setting<Integer> lockTimeout = Requests.integer(body, "lockTimeoutMs");
             Setting<Integer> staleness = Requests.integer(body, "maxStalenessSeconds");
+            Setting<Boolean> skip = Requests.booleanSetting(body, "skipUnchanged");
+            Setting<Integer> maxSkipAge = Requests.integer(body, "maxSkipAgeSeconds");
             validator.valid(new UpdateRequest(mode.value(), statementTimeout.value(), lockTimeout.value(),
-                    staleness.value()));
-            return registry.update(uuid, mode, statementTimeout, lockTimeout, staleness);
+                    staleness.value(), skip.value(), maxSkipAge.value()));
+            return registry.update(uuid, mode, statementTimeout, lockTimeout, staleness, skip, maxSkipAge);
         });
     }
 
@@ -327,7 +330,7 @@ public class MatviewResource {
         }
         return Uni.createFrom().deferred(() -> refreshes.refresh(uuid(id)))
                 .map(result -> Response.ok(new RefreshResponse(result.registration(), result.durationMs(),
-                        result.runId())).build());
+                        result.runId(), result.skipped())).build());
     }
 
     @POST

@@ -1,5 +1,8 @@
 package dev.matviews.api;
 
+import dev.matviews.tracking.ChangeTrackingBusyException;
+import dev.matviews.tracking.ChangeTrackingNotPermittedException;
+
 import dev.matviews.auth.LoginFailedException;
 import dev.matviews.auth.LoginThrottledException;
 import dev.matviews.events.TooManyStreamsException;
@@ -48,6 +51,10 @@ enum ProblemType {
     RUN_FINISHED(RunFinishedException.class, 409, "run-finished", "Run already finished"),
     CASCADE_NOT_FOUND(CascadeNotFoundException.class, 404, "cascade-not-found", "Cascade not found"),
     CASCADE_FINISHED(CascadeFinishedException.class, 409, "cascade-finished", "Cascade already ended"),
+    CHANGE_TRACKING_NOT_PERMITTED(ChangeTrackingNotPermittedException.class, 409, "change-tracking-not-permitted",
+            "The service's database role may not track changes of a source table"),
+    CHANGE_TRACKING_BUSY(ChangeTrackingBusyException.class, 503, "change-tracking-busy",
+            "A source table is locked by its writers; try again"),
     SCHEDULE_NOT_FOUND(ScheduleNotFoundException.class, 404, "schedule-not-found", "Schedule not found"),
     SCHEDULE_NAME_TAKEN(ScheduleNameTakenException.class, 409, "schedule-name-taken", "Schedule name taken"),
     JOB_NOT_FOUND(JobNotFoundException.class, 404, "job-not-found", "Job not found"),

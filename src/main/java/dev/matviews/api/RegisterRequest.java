@@ -34,5 +34,13 @@ public record RegisterRequest(
         Integer lockTimeoutMs,
         @Schema(description = "Stale once its last success is older than this many seconds", nullable = true)
         @Min(value = 1, message = "must be a positive number of seconds")
-        Integer maxStalenessSeconds) {
+        Integer maxStalenessSeconds,
+        @Schema(description = "Skip a refresh when no source of the view changed since its last successful"
+                + " refresh began (exact; needs change tracking on its source tables)", defaultValue = "false")
+        Boolean skipUnchanged,
+        @Schema(description = "With skipUnchanged: refresh anyway once the last successful refresh began longer"
+                + " ago than this many seconds", nullable = true)
+        @Min(value = 1, message = "must be a positive number of seconds")
+        @Max(value = 31622400, message = "must be at most {value} seconds (366 days)")
+        Integer maxSkipAgeSeconds) {
 }

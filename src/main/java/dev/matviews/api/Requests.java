@@ -128,6 +128,12 @@ final class Requests {
                 text(body, "missedRunPolicy").value());
     }
 
+    /** A boolean field that may be absent; null is refused by the caller where it means nothing. */
+    static Setting<Boolean> booleanSetting(JsonNode body, String field) {
+        JsonNode node = body.get(field);
+        return node == null ? Setting.absent() : Setting.of(bool(body, field));
+    }
+
     static Boolean bool(JsonNode body, String field) {
         JsonNode node = body.get(field);
         if (node == null || node.isNull()) {

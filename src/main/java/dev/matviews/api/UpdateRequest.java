@@ -26,5 +26,10 @@ public record UpdateRequest(
         Integer lockTimeoutMs,
         @Schema(nullable = true)
         @Min(value = 1, message = "must be a positive number of seconds")
-        Integer maxStalenessSeconds) {
+        Integer maxStalenessSeconds,
+        Boolean skipUnchanged,
+        @Schema(nullable = true)
+        @Min(value = 1, message = "must be a positive number of seconds")
+        @Max(value = 31622400, message = "must be at most {value} seconds (366 days)")
+        Integer maxSkipAgeSeconds) {
 }

@@ -64,6 +64,12 @@ public class MatviewsMetrics {
                 .tags(Tags.of("trigger", trigger, "outcome", outcome)).register(registry).increment();
     }
 
+    /** A refresh skipped because nothing changed (skipUnchanged): counted, with no REFRESH duration. */
+    public void unchanged(String trigger) {
+        Counter.builder("matviews.refreshes").description("Refresh attempts by outcome")
+                .tags(Tags.of("trigger", trigger, "outcome", "skipped")).register(registry).increment();
+    }
+
     /** A refresh that found the view's lock taken (answered 409, or a scheduled run skipped). */
     public void lockContention(String trigger) {
         Counter.builder("matviews.refresh.lock.contention").description("Refreshes that found the view being refreshed")

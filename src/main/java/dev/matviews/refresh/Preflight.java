@@ -15,6 +15,13 @@ sealed interface Preflight {
     record Gone(Registration registration) implements Preflight {
     }
 
+    /**
+     * skipUnchanged, and no source changed since the start of run {@code keptRunId}: a skipped run
+     * is recorded, no lock was taken.
+     */
+    record Unchanged(Registration registration, Run run, java.util.UUID keptRunId) implements Preflight {
+    }
+
     /** Another session holds the view's lock. */
     record Busy(Registration registration) implements Preflight {
     }
@@ -26,8 +33,11 @@ sealed interface Preflight {
         int lockKey();
     }
 
-    /** The refresh can start: its run is recorded as running. */
-    record Started(Registration registration, int lockKey, Run run) implements Locked {
+    /**
+     * The refresh can start: its run is recorded as running. {@code tracked}: it records the
+     * snapshot a later skip compares with (skipUnchanged).
+     */
+    record Started(Registration registration, int lockKey, Run run, boolean tracked) implements Locked {
     }
 
     /** The service's role may not refresh the view; nothing started. */

@@ -18,6 +18,7 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.OffsetDateTime;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -37,7 +38,12 @@ public class RefreshRepository {
             WITH pre AS MATERIALIZED (
                 SELECT r.*, m.relid::int4 AS lock_key, m.populated, m.missing_privilege, m.owner,
                        quote_ident(current_user) AS role, coalesce(ix.usable, false) AS usable, ix.rejected,
-                       CASE WHEN m.relid IS NOT NULL THEN %2$s END AS locked,
+                       -- Known unchanged (skipUnchanged): no lock, no REFRESH, a skipped run below.
+                       coalesce(r.skip_unchanged AND chk.kept_run_id IS NOT NULL AND chk.reason IS NULL
+                                AND m.missing_privilege IS NULL, false) AS unchanged,
+                       chk.reason AS refresh_needed, chk.kept_run_id, chk.kept_started_at, chk.fingerprint,
+                       CASE WHEN m.relid IS NOT NULL AND NOT coalesce(r.skip_unchanged AND chk.kept_run_id IS NOT NULL
+                                AND chk.reason IS NULL AND m.missing_privilege IS NULL, false) THEN %2$s END AS locked,
                        CASE WHEN r.refresh_mode <> 'auto' THEN r.refresh_mode
                             WHEN m.populated AND ix.usable THEN 'concurrent' ELSE 'standard' END AS mode_used,
                        CASE WHEN r.refresh_mode <> 'auto' THEN 'registered as ' || r.refresh_mode
@@ -46,7 +52,8 @@ public class RefreshRepository {
                             WHEN ix.usable THEN 'auto: concurrent, the view is populated and unique index '
                                  || ix.usable_index || ' qualifies'
                             ELSE 'auto: standard, no unique index CONCURRENTLY can use'
-                                 || coalesce(' (' || ix.rejected || ')', '') END AS mode_reason,
+                                 || coalesce(' (' || ix.rejected || ')', '') END
+                           || coalesce('; refreshed, not skipped: ' || chk.reason, '') AS mode_reason,
                        -- The running run needs no wait for its WAL flush: a crash that loses it
                        -- loses the refresh too, and the success commit flushes it anyway.
                        set_config('synchronous_commit', 'off', true) AS async_commit
@@ -71,22 +78,40 @@ public class RefreshRepository {
                         WHERE i.indrelid = m.relid AND i.indisunique
                     ) u
                 ) ix ON true
+                -- Only for skipUnchanged: the one-time filter keeps the function from running otherwise.
+                LEFT JOIN LATERAL (
+                    SELECT f.* FROM %6$s(m.relid, r.id, r.max_skip_age_seconds) f
+                     WHERE r.skip_unchanged AND m.relid IS NOT NULL
+                ) chk ON true
                 WHERE r.id = $1
             ), run AS (
                 -- Only a lock holder whose refresh can start writes a running run, committed with
                 -- this statement, so the history shows the refresh before REFRESH begins.
                 INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
-                                         instance_id, backend_pid, backend_start, lock_key, mode_reason, cascade_id)
+                                         instance_id, backend_pid, backend_start, lock_key, mode_reason, cascade_id,
+                                         tracking)
                 SELECT pre.id, pre.schema_name, pre.view_name, pre.mode_used, $2, 'running', $3, pg_backend_pid(),
                        (SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_backend_pid()) a),
-                       pre.lock_key, pre.mode_reason, $4::uuid
+                       pre.lock_key, pre.mode_reason, $4::uuid, pre.fingerprint
                   FROM pre
                  WHERE pre.locked AND pre.missing_privilege IS NULL
                    AND (pre.mode_used = 'standard' OR (pre.populated AND pre.usable))
                 RETURNING run.*
+            ), kept AS (
+                INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
+                                         instance_id, started_at, finished_at, duration_ms, error, cascade_id,
+                                         kept_run_id)
+                SELECT pre.id, pre.schema_name, pre.view_name, pre.refresh_mode, $2, 'skipped', $3, clock_timestamp(),
+                       clock_timestamp(), 0, 'skipped: unchanged since run ' || pre.kept_run_id || ' (started '
+                       || pre.kept_started_at || '), whose data the view keeps', $4::uuid, pre.kept_run_id
+                  FROM pre
+                 WHERE pre.unchanged
+                RETURNING run.*
             )
-            SELECT pre.*, run.id AS run_id, run.backend_pid, run.started_at, run.event_id
-              FROM pre LEFT JOIN run ON true
+            SELECT pre.*, run.id AS run_id, run.backend_pid, run.started_at, run.event_id,
+                   kept.id AS skipped_run_id, kept.started_at AS skipped_at, kept.event_id AS skipped_event_id,
+                   kept.error AS skipped_reason
+              FROM pre LEFT JOIN run ON true LEFT JOIN kept ON true
             """;
 
     /**
@@ -101,6 +126,8 @@ public class RefreshRepository {
             UPDATE %1$s AS run
                SET status = 'success',
                    finished_at = clock_timestamp(),
+                   xact = pg_current_xact_id(),
+                   snapshot = nullif(current_setting('matviews.snapshot', true), '')::pg_snapshot,
                    duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
                    event_id = %2$s
              WHERE run.id = '%%1$s';
@@ -119,7 +146,13 @@ public class RefreshRepository {
                    set_config('lock_timeout', '%3$d', true),
                    set_config('client_connection_check_interval', '%4$d', true),
                    (SELECT pg_cancel_backend(pg_backend_pid()) FROM %1$s
-                     WHERE id = '%5$s' AND (cancel_requested_at IS NOT NULL%6$s))""";
+                     WHERE id = '%5$s' AND (cancel_requested_at IS NOT NULL%6$s))%7$s""";
+
+    /**
+     * SETTINGS' last item for a refresh of a skipUnchanged registration: the snapshot taken before
+     * REFRESH, which sees no more than REFRESH does, kept for the success record.
+     */
+    private static final String TAKE_SNAPSHOT = ",\n       set_config('matviews.snapshot', pg_current_snapshot()::text, true)";
 
     /** SETTINGS' extra condition for a node of a cascade; a single refresh's message stays as short as before. */
     private static final String CASCADE_CANCELLED =
@@ -137,7 +170,8 @@ public class RefreshRepository {
         this.runs = schema.runs();
         this.cascades = schema.cascades();
         this.preflight = PREFLIGHT.formatted(schema.registrations(), AdvisoryLocks.tryLock("m.relid::int4"), runs,
-                CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON);
+                CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON,
+                schema.qualify("_matviews_refresh_needed"));
         this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations());
         this.finish = "UPDATE " + runs + " AS run SET status = $2, error = $3, sqlstate = $4, duration_ms = $5,"
                 + " finished_at = clock_timestamp(), event_id = " + schema.nextRunEvent()
@@ -167,6 +201,15 @@ public class RefreshRepository {
             }
             Row row = it.next();
             Registration registration = RegistrationRepository.map(row);
+            UUID skippedRunId = row.getUUID("skipped_run_id");
+            if (skippedRunId != null) {
+                String reason = row.getString("skipped_reason");
+                OffsetDateTime at = row.getOffsetDateTime("skipped_at");
+                return new Preflight.Unchanged(registration, new Run(skippedRunId, registration.id(),
+                        registration.schemaName(), registration.viewName(), registration.refreshMode(), trigger,
+                        RunStatus.SKIPPED, instanceId, null, at, at, 0, reason, null, null, null, cascadeId,
+                        row.getLong("skipped_event_id")), row.getUUID("kept_run_id"));
+            }
             Boolean locked = row.getBoolean("locked");
             if (locked == null) {
                 return new Preflight.Gone(registration);
@@ -189,7 +232,7 @@ public class RefreshRepository {
                     registration.schemaName(), registration.viewName(), RefreshMode.parse(row.getString("mode_used")),
                     trigger, RunStatus.RUNNING, instanceId, row.getInteger("backend_pid"),
                     row.getOffsetDateTime("started_at"), null, null, null, null, null, row.getString("mode_reason"),
-                    cascadeId, row.getLong("event_id")));
+                    cascadeId, row.getLong("event_id")), row.getString("fingerprint") != null);
         });
     }
 
@@ -203,10 +246,12 @@ public class RefreshRepository {
      * single WAL flush, in one round trip. The duration is measured by the server around the
      * REFRESH alone.
      */
-    Uni<Refreshed> refreshRecordAndUnlock(SqlConnection conn, Run run, int lockKey, RefreshSettings settings) {
+    Uni<Refreshed> refreshRecordAndUnlock(SqlConnection conn, Run run, int lockKey, RefreshSettings settings,
+                                          boolean tracked) {
         String sql = SETTINGS.formatted(runs, settings.statementTimeoutMs(), settings.lockTimeoutMs(),
                 settings.connectionCheckIntervalMs(), run.id(),
-                run.cascadeId() == null ? "" : CASCADE_CANCELLED.formatted(cascades, run.cascadeId()))
+                run.cascadeId() == null ? "" : CASCADE_CANCELLED.formatted(cascades, run.cascadeId()),
+                tracked ? TAKE_SNAPSHOT : "")
                 + ";\n" + refreshSql(run.schemaName(), run.viewName(), run.refreshMode())
                 + ";\n" + recordSuccess.formatted(run.id(), run.registrationId(), AdvisoryLocks.unlockStatement(lockKey));
         return conn.query(sql).execute().map(settingsRows -> {

@@ -282,6 +282,13 @@ public class RefreshService {
         if (preflight instanceof Preflight.Unknown) {
             return Uni.createFrom().failure(new RegistrationNotFoundException(id));
         }
+        if (preflight instanceof Preflight.Unchanged unchanged) {
+            // Recorded by the preflight; no lock was taken, nothing to release.
+            execution.started(unchanged.run());
+            metrics.unchanged(trigger.dbName());
+            return Uni.createFrom().item(new RefreshResult(unchanged.registration(), unchanged.run().id(), 0,
+                    unchanged.run().error()));
+        }
         if (preflight instanceof Preflight.Busy busy) {
             // Losing the lock leaves the stored outcome alone: the winner owns it.
             metrics.lockContention(trigger.dbName());
@@ -320,7 +327,8 @@ public class RefreshService {
                     : "none qualifies: " + unready.rejectedIndexes());
             return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new UniqueIndexRequiredException(detail));
         }
-        Run run = ((Preflight.Started) locked).run();
+        Preflight.Started start = (Preflight.Started) locked;
+        Run run = start.run();
         execution.started(run);
         if (execution.cancelReason() != null) {
             String detail = "refresh of " + r.qualifiedName() + " cancelled before it started: "
@@ -331,7 +339,7 @@ public class RefreshService {
         RefreshSettings settings = settingsFor(r, execution.maxRuntime);
         long started = System.nanoTime();
         execution.unlockSent = true;
-        return repository.refreshRecordAndUnlock(conn, run, locked.lockKey(), settings)
+        return repository.refreshRecordAndUnlock(conn, run, locked.lockKey(), settings, start.tracked())
                 .onItem().transform(refreshed -> {
                     if (!refreshed.unlocked()) {
                         LOG.warnf("refresh lock of %s was not held at release", r.qualifiedName());
@@ -342,7 +350,7 @@ public class RefreshService {
                             .orElseThrow(() -> new RegistrationNotFoundException(r.id()));
                     metrics.refreshed(run.refreshMode().dbName(), trigger.dbName(),
                             RunStatus.SUCCESS.dbName(), Duration.ofMillis(after.lastRefreshDurationMs()));
-                    return new RefreshResult(after, run.id(), after.lastRefreshDurationMs());
+                    return new RefreshResult(after, run.id(), after.lastRefreshDurationMs(), null);
                 })
                 .onFailure(e -> !(e instanceof RegistrationNotFoundException)).recoverWithUni(e -> {
                     int elapsed = (int) TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);

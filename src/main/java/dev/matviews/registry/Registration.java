@@ -43,7 +43,17 @@ public record Registration(
                 + " (false when none is set; never refreshed counts as stale)")
         boolean stale,
         @Schema(description = "Its refresh schedule and next run, if it has one", nullable = true)
-        ScheduleSummary schedule) {
+        ScheduleSummary schedule,
+        @Schema(description = "A refresh is skipped (a run with status skipped that names the run whose data it"
+                + " kept) when no source of the view changed since its last successful refresh began; needs change"
+                + " tracking on its source tables (POST .../change-tracking)")
+        boolean skipUnchanged,
+        @Schema(description = "With skipUnchanged: refresh anyway once the last successful refresh began longer ago"
+                + " than this; null: no limit", nullable = true)
+        Integer maxSkipAgeSeconds,
+        @Schema(description = "When a refresh was last skipped because nothing had changed (counts as fresh for"
+                + " staleness)", nullable = true)
+        OffsetDateTime lastUnchangedAt) {
 
     public String qualifiedName() {
         return schemaName + "." + viewName;

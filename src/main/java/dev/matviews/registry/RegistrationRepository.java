@@ -36,7 +36,8 @@ public class RegistrationRepository {
         String view = schema.registrations();
         // What the view adds to a changed row: the same function the view is built on.
         String state = "LEFT JOIN LATERAL " + schema.qualify("_matviews_registration_state")
-                + "(reg.schema_name, reg.view_name, reg.last_success_at, reg.max_staleness_seconds) st ON true";
+                + "(reg.schema_name, reg.view_name, greatest(reg.last_success_at, reg.last_unchanged_at),"
+                + " reg.max_staleness_seconds) st ON true";
         this.insert = """
                 WITH target AS (
                     SELECT EXISTS (
@@ -44,9 +45,10 @@ public class RegistrationRepository {
                         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                         WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
                 ), reg AS (
-                    INSERT INTO %1$s AS reg (schema_name, view_name, refresh_mode,
-                                             statement_timeout_ms, lock_timeout_ms, max_staleness_seconds)
-                    SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int FROM target WHERE target.is_matview
+                    INSERT INTO %1$s AS reg (schema_name, view_name, refresh_mode, statement_timeout_ms,
+                                             lock_timeout_ms, max_staleness_seconds, skip_unchanged, max_skip_age_seconds)
+                    SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int, coalesce($7::bool, false), $8::int
+                      FROM target WHERE target.is_matview
                     ON CONFLICT (schema_name, view_name) DO NOTHING
                     RETURNING reg.*
                 )
@@ -73,6 +75,8 @@ public class RegistrationRepository {
                            statement_timeout_ms = CASE WHEN $3 THEN $4::int ELSE statement_timeout_ms END,
                            lock_timeout_ms = CASE WHEN $5 THEN $6::int ELSE lock_timeout_ms END,
                            max_staleness_seconds = CASE WHEN $7 THEN $8::int ELSE max_staleness_seconds END,
+                           skip_unchanged = coalesce($9::bool, skip_unchanged),
+                           max_skip_age_seconds = CASE WHEN $10 THEN $11::int ELSE max_skip_age_seconds END,
                            updated_at = NOW()
                      WHERE id = $1
                     RETURNING reg.*
@@ -89,10 +93,12 @@ public class RegistrationRepository {
     /** Registers the view if it is a materialized view, in one statement (no check-then-act gap). */
     public Uni<InsertResult> insertIfMatview(SqlClient client, String schema, String view, RefreshMode mode,
                                              Integer statementTimeoutMs, Integer lockTimeoutMs,
-                                             Integer maxStalenessSeconds) {
+                                             Integer maxStalenessSeconds, Boolean skipUnchanged,
+                                             Integer maxSkipAgeSeconds) {
         return client.preparedQuery(insert)
                 .execute(Tuple.tuple().addString(schema).addString(view).addString(mode.dbName())
-                        .addInteger(statementTimeoutMs).addInteger(lockTimeoutMs).addInteger(maxStalenessSeconds))
+                        .addInteger(statementTimeoutMs).addInteger(lockTimeoutMs).addInteger(maxStalenessSeconds)
+                        .addBoolean(skipUnchanged).addInteger(maxSkipAgeSeconds))
                 .map(rows -> {
                     Row row = rows.iterator().next();
                     boolean isMatview = row.getBoolean("is_matview");
@@ -121,11 +127,14 @@ public class RegistrationRepository {
     /** Changes what is present and leaves the rest; null mode: unchanged. */
     public Uni<Optional<Registration>> update(SqlClient client, UUID id, RefreshMode mode,
                                               Setting<Integer> statementTimeoutMs, Setting<Integer> lockTimeoutMs,
-                                              Setting<Integer> maxStalenessSeconds) {
+                                              Setting<Integer> maxStalenessSeconds, Boolean skipUnchanged,
+                                              Setting<Integer> maxSkipAgeSeconds) {
         Tuple args = Tuple.tuple().addUUID(id).addString(mode == null ? null : mode.dbName())
                 .addBoolean(statementTimeoutMs.present()).addInteger(statementTimeoutMs.value())
                 .addBoolean(lockTimeoutMs.present()).addInteger(lockTimeoutMs.value())
-                .addBoolean(maxStalenessSeconds.present()).addInteger(maxStalenessSeconds.value());
+                .addBoolean(maxStalenessSeconds.present()).addInteger(maxStalenessSeconds.value())
+                .addBoolean(skipUnchanged)
+                .addBoolean(maxSkipAgeSeconds.present()).addInteger(maxSkipAgeSeconds.value());
         return client.preparedQuery(update).execute(args).map(RegistrationRepository::first);
     }
 
@@ -163,6 +172,9 @@ public class RegistrationRepository {
                 row.getInteger("lock_timeout_ms"),
                 row.getInteger("max_staleness_seconds"),
                 row.getBoolean("stale"),
-                ScheduleSummary.from(row.getJsonObject("schedule")));
+                ScheduleSummary.from(row.getJsonObject("schedule")),
+                Boolean.TRUE.equals(row.getBoolean("skip_unchanged")),
+                row.getInteger("max_skip_age_seconds"),
+                row.getOffsetDateTime("last_unchanged_at"));
     }
 }

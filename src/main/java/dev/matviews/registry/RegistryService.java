@@ -40,21 +40,31 @@ public class RegistryService {
 
     public Uni<Registration> register(String schema, String viewName, String refreshMode,
                                       Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds) {
-        return register(pool, schema, viewName, refreshMode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds);
+        return register(schema, viewName, refreshMode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds, null,
+                null);
+    }
+
+    public Uni<Registration> register(String schema, String viewName, String refreshMode,
+                                      Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds,
+                                      Boolean skipUnchanged, Integer maxSkipAgeSeconds) {
+        return register(pool, schema, viewName, refreshMode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
+                skipUnchanged, maxSkipAgeSeconds);
     }
 
     /** Registers in standard mode within the caller's transaction, so it commits only with the rest of it. */
     public Uni<Registration> registerWithin(SqlClient tx, String schema, String viewName) {
-        return register(tx, schema, viewName, null, null, null, null);
+        return register(tx, schema, viewName, null, null, null, null, null, null);
     }
 
     private Uni<Registration> register(SqlClient client, String schema, String viewName, String refreshMode,
-                                       Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds) {
+                                       Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds,
+                                       Boolean skipUnchanged, Integer maxSkipAgeSeconds) {
         return Uni.createFrom().deferred(() -> {
             String s = Identifiers.require("schema", schema == null ? DEFAULT_SCHEMA : schema);
             String v = Identifiers.require("viewName", viewName);
             RefreshMode mode = refreshMode == null ? RefreshMode.STANDARD : RefreshMode.parse(refreshMode);
-            return repository.insertIfMatview(client, s, v, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)
+            return repository.insertIfMatview(client, s, v, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
+                            skipUnchanged, maxSkipAgeSeconds)
                     .map(result -> {
                         if (!result.isMatview()) {
                             throw new NotAMatviewException(s, v);
@@ -113,17 +123,28 @@ public class RegistryService {
     /** A partial update; at least one field must be present, and a present mode must not be null. */
     public Uni<Registration> update(UUID id, Setting<String> refreshMode, Setting<Integer> statementTimeoutMs,
                                     Setting<Integer> lockTimeoutMs, Setting<Integer> maxStalenessSeconds) {
+        return update(id, refreshMode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds, Setting.absent(),
+                Setting.absent());
+    }
+
+    public Uni<Registration> update(UUID id, Setting<String> refreshMode, Setting<Integer> statementTimeoutMs,
+                                    Setting<Integer> lockTimeoutMs, Setting<Integer> maxStalenessSeconds,
+                                    Setting<Boolean> skipUnchanged, Setting<Integer> maxSkipAgeSeconds) {
         return Uni.createFrom().deferred(() -> {
             if (!refreshMode.present() && !statementTimeoutMs.present() && !lockTimeoutMs.present()
-                    && !maxStalenessSeconds.present()) {
-                throw new InvalidInputException(
-                        "refreshMode is required (or statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)");
+                    && !maxStalenessSeconds.present() && !skipUnchanged.present() && !maxSkipAgeSeconds.present()) {
+                throw new InvalidInputException("refreshMode is required (or statementTimeoutMs, lockTimeoutMs,"
+                        + " maxStalenessSeconds, skipUnchanged, maxSkipAgeSeconds)");
+            }
+            if (skipUnchanged.present() && skipUnchanged.value() == null) {
+                throw new InvalidInputException("skipUnchanged must be true or false");
             }
             if (refreshMode.present() && refreshMode.value() == null) {
                 throw new InvalidInputException("refreshMode must not be null");
             }
             RefreshMode mode = refreshMode.present() ? RefreshMode.parse(refreshMode.value()) : null;
-            return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds)
+            return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
+                            skipUnchanged.value(), maxSkipAgeSeconds)
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });
     }

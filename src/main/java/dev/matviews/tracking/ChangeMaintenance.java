@@ -1,0 +1,39 @@
+package dev.matviews.tracking;
+
+import dev.matviews.config.MatviewsConfig;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps the change log small: rows every claiming registration's last successful refresh has
+ * seen are deleted, in batches, by every replica (idempotent).
+ */
+@ApplicationScoped
+public class ChangeMaintenance {
+
+    private static final Logger LOG = Logger.getLogger(ChangeMaintenance.class);
+
+    private final ChangeTrackingService tracking;
+    private final int batch;
+
+    public ChangeMaintenance(ChangeTrackingService tracking, MatviewsConfig config) {
+        this.tracking = tracking;
+        this.batch = config.runs().retention().batchSize();
+    }
+
+    @Scheduled(identity = "change-log-compaction", every = "${matviews.runs.abandon-check-interval}", delayed = "30s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> compactPeriodically() {
+        return tracking.compact(batch)
+                .invoke(n -> {
+                    if (n > 0) {
+                        LOG.debugf("change log compaction deleted %d row(s)", n);
+                    }
+                })
+                .replaceWithVoid()
+                .onFailure().invoke(e -> LOG.warnf("change log compaction failed: %s", e.getMessage()))
+                .onFailure().recoverWithNull();
+    }
+}

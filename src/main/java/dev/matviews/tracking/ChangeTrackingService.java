@@ -1,0 +1,99 @@
+package dev.matviews.tracking;
+
+import dev.matviews.config.MatviewsConfig;
+import dev.matviews.refresh.MatviewGoneException;
+import dev.matviews.registry.RegistrationNotFoundException;
+import dev.matviews.registry.RegistryService;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgException;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.util.UUID;
+
+/**
+ * Change tracking for skipUnchanged: installs and removes the statement-level triggers on a
+ * registration's source tables, and says whether its next refresh would be skipped.
+ */
+@ApplicationScoped
+public class ChangeTrackingService {
+
+    private static final Logger LOG = Logger.getLogger(ChangeTrackingService.class);
+    private static final String INSUFFICIENT_PRIVILEGE = "42501";
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    private final Pool pool;
+    private final ChangeTrackingRepository repository;
+    private final RegistryService registry;
+    private final MatviewsConfig.Refresh refresh;
+
+    public ChangeTrackingService(Pool pool, ChangeTrackingRepository repository, RegistryService registry,
+                                 MatviewsConfig config) {
+        this.pool = pool;
+        this.repository = repository;
+        this.registry = registry;
+        this.refresh = config.refresh();
+    }
+
+    public Uni<ChangeTracking> status(UUID id) {
+        return viewOf(id).flatMap(oid -> repository.status(pool, id, oid));
+    }
+
+    /**
+     * Installs the trigger on every source table, all or none, waiting at most the refresh lock
+     * timeout for each table's writers (the trigger's DDL waits for their transactions to end).
+     */
+    public Uni<ChangeTracking> install(UUID id) {
+        return viewOf(id).flatMap(oid -> pool.withTransaction(tx -> tx.preparedQuery(
+                                "SELECT set_config('lock_timeout', $1, true)")
+                        .execute(Tuple.of(Long.toString(Math.max(1, refresh.lockTimeout().toMillis()))))
+                        .flatMap(ignored -> repository.track(tx, oid, id)))
+                .invoke(tables -> LOG.infof("change tracking on for registration %s: %s", id, tables))
+                .onFailure(PgException.class).transform(this::refused)
+                .flatMap(ignored -> repository.status(pool, id, oid)));
+    }
+
+    /** Removes this registration's claims; triggers no other registration claims are dropped. */
+    public Uni<ChangeTracking> remove(UUID id) {
+        return viewOf(id).flatMap(oid -> pool.withTransaction(tx -> tx.preparedQuery(
+                                "SELECT set_config('lock_timeout', $1, true)")
+                        .execute(Tuple.of(Long.toString(Math.max(1, refresh.lockTimeout().toMillis()))))
+                        .flatMap(ignored -> repository.untrack(tx, id)))
+                .onFailure(PgException.class).transform(this::refused)
+                .flatMap(ignored -> repository.status(pool, id, oid)));
+    }
+
+    /** Deletes change rows no registration can need, {@code batch} at a time until none is left; how many. */
+    public Uni<Long> compact(int batch) {
+        return repository.compact(pool, batch).flatMap(n -> n < batch ? Uni.createFrom().item((long) n)
+                : compact(batch).map(more -> n + more));
+    }
+
+    private Uni<Long> viewOf(UUID id) {
+        return registry.get(id).flatMap(r -> repository.matview(pool, id).map(found -> {
+            Long oid = found.orElseThrow(() -> new RegistrationNotFoundException(id));
+            if (oid < 0) {
+                throw new MatviewGoneException(r.qualifiedName());
+            }
+            return oid;
+        }));
+    }
+
+    private Throwable refused(Throwable e) {
+        PgException pg = (PgException) e;
+        if (INSUFFICIENT_PRIVILEGE.equals(pg.getSqlState())) {
+            return new ChangeTrackingNotPermittedException("the service's role may not install change tracking: "
+                    + pg.getErrorMessage() + " (SQLSTATE 42501). The trigger needs the TRIGGER privilege on each"
+                    + " source table, and enabling it ALWAYS (so that it fires under session_replication_role ="
+                    + " replica too) needs the table's owner: make the service's role the owner or a member of the"
+                    + " owning role. Nothing was changed.");
+        }
+        if (LOCK_NOT_AVAILABLE.equals(pg.getSqlState())) {
+            return new ChangeTrackingBusyException("a source table stayed locked by its writers for longer than "
+                    + refresh.lockTimeout() + " (" + pg.getErrorMessage() + "); nothing was changed: try again");
+        }
+        return e;
+    }
+}
