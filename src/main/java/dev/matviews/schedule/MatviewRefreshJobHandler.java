@@ -157,7 +157,7 @@ public class MatviewRefreshJobHandler implements JobHandler {
         RefreshService.Handle handle = refreshes.launch(r.id(), Trigger.SCHEDULE, maxRuntime);
         handle.started().subscribe().with(run -> runStarted.accept(run.id()), ignored -> { });
         return handle.done()
-                .<JobOutcome>map(result -> new JobOutcome.Completed(result.runId(), null))
+                .<JobOutcome>map(result -> new JobOutcome.Completed(result.runId(), result.skipped()))
                 .onFailure(RefreshInProgressException.class).recoverWithUni(e -> refreshes.recordSkipped(r.id(),
                                 Trigger.SCHEDULE, "skipped: " + e.getMessage(), null)
                         .map(skipped -> new JobOutcome.Completed(skipped == null ? null : skipped.id(),
