@@ -190,6 +190,9 @@ BEGIN
           FROM "${flyway:defaultSchema}"._matviews_changes ch
          WHERE ch.relid IN (SELECT s.relid FROM "${flyway:defaultSchema}"._matviews_sources(view_oid) s
                              WHERE s.kind IN ('r', 'p'))
+           -- Older than the snapshot's xmin is visible (or rolled back, with no row): only the
+           -- index range from xmin on needs a look, however long the log.
+           AND ch.xact >= pg_catalog.pg_snapshot_xmin(last.snapshot)
            AND NOT pg_catalog.pg_visible_in_snapshot(ch.xact, last.snapshot)
          LIMIT 1;
     END IF;

@@ -97,6 +97,12 @@ public class ChangeTrackingRepository {
         });
     }
 
+    /** Sets lock_timeout for the rest of the caller's transaction. */
+    Uni<Void> lockTimeout(SqlClient tx, long millis) {
+        return tx.preparedQuery("SELECT set_config('lock_timeout', $1, true)").execute(Tuple.of(Long.toString(millis)))
+                .replaceWithVoid();
+    }
+
     /** Deletes up to {@code batch} change rows no decision can need any more; how many. */
     Uni<Integer> compact(SqlClient client, int batch) {
         return client.preparedQuery(compact).execute(Tuple.of(batch)).map(rows -> rows.iterator().next().getInteger(0));

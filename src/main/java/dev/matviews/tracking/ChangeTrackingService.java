@@ -6,7 +6,7 @@ import dev.matviews.registry.RegistrationNotFoundException;
 import dev.matviews.registry.RegistryService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -46,9 +46,7 @@ public class ChangeTrackingService {
      * timeout for each table's writers (the trigger's DDL waits for their transactions to end).
      */
     public Uni<ChangeTracking> install(UUID id) {
-        return viewOf(id).flatMap(oid -> pool.withTransaction(tx -> tx.preparedQuery(
-                                "SELECT set_config('lock_timeout', $1, true)")
-                        .execute(Tuple.of(Long.toString(Math.max(1, refresh.lockTimeout().toMillis()))))
+        return viewOf(id).flatMap(oid -> pool.withTransaction(tx -> lockTimeout(tx)
                         .flatMap(ignored -> repository.track(tx, oid, id)))
                 .invoke(tables -> LOG.infof("change tracking on for registration %s: %s", id, tables))
                 .onFailure(PgException.class).transform(this::refused)
@@ -57,12 +55,15 @@ public class ChangeTrackingService {
 
     /** Removes this registration's claims; triggers no other registration claims are dropped. */
     public Uni<ChangeTracking> remove(UUID id) {
-        return viewOf(id).flatMap(oid -> pool.withTransaction(tx -> tx.preparedQuery(
-                                "SELECT set_config('lock_timeout', $1, true)")
-                        .execute(Tuple.of(Long.toString(Math.max(1, refresh.lockTimeout().toMillis()))))
+        return viewOf(id).flatMap(oid -> pool.withTransaction(tx -> lockTimeout(tx)
                         .flatMap(ignored -> repository.untrack(tx, id)))
                 .onFailure(PgException.class).transform(this::refused)
                 .flatMap(ignored -> repository.status(pool, id, oid)));
+    }
+
+    /** The trigger DDL waits for a table's writers: at most the refresh lock timeout, in this transaction. */
+    private Uni<Void> lockTimeout(SqlClient tx) {
+        return repository.lockTimeout(tx, Math.max(1, refresh.lockTimeout().toMillis()));
     }
 
     /** Deletes change rows no registration can need, {@code batch} at a time until none is left; how many. */
