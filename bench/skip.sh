@@ -57,8 +57,9 @@ def refresh():
     assert r.status == 200, body
     return time.perf_counter() - t, body
 
-def psql(sql):
-    return subprocess.run(["psql", "-qXtA", "-c", sql], capture_output=True, text=True, check=True).stdout.strip()
+def psql(sql, user=None):
+    return subprocess.run(["psql", "-qXtA"] + (["-U", user] if user else []) + ["-c", sql],
+                          capture_output=True, text=True, check=True).stdout.strip()
 
 def pct(xs, p):
     xs = sorted(xs)
@@ -66,7 +67,7 @@ def pct(xs, p):
 
 def preflight_mean():
     return float(psql("SELECT coalesce(sum(total_exec_time) / nullif(sum(calls), 0), 0) FROM pg_stat_statements"
-                      " WHERE query LIKE 'WITH pre AS MATERIALIZED%'"))
+                      " WHERE query LIKE 'WITH pre AS MATERIALIZED%'", user="postgres"))
 
 fulls = []
 for i in range(5):
@@ -85,7 +86,7 @@ for log_rows in (0, 100000):
              f" FROM generate_series(3, {log_rows + 2}) x")
         psql("UPDATE wide.t1 SET v = v WHERE k = 1")
         refresh()
-    psql("SELECT pg_stat_statements_reset()")
+    psql("SELECT pg_stat_statements_reset()", user="postgres")
     times = []
     for _ in range(n):
         took, body = refresh()
@@ -108,7 +109,14 @@ CREATE MATERIALIZED VIEW public.branch_totals AS
 SQL
 PB=$(curl -sf "${H[@]}" -X POST "$URL/api/admin/matviews" \
   -d '{"schema":"public","viewName":"branch_totals","skipUnchanged":true}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-tps() { pgbench -n -c 4 -j 2 -T "$SECONDS_PER_ROUND" 2>/dev/null | awk '/^tps/ {print $3; exit}'; }
+# Each round starts alike: a checkpoint, vacuumed tables, no change rows left (so neither side pays
+# for the other's leftovers); checkpoints spaced out so that none falls inside a round by chance.
+psql -qX -U postgres -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET checkpoint_timeout = '30min'" \
+  -c "SELECT pg_reload_conf()" >/dev/null
+settle() {
+  psql -qX -U postgres -c "DELETE FROM _matviews_changes" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+}
+tps() { settle; pgbench -n -c 4 -j 2 -T "$SECONDS_PER_ROUND" 2>/dev/null | awk '/^tps/ {print $3; exit}'; }
 without=(); with=()
 for r in $(seq 1 "$ROUNDS"); do
   curl -sf "${H[@]}" -X DELETE "$URL/api/admin/matviews/$PB/change-tracking" >/dev/null

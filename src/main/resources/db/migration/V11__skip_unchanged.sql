@@ -43,14 +43,16 @@ CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}"._matviews_tracked_tables (
 );
 
 -- The trigger function. SECURITY DEFINER, so writers need no privilege on matviews' schema or
--- table; its search_path is fixed, so no writer's search_path can redirect it.
+-- table. No SET clause (saving and restoring a setting on every call costs writers): instead
+-- every name and operator in it is schema-qualified, so no writer's search_path can redirect it.
 CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_log_change() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact)
-    SELECT TG_RELID, pg_current_xact_id()
-     WHERE NOT EXISTS (SELECT 1 FROM "${flyway:defaultSchema}"._matviews_changes
-                        WHERE relid = TG_RELID AND xact = pg_current_xact_id());
+    SELECT TG_RELID, pg_catalog.pg_current_xact_id()
+     WHERE NOT EXISTS (SELECT FROM "${flyway:defaultSchema}"._matviews_changes c
+                        WHERE c.relid OPERATOR(pg_catalog.=) TG_RELID
+                          AND c.xact OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id());
     RETURN NULL;
 END
 $$;
@@ -319,22 +321,27 @@ BEGIN
 END
 $$;
 
--- Change rows no decision can need any more: of tables nobody tracks, or visible in the latest
--- successful refresh's snapshot of every registration that tracks the table (a registration
--- without one compares with a future snapshot, which sees them too). At most batch rows.
+-- Change rows no decision can need any more, at most batch of them: of tables nobody claims, and
+-- of each claimed table those older than the xmin of the latest successful snapshot of every
+-- registration that claims it (older than a snapshot's xmin is visible in it). A claimer with no
+-- such snapshot compares with a future one, which sees every row committed now. Index ranges only.
 CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_compact_changes(batch int)
     RETURNS int LANGUAGE sql AS $$
-    WITH gone AS (
+    WITH bound AS (
+        SELECT r.relid,
+               coalesce((SELECT min(pg_catalog.pg_snapshot_xmin(last.snapshot))
+                           FROM "${flyway:defaultSchema}"._matviews_tracked_tables tt
+                          CROSS JOIN LATERAL (SELECT run.snapshot FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs run
+                                               WHERE run.registration_id = tt.registration_id AND run.status = 'success'
+                                               ORDER BY run.started_at DESC LIMIT 1) last
+                          WHERE tt.relid = r.relid AND last.snapshot IS NOT NULL),
+                        pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())) AS below
+          FROM (SELECT DISTINCT ch.relid FROM "${flyway:defaultSchema}"._matviews_changes ch) r
+    ), gone AS (
         DELETE FROM "${flyway:defaultSchema}"._matviews_changes
          WHERE ctid = ANY (ARRAY(
-             SELECT ch.ctid FROM "${flyway:defaultSchema}"._matviews_changes ch
-              WHERE NOT EXISTS (
-                  SELECT 1 FROM "${flyway:defaultSchema}"._matviews_tracked_tables tt
-                   CROSS JOIN LATERAL (SELECT r.snapshot FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs r
-                                        WHERE r.registration_id = tt.registration_id AND r.status = 'success'
-                                        ORDER BY r.started_at DESC LIMIT 1) last
-                   WHERE tt.relid = ch.relid AND last.snapshot IS NOT NULL
-                     AND NOT pg_catalog.pg_visible_in_snapshot(ch.xact, last.snapshot))
+             SELECT ch.ctid FROM bound b
+               JOIN "${flyway:defaultSchema}"._matviews_changes ch ON ch.relid = b.relid AND ch.xact < b.below
               LIMIT batch))
         RETURNING 1
     )

@@ -20,7 +20,8 @@ public class ChangeMaintenance {
 
     public ChangeMaintenance(ChangeTrackingService tracking, MatviewsConfig config) {
         this.tracking = tracking;
-        this.batch = config.runs().retention().batchSize();
+        // Larger than the runs' batches: a change row is tiny, and each batch finds the tables anew.
+        this.batch = Math.max(10_000, config.runs().retention().batchSize());
     }
 
     @Scheduled(identity = "change-log-compaction", every = "${matviews.runs.abandon-check-interval}", delayed = "30s",
