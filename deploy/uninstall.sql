@@ -29,7 +29,7 @@ DROP FUNCTION IF EXISTS :"schema"._matviews_change_state(oid, uuid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_sources(oid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_track(oid, uuid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_untrack(uuid);
-DROP FUNCTION IF EXISTS :"schema"._matviews_compact_changes(int);
+DROP FUNCTION IF EXISTS :"schema"._matviews_compact_changes(int, xid8);
 DROP FUNCTION IF EXISTS :"schema"._matviews_registration_state(text, text, timestamptz, int);
 DROP FUNCTION IF EXISTS :"schema"._matviews_targets_view(text, jsonb, text, text);
 COMMIT;

@@ -325,7 +325,10 @@ $$;
 -- of each claimed table those older than the xmin of the latest successful snapshot of every
 -- registration that claims it (older than a snapshot's xmin is visible in it). A claimer with no
 -- such snapshot compares with a future one, which sees every row committed now. Index ranges only.
-CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_compact_changes(batch int)
+-- Never above ceiling, fixed by the caller for a whole pass: rows written during the pass are left
+-- to the next one, so a pass ends even while writers go on, and never competes with them for the
+-- newest index pages.
+CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_compact_changes(batch int, ceiling xid8)
     RETURNS int LANGUAGE sql AS $$
     WITH bound AS (
         SELECT r.relid,
@@ -335,13 +338,20 @@ CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_compact_changes(b
                                                WHERE run.registration_id = tt.registration_id AND run.status = 'success'
                                                ORDER BY run.started_at DESC LIMIT 1) last
                           WHERE tt.relid = r.relid AND last.snapshot IS NOT NULL),
-                        pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())) AS below
-          FROM (SELECT DISTINCT ch.relid FROM "${flyway:defaultSchema}"._matviews_changes ch) r
+                        ceiling) AS below
+          -- The tables in the log, by a skip scan of its index (no pass over the log itself).
+          FROM (WITH RECURSIVE t(relid) AS (
+                    SELECT min(relid) FROM "${flyway:defaultSchema}"._matviews_changes
+                    UNION ALL
+                    SELECT (SELECT min(ch.relid) FROM "${flyway:defaultSchema}"._matviews_changes ch WHERE ch.relid > t.relid)
+                      FROM t WHERE t.relid IS NOT NULL)
+                SELECT relid FROM t WHERE relid IS NOT NULL) r
     ), gone AS (
         DELETE FROM "${flyway:defaultSchema}"._matviews_changes
          WHERE ctid = ANY (ARRAY(
              SELECT ch.ctid FROM bound b
-               JOIN "${flyway:defaultSchema}"._matviews_changes ch ON ch.relid = b.relid AND ch.xact < b.below
+               JOIN "${flyway:defaultSchema}"._matviews_changes ch
+                 ON ch.relid = b.relid AND ch.xact < least(b.below, ceiling)
               LIMIT batch))
         RETURNING 1
     )

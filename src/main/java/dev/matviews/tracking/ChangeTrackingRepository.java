@@ -53,7 +53,7 @@ public class ChangeTrackingRepository {
                  WHERE r.id = $1""".formatted(schema.registry(), schema.qualify("_matviews_sources"),
                 schema.qualify("_matviews_tracked_tables"), schema.qualify("_matviews_change_state"),
                 schema.qualify("_matviews_refresh_needed"));
-        this.compact = "SELECT " + schema.qualify("_matviews_compact_changes") + "($1)";
+        this.compact = "SELECT " + schema.qualify("_matviews_compact_changes") + "($1, $2::text::xid8)";
     }
 
     /** The OID of the registration's materialized view: empty if not registered, null inside if the view is gone. */
@@ -103,8 +103,15 @@ public class ChangeTrackingRepository {
                 .replaceWithVoid();
     }
 
-    /** Deletes up to {@code batch} change rows no decision can need any more; how many. */
-    Uni<Integer> compact(SqlClient client, int batch) {
-        return client.preparedQuery(compact).execute(Tuple.of(batch)).map(rows -> rows.iterator().next().getInteger(0));
+    /** The oldest transaction still running: a compaction pass deletes nothing from it on. */
+    Uni<String> ceiling(SqlClient client) {
+        return client.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").execute()
+                .map(rows -> rows.iterator().next().getString(0));
+    }
+
+    /** Deletes up to {@code batch} change rows below {@code ceiling} no decision can need any more; how many. */
+    Uni<Integer> compact(SqlClient client, int batch, String ceiling) {
+        return client.preparedQuery(compact).execute(Tuple.of(batch, ceiling))
+                .map(rows -> rows.iterator().next().getInteger(0));
     }
 }

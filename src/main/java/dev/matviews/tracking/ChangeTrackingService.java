@@ -66,10 +66,17 @@ public class ChangeTrackingService {
         return repository.lockTimeout(tx, Math.max(1, refresh.lockTimeout().toMillis()));
     }
 
-    /** Deletes change rows no registration can need, {@code batch} at a time until none is left; how many. */
+    /**
+     * One compaction pass: deletes the change rows no registration can need, {@code batch} at a
+     * time, up to the oldest transaction running when the pass began; how many.
+     */
     public Uni<Long> compact(int batch) {
-        return repository.compact(pool, batch).flatMap(n -> n < batch ? Uni.createFrom().item((long) n)
-                : compact(batch).map(more -> n + more));
+        return repository.ceiling(pool).flatMap(ceiling -> compactBelow(batch, ceiling));
+    }
+
+    private Uni<Long> compactBelow(int batch, String ceiling) {
+        return repository.compact(pool, batch, ceiling).flatMap(n -> n < batch ? Uni.createFrom().item((long) n)
+                : compactBelow(batch, ceiling).map(more -> n + more));
     }
 
     private Uni<Long> viewOf(UUID id) {
