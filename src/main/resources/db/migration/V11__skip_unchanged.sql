@@ -29,11 +29,13 @@ CREATE INDEX IF NOT EXISTS _ayb_matview_refresh_runs_success
     ON "${flyway:defaultSchema}"._ayb_matview_refresh_runs (registration_id, started_at DESC) WHERE status = 'success';
 
 -- Insert-only: writers never update a shared row, so they never wait for each other here.
+-- The key makes "once per transaction and table" an index insert that conflicts, whatever the
+-- planner's statistics of this small, fast-changing table say.
 CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}"._matviews_changes (
     relid OID  NOT NULL,
-    xact  xid8 NOT NULL
+    xact  xid8 NOT NULL,
+    PRIMARY KEY (relid, xact)
 );
-CREATE INDEX IF NOT EXISTS _matviews_changes_relid ON "${flyway:defaultSchema}"._matviews_changes (relid, xact);
 
 -- Which registration asked for tracking on which table: a trigger goes when its last user does.
 CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}"._matviews_tracked_tables (
@@ -49,10 +51,8 @@ CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_log_change() RETU
     LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact)
-    SELECT TG_RELID, pg_catalog.pg_current_xact_id()
-     WHERE NOT EXISTS (SELECT FROM "${flyway:defaultSchema}"._matviews_changes c
-                        WHERE c.relid OPERATOR(pg_catalog.=) TG_RELID
-                          AND c.xact OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id());
+    VALUES (TG_RELID, pg_catalog.pg_current_xact_id())
+    ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $$;
