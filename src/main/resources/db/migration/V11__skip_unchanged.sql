@@ -332,12 +332,14 @@ CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_compact_changes(b
     RETURNS int LANGUAGE sql AS $$
     WITH bound AS (
         SELECT r.relid,
-               coalesce((SELECT min(pg_catalog.pg_snapshot_xmin(last.snapshot))
+               -- The lowest claimer's xmin (ORDER BY, not min(): PostgreSQL 14 and 15 have no min(xid8)).
+               coalesce((SELECT pg_catalog.pg_snapshot_xmin(last.snapshot)
                            FROM "${flyway:defaultSchema}"._matviews_tracked_tables tt
                           CROSS JOIN LATERAL (SELECT run.snapshot FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs run
                                                WHERE run.registration_id = tt.registration_id AND run.status = 'success'
                                                ORDER BY run.started_at DESC LIMIT 1) last
-                          WHERE tt.relid = r.relid AND last.snapshot IS NOT NULL),
+                          WHERE tt.relid = r.relid AND last.snapshot IS NOT NULL
+                          ORDER BY 1 LIMIT 1),
                         ceiling) AS below
           -- The tables in the log, by a skip scan of its index (no pass over the log itself).
           FROM (WITH RECURSIVE t(relid) AS (

@@ -331,7 +331,9 @@ class SkipUnchangedTest {
                 .then().statusCode(200).body("maxSkipAgeSeconds", equalTo(1));
         refresh(f.id());
         assertNotNull(skipped(f.id()));
-        Thread.sleep(1100);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> String.valueOf((Object)
+                given().get(Api.BASE + "/" + f.id() + "/change-tracking").then().extract().path("nextRefresh"))
+                .contains("maxSkipAge"));
         String runId = refresh(f.id()).getString("runId");
         given().get("/api/admin/matview-runs/" + runId).then().body("status", equalTo("success"))
                 .body("modeReason", containsString("maxSkipAge"));
