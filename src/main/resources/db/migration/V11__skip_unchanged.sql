@@ -332,7 +332,7 @@ CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_compact_changes(b
     RETURNS int LANGUAGE sql AS $$
     WITH bound AS (
         SELECT r.relid,
-               -- The lowest claimer's xmin (ORDER BY, not min(): PostgreSQL 14 and 15 have no min(xid8)).
+               -- The lowest claimer's xmin (ORDER BY, not min(): PostgreSQL 14 has no min(xid8)).
                coalesce((SELECT pg_catalog.pg_snapshot_xmin(last.snapshot)
                            FROM "${flyway:defaultSchema}"._matviews_tracked_tables tt
                           CROSS JOIN LATERAL (SELECT run.snapshot FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs run
