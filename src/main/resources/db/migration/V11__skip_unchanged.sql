@@ -167,7 +167,14 @@ DECLARE
     state record;
     populated boolean;
     why text;
+    tables oid[];
+    matviews oid[];
 BEGIN
+    -- The source walk once, for both checks below.
+    SELECT coalesce(array_agg(DISTINCT s.relid) FILTER (WHERE s.kind IN ('r', 'p')), '{}'),
+           coalesce(array_agg(DISTINCT s.relid) FILTER (WHERE s.kind = 'm'), '{}')
+      INTO tables, matviews
+      FROM "${flyway:defaultSchema}"._matviews_sources(view_oid) s;
     SELECT c.relispopulated INTO populated FROM pg_catalog.pg_class c WHERE c.oid = view_oid;
     SELECT * INTO state FROM "${flyway:defaultSchema}"._matviews_change_state(view_oid, reg_id);
     SELECT run.id, run.started_at, run.snapshot, run.tracking INTO last
@@ -190,8 +197,7 @@ BEGIN
     IF why IS NULL THEN
         SELECT 'source table ' || ch.relid::regclass::text || ' changed since run ' || last.id INTO why
           FROM "${flyway:defaultSchema}"._matviews_changes ch
-         WHERE ch.relid IN (SELECT s.relid FROM "${flyway:defaultSchema}"._matviews_sources(view_oid) s
-                             WHERE s.kind IN ('r', 'p'))
+         WHERE ch.relid = ANY (tables)
            -- Older than the snapshot's xmin is visible (or rolled back, with no row): only the
            -- index range from xmin on needs a look, however long the log.
            AND ch.xact >= pg_catalog.pg_snapshot_xmin(last.snapshot)
@@ -202,14 +208,14 @@ BEGIN
         -- A registered matview it reads: changed when its latest successful refresh is not visible.
         SELECT 'source materialized view ' || pg_catalog.quote_ident(up.schema_name) || '.'
                || pg_catalog.quote_ident(up.view_name) || ' was refreshed since run ' || last.id INTO why
-          FROM "${flyway:defaultSchema}"._matviews_sources(view_oid) s
-          JOIN pg_catalog.pg_class c ON c.oid = s.relid
+          FROM pg_catalog.pg_class c
           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           JOIN "${flyway:defaultSchema}"._ayb_matview_refreshes up ON up.schema_name = n.nspname AND up.view_name = c.relname
           CROSS JOIN LATERAL (SELECT r.xact FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs r
                                WHERE r.registration_id = up.id AND r.status = 'success'
                                ORDER BY r.started_at DESC LIMIT 1) latest
-         WHERE s.kind = 'm' AND (latest.xact IS NULL OR NOT pg_catalog.pg_visible_in_snapshot(latest.xact, last.snapshot))
+         WHERE c.oid = ANY (matviews)
+           AND (latest.xact IS NULL OR NOT pg_catalog.pg_visible_in_snapshot(latest.xact, last.snapshot))
          LIMIT 1;
     END IF;
     RETURN QUERY SELECT why, last.id, last.started_at, state.fingerprint;

@@ -56,16 +56,12 @@ public class ChangeTrackingRepository {
         this.compact = "SELECT " + schema.qualify("_matviews_compact_changes") + "($1, $2::text::xid8)";
     }
 
-    /** The OID of the registration's materialized view: empty if not registered, null inside if the view is gone. */
+    /** The OID of the registration's materialized view; empty if the registration or its view is gone. */
     Uni<Optional<Long>> matview(SqlClient client, UUID registrationId) {
         return client.preparedQuery(matview).execute(Tuple.of(registrationId)).map(rows -> {
             RowIterator<Row> it = rows.iterator();
-            return it.hasNext() ? Optional.of(orNull(it.next().getLong("relid"))) : Optional.empty();
+            return it.hasNext() ? Optional.ofNullable(it.next().getLong("relid")) : Optional.empty();
         });
-    }
-
-    private static Long orNull(Long value) {
-        return value == null ? -1L : value;
     }
 
     /** Within the caller's transaction: the trigger on every source table, claimed for the registration. */
@@ -93,7 +89,7 @@ public class ChangeTrackingRepository {
             List<String> matviews = new ArrayList<>();
             ((JsonArray) row.getValue("matviews")).forEach(m -> matviews.add((String) m));
             return new ChangeTracking(registrationId, row.getBoolean("skip_unchanged"), tables, matviews,
-                    row.getString("blocker"), row.getString("reason") == null ? null : row.getString("reason"));
+                    row.getString("blocker"), row.getString("reason"));
         });
     }
 

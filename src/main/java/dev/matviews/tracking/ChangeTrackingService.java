@@ -2,7 +2,6 @@ package dev.matviews.tracking;
 
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.refresh.MatviewGoneException;
-import dev.matviews.registry.RegistrationNotFoundException;
 import dev.matviews.registry.RegistryService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -80,13 +79,9 @@ public class ChangeTrackingService {
     }
 
     private Uni<Long> viewOf(UUID id) {
-        return registry.get(id).flatMap(r -> repository.matview(pool, id).map(found -> {
-            Long oid = found.orElseThrow(() -> new RegistrationNotFoundException(id));
-            if (oid < 0) {
-                throw new MatviewGoneException(r.qualifiedName());
-            }
-            return oid;
-        }));
+        // registry.get answers 404 for an unknown id; an empty lookup after it means the view is gone.
+        return registry.get(id).flatMap(r -> repository.matview(pool, id)
+                .map(found -> found.orElseThrow(() -> new MatviewGoneException(r.qualifiedName()))));
     }
 
     private Throwable refused(Throwable e) {
