@@ -324,6 +324,21 @@ class SkipUnchangedTest {
     }
 
     @Test
+    void aWriterRoleWithNoPrivilegeOnMatviewsSchemaIsLoggedAndNotHindered() {
+        Fixture f = fixture();
+        track(f.id());
+        refresh(f.id());
+        String writer = f.schema() + "_writer";
+        // An application role: it may write its table, and knows nothing of matviews' schema.
+        TestDb.runAsSuperuser("CREATE ROLE " + writer + " NOLOGIN; GRANT USAGE ON SCHEMA " + f.schema() + " TO " + writer
+                + "; GRANT INSERT, SELECT ON " + f.schema() + ".a TO " + writer + "; REVOKE ALL ON SCHEMA public FROM "
+                + writer + "; SET ROLE " + writer + "; SET search_path = " + f.schema() + "; INSERT INTO a VALUES (6000, 6)");
+        assertNull(skipped(f.id()), "the writer's insert was logged through the trigger's owner");
+        assertEquals(0, difference(f));
+        TestDb.runAsSuperuser("DROP OWNED BY " + writer + "; DROP ROLE " + writer);
+    }
+
+    @Test
     void maxSkipAgeForcesARefreshAnyway() throws Exception {
         Fixture f = fixture();
         track(f.id());
