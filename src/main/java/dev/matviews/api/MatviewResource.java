@@ -84,6 +84,7 @@ public class MatviewResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<RegistrationList> list(
             @Parameter(description = "Only views in this schema") @QueryParam("schema") String schema,
+            @Parameter(description = "Only the view of this name (with schema: at most one)") @QueryParam("view") String view,
             @Parameter(description = "Only views whose latest refresh is this (never: not refreshed yet; running: a"
                     + " refresh runs now)", schema = @Schema(enumeration = {"success", "error", "never", "running"}))
             @QueryParam("status") String status,
@@ -94,7 +95,7 @@ public class MatviewResource {
                     type = SchemaType.INTEGER, minimum = "1", maximum = "1000", defaultValue = "100"))
             @QueryParam("limit") String limit) {
         return Uni.createFrom().deferred(() -> {
-            RegistrationFilter filter = new RegistrationFilter(schema, status, Requests.trueOrFalse("stale", stale));
+            RegistrationFilter filter = new RegistrationFilter(schema, view, status, Requests.trueOrFalse("stale", stale));
             Integer size = Requests.whole("limit", limit);
             if (size == null && cursor == null) {
                 return registry.matching(filter).map(RegistrationList::of);

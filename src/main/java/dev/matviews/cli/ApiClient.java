@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,7 +25,10 @@ final class ApiClient {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final String MATVIEWS = "/api/admin/matviews";
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // HTTP/1.1: the JDK client's default (HTTP/2) opens every plain-text connection with an h2c
+    // upgrade, one more handshake for a CLI that makes a request or two and follows event streams.
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
     private final String token;
 
@@ -59,8 +63,8 @@ final class ApiClient {
     }
 
     /**
-     * An id as given, or {@code schema.view} (or {@code view} in public) looked up in the list:
-     * one request either way.
+     * An id as given, or {@code schema.view} (or {@code view} in public) looked up by name: one
+     * small request, however many views are registered.
      */
     String resolve(String ref) {
         try {
@@ -69,7 +73,9 @@ final class ApiClient {
             int dot = ref.indexOf('.');
             String schema = dot < 0 ? "public" : ref.substring(0, dot);
             String view = dot < 0 ? ref : ref.substring(dot + 1);
-            for (JsonNode item : get(MATVIEWS).path("items")) {
+            String query = "?schema=" + URLEncoder.encode(schema, StandardCharsets.UTF_8)
+                    + "&view=" + URLEncoder.encode(view, StandardCharsets.UTF_8);
+            for (JsonNode item : get(MATVIEWS + query).path("items")) {
                 if (schema.equals(item.path("schemaName").asText()) && view.equals(item.path("viewName").asText())) {
                     return item.path("id").asText();
                 }

@@ -27,7 +27,7 @@ public class StalenessHealthCheck implements AsyncHealthCheck {
 
     @Override
     public Uni<HealthCheckResponse> call() {
-        return registry.matching(new RegistrationFilter(null, null, true)).map(found -> {
+        return registry.matching(new RegistrationFilter(null, null, null, true)).map(found -> {
             List<String> stale = found.stream().map(Registration::qualifiedName).toList();
             return HealthCheckResponse.named("matview staleness").status(stale.isEmpty())
                     .withData("stale", String.join(",", stale)).withData("count", stale.size()).build();

@@ -64,6 +64,7 @@ public class RegistrationRepository {
                                                           WHEN 'running' THEN current_run_id IS NOT NULL
                                                           ELSE $4::text = last_refresh_status END)
                    AND ($5::bool IS NULL OR stale = $5::bool)
+                   AND ($7::text IS NULL OR view_name = $7::text)
                  ORDER BY schema_name, view_name
                  LIMIT $6""".formatted(view);
         this.findById = "SELECT * FROM " + view + " WHERE id = $1";
@@ -112,7 +113,8 @@ public class RegistrationRepository {
                                         String afterView, int limit) {
         return client.preparedQuery(page)
                 .execute(Tuple.tuple().addString(afterSchema).addString(afterView).addString(filter.schema())
-                        .addString(filter.status()).addBoolean(filter.stale()).addInteger(limit))
+                        .addString(filter.status()).addBoolean(filter.stale()).addInteger(limit)
+                        .addString(filter.view()))
                 .map(RegistrationRepository::mapAll);
     }
 

@@ -31,6 +31,9 @@ class CliTest {
 
     record Result(int code, String out, String err) {
         JsonNode json() throws Exception {
+            if (out.isBlank()) {
+                throw new AssertionError("no output, exit code " + code + ": " + err);
+            }
             return ApiClient.JSON.readTree(out);
         }
     }

@@ -110,7 +110,7 @@ class RegistrationListTest {
     }
 
     @Test
-    void filtersBySchemaStatusAndStaleness() {
+    void filtersBySchemaViewStatusAndStaleness() {
         String schema = TestDb.uniqueName("flt");
         schema(schema);
         TestDb.run("CREATE MATERIALIZED VIEW " + schema + ".ok AS SELECT 1 AS id;"
@@ -137,6 +137,10 @@ class RegistrationListTest {
         assertEquals(List.of(schema + "/slow", schema + "/untouched"),
                 names(list(Map.of("schema", schema, "status", "never"))));
         assertEquals(List.of(), names(list(Map.of("schema", schema, "status", "running"))));
+        assertEquals(List.of(schema + "/ok"), names(list(Map.of("schema", schema, "view", "ok"))));
+        assertEquals(List.of(), names(list(Map.of("schema", schema, "view", "ok", "status", "error"))));
+        assertEquals(List.of(), names(list(Map.of("schema", schema, "view", "OK"))), "names are exact");
+        assertEquals(List.of(schema + "/slow"), names(list(Map.of("view", "slow", "schema", schema, "limit", 5))));
         assertEquals(List.of(schema + "/untouched"), names(list(Map.of("schema", schema, "stale", "true"))));
         assertEquals(List.of(schema + "/bad", schema + "/ok", schema + "/slow"),
                 names(list(Map.of("schema", schema, "stale", "false"))));
