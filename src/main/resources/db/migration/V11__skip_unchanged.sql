@@ -2,9 +2,9 @@
 -- successful refresh, exactly.
 --
 -- How it is exact, in short (docs/skip-unchanged.md has the whole argument):
--- - a statement-level trigger on every source table writes one row per writing transaction and
---   table into _matviews_changes, with the writer's transaction id, in the writer's transaction:
---   a committed change always has its row, a rolled-back one never;
+-- - a statement-level trigger on every source table writes one row per writing statement into
+--   _matviews_changes, with the table and the writer's transaction id, in the writer's
+--   transaction: a committed change always has its row, a rolled-back one never;
 -- - a successful refresh records the snapshot taken before its REFRESH began (so REFRESH saw at
 --   least every transaction that snapshot sees) and the fingerprint of the view's sources and
 --   their triggers at its start;
@@ -19,22 +19,26 @@ ALTER TABLE "${flyway:defaultSchema}"._ayb_matview_refreshes
 
 -- snapshot: taken before REFRESH of a successful run; xact: that refresh's transaction (for the
 -- views that read this one); tracking: the fingerprint of its sources when it started;
--- kept_run_id: for a skipped run, the successful run whose data it kept.
+-- kept_run_id: for a skipped run, the successful run whose data it kept; horizon: the oldest
+-- transaction running when the run was recorded as running, so no older than the xmin of any
+-- snapshot the run takes later (compaction keeps every change row from it on while it runs).
 ALTER TABLE "${flyway:defaultSchema}"._ayb_matview_refresh_runs
     ADD COLUMN IF NOT EXISTS snapshot    pg_snapshot,
     ADD COLUMN IF NOT EXISTS xact        xid8,
     ADD COLUMN IF NOT EXISTS tracking    TEXT,
-    ADD COLUMN IF NOT EXISTS kept_run_id UUID;
+    ADD COLUMN IF NOT EXISTS kept_run_id UUID,
+    ADD COLUMN IF NOT EXISTS horizon     xid8;
 CREATE INDEX IF NOT EXISTS _ayb_matview_refresh_runs_success
     ON "${flyway:defaultSchema}"._ayb_matview_refresh_runs (registration_id, started_at DESC) WHERE status = 'success';
 
--- Insert-only: writers never update a shared row, so they never wait for each other here.
--- The key makes "once per transaction and table" an index insert that conflicts, whatever the
--- planner's statistics of this small, fast-changing table say.
+-- Insert-only for writers: they never update a shared row, so they never wait for each other
+-- here. No index and no once-per-transaction check: a plain heap insert is the cheapest thing a
+-- writer can be asked to do (an index on it, or ON CONFLICT against a key, doubled the trigger's
+-- cost). Compaction keeps the log small (a few rows per table and claimer between passes), so a
+-- decision reads all of it in well under a millisecond.
 CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}"._matviews_changes (
     relid OID  NOT NULL,
-    xact  xid8 NOT NULL,
-    PRIMARY KEY (relid, xact)
+    xact  xid8 NOT NULL
 );
 
 -- Which registration asked for tracking on which table: a trigger goes when its last user does.
@@ -51,8 +55,7 @@ CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_log_change() RETU
     LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
     INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact)
-    VALUES (TG_RELID, pg_catalog.pg_current_xact_id())
-    ON CONFLICT DO NOTHING;
+    VALUES (TG_RELID, pg_catalog.pg_current_xact_id());
     RETURN NULL;
 END
 $$;
@@ -198,8 +201,7 @@ BEGIN
         SELECT 'source table ' || ch.relid::regclass::text || ' changed since run ' || last.id INTO why
           FROM "${flyway:defaultSchema}"._matviews_changes ch
          WHERE ch.relid = ANY (tables)
-           -- Older than the snapshot's xmin is visible (or rolled back, with no row): only the
-           -- index range from xmin on needs a look, however long the log.
+           -- Older than the snapshot's xmin is visible (or rolled back, with no row).
            AND ch.xact >= pg_catalog.pg_snapshot_xmin(last.snapshot)
            AND NOT pg_catalog.pg_visible_in_snapshot(ch.xact, last.snapshot)
          LIMIT 1;
@@ -327,39 +329,46 @@ BEGIN
 END
 $$;
 
--- Change rows no decision can need any more, at most batch of them: of tables nobody claims, and
--- of each claimed table those older than the xmin of the latest successful snapshot of every
--- registration that claims it (older than a snapshot's xmin is visible in it). A claimer with no
--- such snapshot compares with a future one, which sees every row committed now. Index ranges only.
--- Never above ceiling, fixed by the caller for a whole pass: rows written during the pass are left
--- to the next one, so a pass ends even while writers go on, and never competes with them for the
--- newest index pages.
+-- Change rows no decision can need any more, at most batch of them, all below ceiling (the oldest
+-- transaction running when the caller's pass began: rows written during a pass wait for the next,
+-- so a pass ends while writers go on). A decision for a registration asks one thing of a claimed
+-- table's rows: is one of them not visible in the snapshot of its last successful refresh? So,
+-- of a claimed table's rows, compaction keeps:
+-- - for each claimer, the first row (by xact, then ctid) its last snapshot does not see: its
+--   witness that the table changed since; the others add nothing to that answer;
+-- - while a claimer's refresh is running, every row from that run's horizon on: the snapshot the
+--   run records when it succeeds is not known yet, but its xmin is no older than the horizon.
+-- A snapshot taken after this statement's sees every row this statement can delete. Everything
+-- else goes, so the log holds a few rows per table and claimer, however rarely a view is
+-- refreshed. Witnesses are chosen the same way by every replica: of two concurrent passes, the
+-- later one's witness is never a row the earlier one deletes.
 CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_compact_changes(batch int, ceiling xid8)
     RETURNS int LANGUAGE sql AS $$
-    WITH bound AS (
-        SELECT r.relid,
-               -- The lowest claimer's xmin (ORDER BY, not min(): PostgreSQL 14 has no min(xid8)).
-               coalesce((SELECT pg_catalog.pg_snapshot_xmin(last.snapshot)
-                           FROM "${flyway:defaultSchema}"._matviews_tracked_tables tt
-                          CROSS JOIN LATERAL (SELECT run.snapshot FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs run
-                                               WHERE run.registration_id = tt.registration_id AND run.status = 'success'
-                                               ORDER BY run.started_at DESC LIMIT 1) last
-                          WHERE tt.relid = r.relid AND last.snapshot IS NOT NULL
-                          ORDER BY 1 LIMIT 1),
-                        ceiling) AS below
-          -- The tables in the log, by a skip scan of its index (no pass over the log itself).
-          FROM (WITH RECURSIVE t(relid) AS (
-                    SELECT min(relid) FROM "${flyway:defaultSchema}"._matviews_changes
-                    UNION ALL
-                    SELECT (SELECT min(ch.relid) FROM "${flyway:defaultSchema}"._matviews_changes ch WHERE ch.relid > t.relid)
-                      FROM t WHERE t.relid IS NOT NULL)
-                SELECT relid FROM t WHERE relid IS NOT NULL) r
+    WITH claim AS MATERIALIZED (
+        SELECT tt.relid, tt.registration_id,
+               (SELECT run.snapshot FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs run
+                 WHERE run.registration_id = tt.registration_id AND run.status = 'success'
+                 ORDER BY run.started_at DESC LIMIT 1) AS snapshot,
+               -- ORDER BY, not min(): PostgreSQL 14 has no min(xid8).
+               (SELECT run.horizon FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs run
+                 WHERE run.registration_id = tt.registration_id AND run.status = 'running'
+                   AND run.horizon IS NOT NULL
+                 ORDER BY run.horizon LIMIT 1) AS horizon
+          FROM "${flyway:defaultSchema}"._matviews_tracked_tables tt
+    ), log AS MATERIALIZED (
+        SELECT ch.ctid, ch.relid, ch.xact FROM "${flyway:defaultSchema}"._matviews_changes ch
+         WHERE ch.xact < ceiling
+    ), witness AS (
+        SELECT DISTINCT ON (c.relid, c.registration_id) l.ctid
+          FROM claim c JOIN log l ON l.relid = c.relid
+         WHERE c.snapshot IS NOT NULL AND NOT pg_catalog.pg_visible_in_snapshot(l.xact, c.snapshot)
+         ORDER BY c.relid, c.registration_id, l.xact, l.ctid
     ), gone AS (
         DELETE FROM "${flyway:defaultSchema}"._matviews_changes
          WHERE ctid = ANY (ARRAY(
-             SELECT ch.ctid FROM bound b
-               JOIN "${flyway:defaultSchema}"._matviews_changes ch
-                 ON ch.relid = b.relid AND ch.xact < least(b.below, ceiling)
+             SELECT l.ctid FROM log l
+              WHERE NOT EXISTS (SELECT 1 FROM witness w WHERE w.ctid = l.ctid)
+                AND NOT EXISTS (SELECT 1 FROM claim c WHERE c.relid = l.relid AND l.xact >= c.horizon)
               LIMIT batch))
         RETURNING 1
     )

@@ -38,6 +38,17 @@ public interface MatviewsConfig {
 
     Cascade cascade();
 
+    ChangeTracking changeTracking();
+
+    interface ChangeTracking {
+        /**
+         * How often each replica compacts the change log of skipUnchanged; between passes it grows
+         * by one row per writing statement on a tracked table, and every skip decision reads it.
+         */
+        @WithDefault("5s")
+        Duration compactInterval();
+    }
+
     interface Cascade {
         /** Nodes of one cascade refreshed at once, unless the request says otherwise (1 to 1000). */
         @WithDefault("4")

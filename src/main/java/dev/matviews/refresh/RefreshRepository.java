@@ -89,10 +89,12 @@ public class RefreshRepository {
                 -- this statement, so the history shows the refresh before REFRESH begins.
                 INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
                                          instance_id, backend_pid, backend_start, lock_key, mode_reason, cascade_id,
-                                         tracking)
+                                         tracking, horizon)
                 SELECT pre.id, pre.schema_name, pre.view_name, pre.mode_used, $2, 'running', $3, pg_backend_pid(),
                        (SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_backend_pid()) a),
-                       pre.lock_key, pre.mode_reason, $4::uuid, pre.fingerprint
+                       pre.lock_key, pre.mode_reason, $4::uuid, pre.fingerprint,
+                       -- Change tracking: no snapshot this run takes later has an older xmin.
+                       CASE WHEN pre.skip_unchanged THEN pg_snapshot_xmin(pg_current_snapshot()) END
                   FROM pre
                  WHERE pre.locked AND pre.missing_privilege IS NULL
                    AND (pre.mode_used = 'standard' OR (pre.populated AND pre.usable))
