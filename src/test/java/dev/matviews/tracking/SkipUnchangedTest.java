@@ -250,13 +250,10 @@ class SkipUnchangedTest {
         TestDb.run("INSERT INTO " + f.schema() + ".a VALUES (5000, 5)");
         String runId = given().post(Api.BASE + "/" + id + "/refresh?async=true").then().statusCode(202)
                 .extract().path("id");
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> TestDb.count(
-                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()"
-                        + " AND query LIKE '%REFRESH MATERIALIZED VIEW \"" + f.schema() + "\".\"slow\"%'") == 1);
+        awaitREFRESHOf(f, "slow");
         // Committed after REFRESH took its snapshot: not in the view.
         TestDb.run("INSERT INTO " + f.schema() + ".a VALUES (5001, 6)");
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> "success".equals(
-                given().get("/api/admin/matview-runs/" + runId).then().extract().path("status")));
+        awaitSuccess(runId);
         assertEquals(1, TestDb.count("SELECT count(*) FROM " + f.schema() + ".slow WHERE k = 5000"));
         assertEquals(0, TestDb.count("SELECT count(*) FROM " + f.schema() + ".slow WHERE k = 5001"),
                 "the insert committed while REFRESH ran");
