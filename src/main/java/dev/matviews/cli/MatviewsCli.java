@@ -243,6 +243,10 @@ public class MatviewsCli {
                  @Option(names = "--mode", defaultValue = "auto", description = "auto (concurrent once the view is populated and has a usable unique index, else standard), standard or concurrent (default: ${DEFAULT-VALUE})") String mode,
                  @Option(names = "--statement-timeout", paramLabel = "MS", description = "statement_timeout of its refreshes, ms (0: none)") Integer statementTimeout,
                  @Option(names = "--lock-timeout", paramLabel = "MS", description = "lock_timeout of its refreshes, ms (0: none)") Integer lockTimeout,
+                 @Option(names = "--skip-unchanged", description = "Skip a refresh when no table the view reads has changed"
+                         + " since its last successful refresh (needs change tracking: matviews track)") boolean skipUnchanged,
+                 @Option(names = "--max-skip-age", paramLabel = "SECONDS", description = "With --skip-unchanged: refresh"
+                         + " anyway once the last successful refresh began this long ago") Integer maxSkipAge,
                  @Mixin Formats format) {
         ObjectNode body = ApiClient.object().put("schema", schema).put("viewName", view).put("refreshMode", mode);
         if (statementTimeout != null) {
@@ -251,13 +255,32 @@ public class MatviewsCli {
         if (lockTimeout != null) {
             body.put("lockTimeoutMs", lockTimeout);
         }
-        JsonNode r = client().post(MATVIEWS, body);
+        if (skipUnchanged) {
+            body.put("skipUnchanged", true);
+        }
+        if (maxSkipAge != null) {
+            body.put("maxSkipAgeSeconds", maxSkipAge);
+        }
+        ApiClient api = client();
+        JsonNode r = api.post(MATVIEWS, body);
         if (format.json) {
             Output.json(out(), r);
         } else {
             out().println("Registered " + name(r) + " (" + r.path("refreshMode").asText() + ") with id " + r.path("id").asText());
+            if (skipUnchanged) {
+                skipHint(api, r);
+            }
         }
         return 0;
+    }
+
+    /** Says why a skipUnchanged registration's refreshes would not be skipped yet, if they would not. */
+    private void skipHint(ApiClient api, JsonNode registration) {
+        JsonNode never = api.get(MATVIEWS + "/" + registration.path("id").asText() + "/change-tracking").path("neverSkipped");
+        if (never.isTextual()) {
+            out().println("Its refreshes are not skipped yet: " + never.asText()
+                    + " (matviews track " + name(registration) + " installs change tracking)");
+        }
     }
 
     @Command(name = "update", description = "Change a registration's mode or timeouts.",
@@ -266,6 +289,10 @@ public class MatviewsCli {
                @Option(names = "--mode", description = "auto, standard or concurrent") String mode,
                @Option(names = "--statement-timeout", paramLabel = "MS", description = "ms, 0: none, -1: service default") Integer statementTimeout,
                @Option(names = "--lock-timeout", paramLabel = "MS", description = "ms, 0: none, -1: service default") Integer lockTimeout,
+               @Option(names = "--skip-unchanged", arity = "1", paramLabel = "true|false",
+                       description = "Skip refreshes when nothing the view reads changed") Boolean skipUnchanged,
+               @Option(names = "--max-skip-age", paramLabel = "SECONDS", description = "Refresh anyway once the last"
+                       + " successful refresh began this long ago (0: no limit)") Integer maxSkipAge,
                @Mixin Formats format) {
         ObjectNode body = ApiClient.object();
         if (mode != null) {
@@ -273,9 +300,19 @@ public class MatviewsCli {
         }
         timeout(body, "statementTimeoutMs", statementTimeout);
         timeout(body, "lockTimeoutMs", lockTimeout);
+        if (skipUnchanged != null) {
+            body.put("skipUnchanged", skipUnchanged);
+        }
+        if (maxSkipAge != null) {
+            if (maxSkipAge == 0) {
+                body.putNull("maxSkipAgeSeconds");
+            } else {
+                body.put("maxSkipAgeSeconds", maxSkipAge);
+            }
+        }
         if (body.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine().getSubcommands().get("update"),
-                    "Give at least one of --mode, --statement-timeout, --lock-timeout");
+                    "Give at least one of --mode, --statement-timeout, --lock-timeout, --skip-unchanged, --max-skip-age");
         }
         ApiClient api = client();
         JsonNode r = api.put(MATVIEWS + "/" + api.resolve(ref), body);
@@ -284,7 +321,12 @@ public class MatviewsCli {
         } else {
             out().println("Updated " + name(r) + ": mode " + r.path("refreshMode").asText()
                     + ", statement timeout " + orDefault(r.path("statementTimeoutMs"))
-                    + ", lock timeout " + orDefault(r.path("lockTimeoutMs")));
+                    + ", lock timeout " + orDefault(r.path("lockTimeoutMs"))
+                    + (r.path("skipUnchanged").asBoolean() ? ", skips unchanged" + (r.path("maxSkipAgeSeconds").isNumber()
+                    ? " for up to " + r.path("maxSkipAgeSeconds").asText() + " s" : "") : ""));
+            if (Boolean.TRUE.equals(skipUnchanged)) {
+                skipHint(api, r);
+            }
         }
         return 0;
     }
@@ -335,6 +377,8 @@ public class MatviewsCli {
             JsonNode result = api.post(MATVIEWS + "/" + id + "/refresh", null);
             if (format.json) {
                 Output.json(out(), result);
+            } else if (result.path("skipped").isTextual()) {
+                out().println("Skipped refresh of " + name(result.path("registration")) + ": " + result.path("skipped").asText());
             } else {
                 out().println("Refreshed " + name(result.path("registration")) + " in " + result.path("durationMs").asText() + " ms");
             }
@@ -396,10 +440,63 @@ public class MatviewsCli {
             Output.json(out(), run);
         } else if ("success".equals(status)) {
             out().println("Refreshed " + name(run) + " in " + run.path("durationMs").asText() + " ms (run " + run.path("id").asText() + ")");
+        } else if ("skipped".equals(status)) {
+            out().println("Skipped refresh of " + name(run) + ": " + Output.text(run.path("error")) + " (run " + run.path("id").asText() + ")");
         } else {
             err().println("Refresh of " + name(run) + " ended " + status + ": " + Output.text(run.path("error")));
         }
-        return "success".equals(status) ? 0 : ApiException.ERROR;
+        return "success".equals(status) || "skipped".equals(status) ? 0 : ApiException.ERROR;
+    }
+
+    @Command(name = "tracking", description = "Show whether a view's refreshes can be skipped when nothing changed:"
+            + " the tables it reads, their change tracking, and what its next refresh would do.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews tracking public.leaderboard", "  matviews tracking public.leaderboard --json"})
+    int tracking(@Parameters(paramLabel = "REF") String ref, @Mixin Formats format) {
+        ApiClient api = client();
+        return printTracking(api.get(MATVIEWS + "/" + api.resolve(ref) + "/change-tracking"), format);
+    }
+
+    @Command(name = "track", description = "Install change tracking on every table a view reads (a statement-level"
+            + " trigger each; the role must own them), so that its skipUnchanged refreshes can be skipped.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews track public.leaderboard"})
+    int track(@Parameters(paramLabel = "REF") String ref, @Mixin Formats format) {
+        ApiClient api = client();
+        return printTracking(api.post(MATVIEWS + "/" + api.resolve(ref) + "/change-tracking", null), format);
+    }
+
+    @Command(name = "untrack", description = "Remove a view's change tracking (triggers no other view needs are dropped);"
+            + " its refreshes are no longer skipped.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews untrack public.leaderboard"})
+    int untrack(@Parameters(paramLabel = "REF") String ref, @Mixin Formats format) {
+        ApiClient api = client();
+        return printTracking(api.delete(MATVIEWS + "/" + api.resolve(ref) + "/change-tracking"), format);
+    }
+
+    static final List<Output.Column> TRACKED_TABLE_COLUMNS = List.of(Output.Column.of("TABLE", "table"),
+            new Output.Column("TRACKED", t -> t.path("tracked").asBoolean() ? "yes" : "no"));
+
+    private int printTracking(JsonNode tracking, Formats format) {
+        if (format.json) {
+            Output.json(out(), tracking);
+            return 0;
+        }
+        if (format.csv) {
+            Output.list(out(), Output.Format.CSV, tracking.path("tables"), TRACKED_TABLE_COLUMNS, "");
+            return 0;
+        }
+        Output.list(out(), Output.Format.TABLE, tracking.path("tables"), TRACKED_TABLE_COLUMNS, "It reads no table.");
+        if (!tracking.path("materializedViews").isEmpty()) {
+            List<String> views = new java.util.ArrayList<>();
+            tracking.path("materializedViews").forEach(v -> views.add(v.asText()));
+            out().println("Materialized views it reads: " + String.join(", ", views));
+        }
+        out().println("skipUnchanged: " + (tracking.path("skipUnchanged").asBoolean() ? "on" : "off"));
+        if (tracking.path("neverSkipped").isTextual()) {
+            out().println("Never skipped: " + tracking.path("neverSkipped").asText());
+        }
+        out().println("Next refresh: " + (tracking.path("nextRefresh").isTextual()
+                ? "refreshes (" + tracking.path("nextRefresh").asText() + ")" : "would be skipped"));
+        return 0;
     }
 
     @Command(name = "runs", description = "Refresh history of a view, newest first.",

@@ -99,6 +99,60 @@ class CliTest {
     }
 
     @Test
+    void skipUnchangedFromRegistrationToTrackingToASkippedRefreshAndBack() throws Exception {
+        String table = TestDb.uniqueName("clisrc");
+        TestDb.run("CREATE TABLE public." + table + " (id int PRIMARY KEY); INSERT INTO public." + table + " VALUES (1)");
+        String mv = matview("SELECT id FROM public." + table);
+        String ref = "public." + mv;
+
+        Result registered = run("register", "--view", mv, "--skip-unchanged", "--max-skip-age", "3600");
+        ok(registered);
+        assertTrue(registered.out().contains("Its refreshes are not skipped yet: ")
+                && registered.out().contains("matviews track " + ref), registered.out());
+        JsonNode shown = run("show", ref, "--json").json();
+        assertTrue(shown.path("skipUnchanged").asBoolean(), shown.toString());
+        assertEquals(3600, shown.path("maxSkipAgeSeconds").asInt(), shown.toString());
+
+        Result untracked = run("tracking", ref);
+        ok(untracked);
+        assertTrue(untracked.out().lines().anyMatch(l -> l.matches("(public\\.)?" + table + " +no")), untracked.out());
+        assertTrue(untracked.out().contains("Never skipped: "), untracked.out());
+
+        Result tracked = run("track", ref);
+        ok(tracked);
+        assertTrue(tracked.out().lines().anyMatch(l -> l.matches("(public\\.)?" + table + " +yes")), tracked.out());
+        assertFalse(tracked.out().contains("Never skipped"), tracked.out());
+
+        Result first = run("refresh", ref);
+        ok(first);
+        assertTrue(first.out().startsWith("Refreshed " + ref + " in "), "the first refresh after tracking is never skipped: "
+                + first.out());
+        Result second = run("refresh", ref);
+        ok(second);
+        assertTrue(second.out().startsWith("Skipped refresh of " + ref + ": skipped: unchanged since run "), second.out());
+        assertTrue(run("tracking", ref).out().contains("Next refresh: would be skipped"));
+        Result waited = run("refresh", ref, "--async", "--wait");
+        ok(waited);
+        assertTrue(waited.out().startsWith("Skipped refresh of " + ref + ": "), waited.out());
+
+        TestDb.run("INSERT INTO public." + table + " VALUES (2)");
+        assertTrue(run("tracking", ref).out().contains("Next refresh: refreshes ("));
+        assertTrue(run("refresh", ref).out().startsWith("Refreshed " + ref + " in "));
+
+        Result updated = run("update", ref, "--skip-unchanged", "false", "--max-skip-age", "0");
+        ok(updated);
+        assertFalse(updated.out().contains("skips unchanged"), updated.out());
+        assertTrue(run("show", ref, "--json").json().path("maxSkipAgeSeconds").isNull());
+        assertTrue(run("refresh", ref).out().startsWith("Refreshed "), "skipUnchanged off: refreshed even unchanged");
+
+        Result removed = run("untrack", ref);
+        ok(removed);
+        assertTrue(removed.out().lines().anyMatch(l -> l.matches("(public\\.)?" + table + " +no")), removed.out());
+        assertEquals(2, run("update", ref, "--skip-unchanged", "maybe").code());
+        ok(run("unregister", ref));
+    }
+
+    @Test
     void catalogAndGraphShowWhatTheDatabaseHolds() throws Exception {
         String base = TestDb.uniqueName("clibase");
         TestDb.run("CREATE MATERIALIZED VIEW public." + base + " AS SELECT 1 AS id WITH NO DATA");

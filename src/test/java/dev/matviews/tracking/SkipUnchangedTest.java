@@ -443,8 +443,15 @@ class SkipUnchangedTest {
                 + " CREATE FOREIGN TABLE " + f.schema() + ".remote (id int) SERVER " + f.schema() + "_srv;"
                 + " ALTER FOREIGN TABLE " + f.schema() + ".remote OWNER TO " + ROLE);
         TestDb.run("CREATE MATERIALIZED VIEW " + f.schema() + ".far AS SELECT id FROM " + f.schema() + ".remote WITH NO DATA");
+        // No function in pg_depend: CURRENT_DATE and CURRENT_USER are SQLValueFunction nodes.
+        TestDb.run("CREATE MATERIALIZED VIEW " + f.schema() + ".today AS SELECT k FROM " + f.schema() + ".a"
+                + " WHERE v < CURRENT_DATE - DATE '2000-01-01';"
+                + " CREATE MATERIALIZED VIEW " + f.schema() + ".mine AS SELECT k, CURRENT_USER AS who FROM " + f.schema() + ".a");
+        String valueFunction = "uses a SQL value function such as CURRENT_DATE, CURRENT_TIMESTAMP or CURRENT_USER";
         for (String[] v : List.of(new String[]{"rnd", "uses volatile function random()"},
                 new String[]{"clock", "uses stable functions extract(), now()"},
+                new String[]{"today", valueFunction},
+                new String[]{"mine", valueFunction},
                 new String[]{"far", "reads foreign table " + f.schema() + ".remote"})) {
             String id = given().contentType(ContentType.JSON)
                     .body("{\"schema\":\"" + f.schema() + "\",\"viewName\":\"" + v[0] + "\",\"skipUnchanged\":true}")
