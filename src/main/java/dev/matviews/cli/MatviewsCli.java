@@ -378,7 +378,7 @@ public class MatviewsCli {
             if (format.json) {
                 Output.json(out(), result);
             } else if (result.path("skipped").isTextual()) {
-                out().println("Skipped refresh of " + name(result.path("registration")) + ": " + result.path("skipped").asText());
+                out().println("Skipped refresh of " + name(result.path("registration")) + ": " + why(result.path("skipped")));
             } else {
                 out().println("Refreshed " + name(result.path("registration")) + " in " + result.path("durationMs").asText() + " ms");
             }
@@ -434,6 +434,12 @@ public class MatviewsCli {
         return "success".equals(cascade.path("status").asText()) ? 0 : ApiException.ERROR;
     }
 
+    /** A skip's reason without the "skipped: " its run's error starts with. */
+    private static String why(JsonNode skipped) {
+        String text = Output.text(skipped);
+        return text.startsWith("skipped: ") ? text.substring("skipped: ".length()) : text;
+    }
+
     private int printOutcome(JsonNode run, Formats format) {
         String status = run.path("status").asText();
         if (format.json) {
@@ -441,7 +447,7 @@ public class MatviewsCli {
         } else if ("success".equals(status)) {
             out().println("Refreshed " + name(run) + " in " + run.path("durationMs").asText() + " ms (run " + run.path("id").asText() + ")");
         } else if ("skipped".equals(status)) {
-            out().println("Skipped refresh of " + name(run) + ": " + Output.text(run.path("error")) + " (run " + run.path("id").asText() + ")");
+            out().println("Skipped refresh of " + name(run) + ": " + why(run.path("error")) + " (run " + run.path("id").asText() + ")");
         } else {
             err().println("Refresh of " + name(run) + " ended " + status + ": " + Output.text(run.path("error")));
         }

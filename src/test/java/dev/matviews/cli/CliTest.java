@@ -129,7 +129,7 @@ class CliTest {
                 + first.out());
         Result second = run("refresh", ref);
         ok(second);
-        assertTrue(second.out().startsWith("Skipped refresh of " + ref + ": skipped: unchanged since run "), second.out());
+        assertTrue(second.out().startsWith("Skipped refresh of " + ref + ": unchanged since run "), second.out());
         assertTrue(run("tracking", ref).out().contains("Next refresh: would be skipped"));
         Result waited = run("refresh", ref, "--async", "--wait");
         ok(waited);
