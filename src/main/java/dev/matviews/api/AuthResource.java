@@ -3,9 +3,11 @@ package dev.matviews.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.matviews.auth.AuthService;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.quarkus.security.identity.CurrentIdentityAssociation;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -27,9 +29,35 @@ public class AuthResource {
     private static final int MAX_PASSWORD = 1024;
 
     private final AuthService auth;
+    private final CurrentIdentityAssociation identity;
 
-    public AuthResource(AuthService auth) {
+    public AuthResource(AuthService auth, CurrentIdentityAssociation identity) {
         this.auth = auth;
+        this.identity = identity;
+    }
+
+    @Schema(name = "Session", description = "Who the caller is to the admin API")
+    @RegisterForReflection
+    public record SessionResponse(
+            @Schema(description = "admin or viewer: what the caller may do", enumeration = {"admin", "viewer"})
+            String role,
+            @Schema(description = "Whether this service requires a token (false in dev mode and tests, where the API is open)")
+            boolean authRequired) {
+    }
+
+    @GET
+    @Path("/session")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The caller's role, and whether a token is required at all (for a console deciding what to offer)")
+    @APIResponse(responseCode = "200", description = "The caller's role",
+            content = @Content(schema = @Schema(implementation = SessionResponse.class)))
+    @APIResponse(responseCode = "401", description = "Tokens are required and none, or an invalid or expired one, was sent",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<SessionResponse> session() {
+        return identity.getDeferredIdentity().map(who -> {
+            AuthService.Session session = auth.session(who);
+            return new SessionResponse(session.role(), session.authRequired());
+        });
     }
 
     @Schema(name = "TokenResponse")

@@ -38,6 +38,13 @@ final class Requests {
                 + ", got " + InvalidInputException.quoted(value));
     }
 
+    /** A query parameter of at most {@code max} characters (absent is fine). */
+    static void maxLength(String name, String value, int max) {
+        if (value != null && value.length() > max) {
+            throw new InvalidInputException(name + " must be at most " + max + " characters, got " + value.length());
+        }
+    }
+
     /** ?cascade=downstream|upstream of a refresh. */
     static dev.matviews.cascade.CascadePlan.Direction cascadeDirection(String value) {
         return switch (value) {

@@ -1,9 +1,12 @@
 package dev.matviews.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.matviews.problem.InvalidInputException;
+import dev.matviews.schedule.CronSchedule;
 import dev.matviews.schedule.Schedule;
 import dev.matviews.schedule.ScheduleRequest;
 import dev.matviews.schedule.ScheduleService;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -13,6 +16,7 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -25,6 +29,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import java.net.URI;
+import java.time.Instant;
 import java.util.List;
 
 /** The original system's schedule routes, validated at creation. */
@@ -47,6 +52,37 @@ public class ScheduleResource {
             content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = Schedule.class)))
     public Uni<List<Schedule>> list() {
         return schedules.list();
+    }
+
+    @Schema(name = "NextRuns")
+    @RegisterForReflection
+    public record NextRuns(String cronExpr, String timezone,
+                           @Schema(description = "The next due times, as a schedule created now would fire")
+                           List<Instant> nextRuns) {
+    }
+
+    @GET
+    @Path("/next-runs")
+    @Operation(summary = "When a cron expression would fire next (a preview before saving a schedule)")
+    @APIResponse(responseCode = "200", description = "The next due times",
+            content = @Content(schema = @Schema(implementation = NextRuns.class)))
+    @APIResponse(responseCode = "400", description = "Bad cron, time zone or count",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public NextRuns nextRuns(
+            @Parameter(description = "As a schedule's cronExpr", required = true, schema = @Schema(maxLength = 200))
+            @QueryParam("cronExpr") String cronExpr,
+            @Parameter(description = "IANA time zone, default UTC", schema = @Schema(maxLength = 64))
+            @QueryParam("timezone") String timezone,
+            @Parameter(description = "1 to 20, default 5", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
+                    maximum = "20", defaultValue = "5")) @QueryParam("count") String count) {
+        Requests.maxLength("cronExpr", cronExpr, 200);
+        Requests.maxLength("timezone", timezone, 64);
+        Integer n = Requests.whole("count", count);
+        if (n != null && (n < 1 || n > 20)) {
+            throw new InvalidInputException("count must be between 1 and 20, got " + n);
+        }
+        CronSchedule cron = CronSchedule.parse(cronExpr, timezone);
+        return new NextRuns(cron.expression(), cron.zone().getId(), cron.next(n == null ? 5 : n, Instant.now()));
     }
 
     @POST

@@ -1,9 +1,11 @@
 package dev.matviews.auth;
 
 import dev.matviews.config.MatviewsConfig;
+import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.jwt.build.Jwt;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.Config;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -26,14 +28,39 @@ public class AuthService {
 
     private final MatviewsConfig.Auth config;
     private final LoginThrottle throttle;
+    private final boolean readOpen;
+    private final boolean writeOpen;
 
-    public AuthService(MatviewsConfig config, LoginThrottle throttle) {
+    public AuthService(MatviewsConfig config, LoginThrottle throttle, Config all) {
         this.config = config.auth();
         this.throttle = throttle;
+        this.readOpen = permits(all, "read");
+        this.writeOpen = permits(all, "write");
+    }
+
+    private static boolean permits(Config all, String permission) {
+        return "permit".equals(all.getOptionalValue("quarkus.http.auth.permission." + permission + ".policy", String.class)
+                .orElse(""));
     }
 
     /** A token, or why not. */
     public record Token(String token, String role, Instant expiresAt) {
+    }
+
+    /** What a caller may do, and whether signing in could change it. */
+    public record Session(String role, boolean authRequired) {
+    }
+
+    public Session session(SecurityIdentity who) {
+        boolean required = !(readOpen && writeOpen);
+        if (who.hasRole(ADMIN)) {
+            return new Session(ADMIN, required);
+        }
+        if (who.hasRole(VIEWER)) {
+            return new Session(VIEWER, required);
+        }
+        // Anonymous and let in: the read policy admits anyone; the write policy says whether to write too.
+        return new Session(writeOpen ? ADMIN : VIEWER, required);
     }
 
     public Uni<Token> login(String password, String client) {

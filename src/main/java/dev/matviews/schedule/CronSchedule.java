@@ -16,6 +16,8 @@ import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -120,6 +122,21 @@ public final class CronSchedule {
         // cron-utils keeps the sub-second part of its input; due times are whole seconds.
         return execution.nextExecution(ZonedDateTime.ofInstant(after, zone).truncatedTo(ChronoUnit.SECONDS))
                 .map(ZonedDateTime::toInstant);
+    }
+
+    /** The next {@code count} due times after {@code from}, as a schedule created at {@code from} would fire. */
+    public List<Instant> next(int count, Instant from) {
+        List<Instant> due = new ArrayList<>(count);
+        Instant after = from;
+        while (due.size() < count) {
+            Optional<Instant> next = nextAfter(after, from);
+            if (next.isEmpty()) {
+                break;
+            }
+            due.add(next.get());
+            after = next.get();
+        }
+        return due;
     }
 
     public String expression() {

@@ -105,6 +105,16 @@ class AuthTest {
     }
 
     @Test
+    void theSessionRouteNamesTheCallersRoleAndRefusesAnonymousCallers() {
+        given().get("/api/admin/auth/session").then().statusCode(401).contentType("application/problem+json");
+        given().auth().oauth2(login("viewer-secret")).get("/api/admin/auth/session").then().statusCode(200)
+                .body("role", equalTo("viewer")).body("authRequired", equalTo(true));
+        given().auth().oauth2(login("admin-secret")).get("/api/admin/auth/session").then().statusCode(200)
+                .body("role", equalTo("admin")).body("authRequired", equalTo(true));
+        given().auth().oauth2("not.a.token").get("/api/admin/auth/session").then().statusCode(401);
+    }
+
+    @Test
     void aTokenMintedByAnotherReplicaWithTheSameKeyIsAccepted() {
         // what another instance's POST /api/admin/auth returns: same issuer, same key
         String fromOtherReplica = Jwt.issuer("matviews").subject("admin").groups(Set.of("admin")).signWithSecret(KEY);

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.UUID;
 
 import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
@@ -73,6 +74,34 @@ class ScheduleApiTest {
         given().get(SCHEDULES + "/" + id).then().statusCode(404).contentType("application/problem+json")
                 .body("type", containsString("schedule-not-found"));
         given().delete(SCHEDULES + "/" + id).then().statusCode(404);
+    }
+
+    @Test
+    void nextRunsPreviewsACronInItsTimeZoneAndRefusesBadInputAsAProblem() {
+        var preview = given().queryParam("cronExpr", "30 2 * * *").queryParam("timezone", "Europe/Berlin")
+                .queryParam("count", "3").get("/api/admin/schedules/next-runs").then().statusCode(200)
+                .body("cronExpr", equalTo("30 2 * * *")).body("timezone", equalTo("Europe/Berlin"))
+                .extract().jsonPath().getList("nextRuns", String.class);
+        assertEquals(3, preview.size());
+        java.time.Instant previous = java.time.Instant.now();
+        for (String due : preview) {
+            java.time.Instant at = java.time.Instant.parse(due);
+            assertTrue(at.isAfter(previous), preview.toString());
+            java.time.ZonedDateTime local = at.atZone(java.time.ZoneId.of("Europe/Berlin"));
+            assertEquals(2, local.getHour(), due);
+            assertEquals(30, local.getMinute(), due);
+            previous = at;
+        }
+        assertEquals(5, given().queryParam("cronExpr", "@every 10m").get("/api/admin/schedules/next-runs").then()
+                .statusCode(200).extract().jsonPath().getList("nextRuns").size());
+        for (String[] bad : new String[][]{{"61 * * * *", "UTC", "5"}, {"* * * * *", "Mars/Olympus", "5"},
+                {"* * * * *", "UTC", "21"}, {"* * * * *", "UTC", "x"}, {"0 0 31 2 *", "UTC", "5"}, {"", "UTC", "5"},
+                {"* ".repeat(150), "UTC", "5"}}) {
+            given().queryParam("cronExpr", bad[0]).queryParam("timezone", bad[1]).queryParam("count", bad[2])
+                    .get("/api/admin/schedules/next-runs").then().statusCode(400)
+                    .contentType("application/problem+json");
+        }
+        given().get("/api/admin/schedules/next-runs").then().statusCode(400).contentType("application/problem+json");
     }
 
     @Test

@@ -1,0 +1,341 @@
+package dev.matviews.console;
+
+import dev.matviews.support.Api;
+import dev.matviews.support.Browser;
+import dev.matviews.support.SecuredProfile;
+import dev.matviews.support.TestDb;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.Select;
+
+import java.net.URL;
+import java.util.List;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The console in a real browser (headless Debian Chromium), against the service with production
+ * access rules: every page is screenshot to target/screenshots/, and no test may leave a script
+ * error or a Content-Security-Policy violation in the browser's console.
+ */
+@QuarkusTest
+@TestProfile(SecuredProfile.class)
+@EnabledIf(value = "dev.matviews.support.Browser#usable", disabledReason = Browser.MISSING)
+class ConsoleBrowserTest {
+
+    @TestHTTPResource("/")
+    URL console;
+
+    static Browser browser;
+    private String test;
+
+    @BeforeAll
+    static void startBrowser() {
+        browser = Browser.start();
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @BeforeEach
+    void signedOut(TestInfo info) {
+        test = info.getTestMethod().orElseThrow().getName();
+        browser.open(console.toString());
+        browser.script("sessionStorage.clear()");
+        browser.open("about:blank");
+        browser.open(console.toString());
+        browser.consoleErrors();
+    }
+
+    @AfterEach
+    void noScriptErrorsOrPolicyViolations() {
+        // Refusals the tests provoke (401, 409, 500) are logged as failed loads; anything else is a fault.
+        List<String> errors = browser.consoleErrors().stream().filter(m -> !m.contains("Failed to load resource")).toList();
+        assertEquals(List.of(), errors);
+    }
+
+    private static String token(String password) {
+        return given().contentType(ContentType.JSON).body("{\"password\":\"" + password + "\"}").post("/api/admin/auth")
+                .then().statusCode(200).extract().path("token");
+    }
+
+    private static RequestSpecification admin() {
+        return given().auth().oauth2(token("admin-secret")).contentType(ContentType.JSON);
+    }
+
+    private static String register(String view, String mode) {
+        return admin().body("{\"schema\":\"public\",\"viewName\":\"" + view + "\",\"refreshMode\":\"" + mode + "\"}")
+                .post(Api.BASE).then().statusCode(201).extract().path("id");
+    }
+
+    private void shot(String step) {
+        browser.screenshot(getClass().getSimpleName() + "-" + test + "-" + step);
+    }
+
+    private void signIn(String password) {
+        browser.open(console.toString());
+        browser.await("#password").sendKeys(password);
+        browser.find("#signin").click();
+        try {
+            browser.await("#views tbody");
+            browser.until(d -> !d.findElement(By.id("count")).getText().isBlank());
+        } catch (org.openqa.selenium.TimeoutException e) {
+            shot("failed-sign-in");
+            throw new AssertionError("not signed in; the page says: " + browser.find("body").getText()
+                    + "; requests that ended: " + browser.script("return performance.getEntriesByType('resource')"
+                    + ".map(e => e.name + ' ' + Math.round(e.startTime) + '-' + Math.round(e.responseEnd)).join(', ')"), e);
+        }
+    }
+
+    private WebElement row(String id) {
+        return browser.await("#views tr[data-id='" + id + "']");
+    }
+
+    private String statusOf(String id) {
+        // read in one step: a live update replaces the row between a find and a read
+        return (String) browser.script("const row = document.querySelector(\"#views tr[data-id='\" + arguments[0]"
+                + " + \"']\"); return row ? row.dataset.status : null", id);
+    }
+
+    /** Clicks the action button of a view's row, again if a live update replaced the row meanwhile. */
+    private void action(String id, String action) {
+        browser.until(d -> {
+            try {
+                row(id).findElement(By.cssSelector("button[data-action='" + action + "']")).click();
+                return true;
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                return false;
+            }
+        });
+    }
+
+    private void awaitStatus(String id, String status) {
+        try {
+            browser.until(d -> status.equals(statusOf(id)));
+        } catch (org.openqa.selenium.TimeoutException e) {
+            throw new AssertionError("status " + statusOf(id) + ", not " + status + ": " + row(id).getText(), e);
+        }
+    }
+
+    @Test
+    void signInRefusesAWrongPasswordAndKeepsTheTokenOutOfUrlsAndLocalStorage() {
+        browser.await("#signin-form");
+        shot("1-sign-in");
+        browser.find("#password").sendKeys("not-the-password");
+        browser.find("#signin").click();
+        WebElement error = browser.until(d -> {
+            WebElement e = d.findElement(By.id("signin-error"));
+            return e.getText().isBlank() ? null : e;
+        });
+        assertEquals("Unauthorized: wrong password", error.getText());
+        assertTrue(browser.all("#views").isEmpty());
+        shot("2-wrong-password");
+
+        signIn("admin-secret");
+        assertEquals("signed in as admin", browser.find("#who").getText());
+        String token = (String) browser.script("return sessionStorage.getItem('matviews.token')");
+        assertNotNull(token);
+        assertFalse(browser.driver().getCurrentUrl().contains(token));
+        assertEquals(0L, browser.script("return localStorage.length"));
+        shot("3-signed-in");
+
+        browser.find("#signout").click();
+        browser.await("#signin-form");
+        assertNull(browser.script("return sessionStorage.getItem('matviews.token')"));
+        browser.open(console.toString());
+        browser.await("#signin-form");
+    }
+
+    @Test
+    void aRefreshStartedThroughTheApiShowsAsRunningWithinASecondThenItsOutcome() {
+        String view = TestDb.uniqueName("slow");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 AS id, (SELECT 1 FROM pg_sleep(1.5)) AS slept");
+        String id = register(view, "standard");
+        signIn("admin-secret");
+        WebElement row = row(id);
+        assertEquals(view, row.findElement(By.cssSelector("td.name")).getText());
+        assertEquals("never", statusOf(id));
+
+        admin().post(Api.BASE + "/" + id + "/refresh?async=true").then().statusCode(202);
+        long asked = System.nanoTime();
+        browser.until(d -> "running".equals(statusOf(id)));
+        long shownMs = (System.nanoTime() - asked) / 1_000_000;
+        assertTrue(shownMs < 1000, "shown as running after " + shownMs + " ms");
+        shot("1-running");
+        awaitStatus(id, "success");
+        WebElement done = row(id);
+        assertTrue(done.getText().contains(" ms"), done.getText());
+        shot("2-success");
+
+        // the same from the console: start it in the background, then cancel it while it runs
+        action(id, "refresh-async");
+        awaitStatus(id, "running");
+        action(id, "cancel");
+        // A registration's status is success or error (as AllYourBase has it); the error says why.
+        awaitStatus(id, "error");
+        String error = row(id).findElement(By.cssSelector("td.error")).getText();
+        assertTrue(error.toLowerCase().contains("cancel"), error);
+        shot("3-cancelled");
+    }
+
+    @Test
+    void registerFromThePickerShowingEligibilityThenUnregisterWithConfirmation() {
+        String indexed = TestDb.uniqueName("pick");
+        String plain = TestDb.uniqueName("pick");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + indexed + " AS SELECT 1 AS id;"
+                + " CREATE UNIQUE INDEX ON public." + indexed + " (id);"
+                + " CREATE MATERIALIZED VIEW public." + plain + " AS SELECT 1 AS id");
+        signIn("admin-secret");
+        browser.find("#register").click();
+        browser.await("#register-dialog input[type='search']").sendKeys("pick_");
+        WebElement eligible = browser.await("#register-dialog tr[data-name='public." + indexed + "']");
+        WebElement ineligible = browser.await("#register-dialog tr[data-name='public." + plain + "']");
+        assertEquals("yes", eligible.findElements(By.tagName("td")).get(2).getText());
+        assertTrue(ineligible.findElements(By.tagName("td")).get(2).getText().startsWith("no: "),
+                ineligible.getText());
+        shot("1-picker");
+        eligible.click();
+        new Select(browser.find("#register-mode")).selectByValue("auto");
+        browser.find("#do-register").click();
+        browser.until(d -> d.findElement(By.id("notice")).getText().startsWith("Registered public." + indexed));
+        String id = given().auth().oauth2(token("admin-secret")).queryParam("schema", "public").queryParam("view", indexed)
+                .get(Api.BASE).then().statusCode(200).extract().path("items[0].id");
+        assertEquals("auto", row(id).findElements(By.tagName("td")).get(2).getText());
+        shot("2-registered");
+
+        action(id, "unregister");
+        browser.await("#confirm-unregister");
+        shot("3-confirm");
+        browser.find("#confirm-unregister").click();
+        browser.until(d -> d.findElements(By.cssSelector("#views tr[data-id='" + id + "']")).isEmpty());
+        admin().get(Api.BASE + "/" + id).then().statusCode(404);
+    }
+
+    @Test
+    void aRefusalIsShownAsTheProblemsTitleAndDetail() {
+        String view = TestDb.uniqueName("noidx");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 AS id");
+        String id = register(view, "concurrent");
+        signIn("admin-secret");
+        action(id, "refresh");
+        WebElement problem = browser.await("#problem");
+        assertEquals("Concurrent refresh needs a usable unique index", problem.findElement(By.className("title")).getText());
+        String detail = problem.findElement(By.className("detail")).getText();
+        assertTrue(detail.contains(view) && detail.contains("unique index"), detail);
+        shot("1-refused");
+    }
+
+    @Test
+    void aViewerSeesEverythingButNoWriteAction() {
+        String view = TestDb.uniqueName("seen");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 AS id");
+        String id = register(view, "standard");
+        signIn("viewer-secret");
+        assertEquals("signed in as viewer", browser.find("#who").getText());
+        row(id);
+        assertTrue(browser.all("button[data-action]").isEmpty());
+        assertTrue(browser.all("#register").isEmpty());
+        shot("1-views");
+        row(id).findElement(By.cssSelector("td.name a")).click();
+        browser.await("#facts");
+        assertTrue(browser.all("button[data-action]").isEmpty());
+        shot("2-view");
+        browser.open(console + "#/schedules");
+        browser.await("#schedules");
+        assertTrue(browser.all("button[data-action]").isEmpty());
+    }
+
+    @Test
+    void oneViewShowsItsHistoryFilteredAndAChartWithFailuresMarked() {
+        String table = TestDb.uniqueName("src");
+        String view = TestDb.uniqueName("hist");
+        TestDb.run("CREATE TABLE public." + table + " (id int); INSERT INTO public." + table + " VALUES (1);"
+                + " CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 / (SELECT count(*)::int FROM public." + table
+                + ") AS x");
+        String id = register(view, "standard");
+        admin().post(Api.BASE + "/" + id + "/refresh").then().statusCode(200);
+        admin().post(Api.BASE + "/" + id + "/refresh").then().statusCode(200);
+        TestDb.run("DELETE FROM public." + table);
+        admin().post(Api.BASE + "/" + id + "/refresh").then().statusCode(500);
+        TestDb.run("INSERT INTO public." + table + " VALUES (1)");
+        admin().post(Api.BASE + "/" + id + "/refresh").then().statusCode(200);
+
+        signIn("admin-secret");
+        row(id).findElement(By.cssSelector("td.name a")).click();
+        browser.await("#chart svg");
+        assertEquals(3, browser.all("#chart circle.ok").size());
+        assertEquals(1, browser.all("#chart g.fail").size());
+        browser.until(d -> d.findElements(By.cssSelector("#runs tr[data-run]")).size() == 4);
+        shot("1-history");
+        new Select(browser.find("#run-status")).selectByValue("error");
+        browser.until(d -> d.findElements(By.cssSelector("#runs tr[data-run]")).size() == 1);
+        assertTrue(browser.find("#runs tr[data-run]").getText().contains("division by zero"));
+        shot("2-errors-only");
+    }
+
+    @Test
+    void editShowsTheCronsNextFiringTimesBeforeSaving() {
+        String view = TestDb.uniqueName("sched");
+        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 AS id");
+        String id = register(view, "standard");
+        signIn("admin-secret");
+        action(id, "edit");
+        WebElement cron = browser.await("#cron");
+        cron.sendKeys("61 * * * *");
+        browser.until(d -> d.findElement(By.cssSelector("#next-runs li")).getText().startsWith("Invalid request"));
+        cron.clear();
+        cron.sendKeys("0 3 * * *");
+        WebElement tz = browser.find("#timezone");
+        tz.clear();
+        tz.sendKeys("Europe/Berlin");
+        browser.until(d -> d.findElements(By.cssSelector("#next-runs li")).size() == 5
+                && d.findElement(By.cssSelector("#next-runs li")).getText().matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:00:00"));
+        shot("1-preview");
+        browser.find("#save").click();
+        browser.until(d -> d.findElements(By.id("edit")).isEmpty());
+        WebElement saved = row(id);
+        assertTrue(saved.getText().contains("0 3 * * * (Europe/Berlin)"), saved.getText());
+        admin().get(Api.BASE + "/" + id).then().statusCode(200)
+                .body("schedule.cronExpr", org.hamcrest.Matchers.equalTo("0 3 * * *"))
+                .body("schedule.timezone", org.hamcrest.Matchers.equalTo("Europe/Berlin"));
+        shot("2-saved");
+
+        browser.find("#nav a[data-nav='schedules']").click();
+        WebElement schedule = browser.await("#schedules tr[data-id]");
+        browser.until(d -> d.findElements(By.cssSelector("#schedules tr[data-id]")).stream()
+                .anyMatch(r -> r.getText().contains(view)));
+        shot("3-schedules");
+        WebElement mine = browser.all("#schedules tr[data-id]").stream().filter(r -> r.getText().contains(view))
+                .findFirst().orElseThrow();
+        String scheduleId = mine.getDomAttribute("data-id");
+        mine.findElement(By.cssSelector("button[data-action='disable']")).click();
+        browser.until(d -> d.findElement(By.cssSelector("#schedules tr[data-id='" + scheduleId + "']")).getText()
+                .contains("disabled"));
+        admin().get("/api/admin/schedules/" + scheduleId).then().body("enabled", org.hamcrest.Matchers.equalTo(false));
+        assertNotNull(schedule);
+        browser.find("#nav a[data-nav='jobs']").click();
+        browser.await("#jobs");
+        shot("4-jobs");
+    }
+}
