@@ -31,10 +31,21 @@ final class ApiClient {
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
     private final String token;
+    private final boolean login;
 
     ApiClient(String url, String token) {
+        this(url, token, false);
+    }
+
+    private ApiClient(String url, String token, boolean login) {
         this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         this.token = token;
+        this.login = login;
+    }
+
+    /** A client for the login call only: no token, and a refusal is a refused login. */
+    static ApiClient forLogin(String url) {
+        return new ApiClient(url, null, true);
     }
 
     JsonNode get(String path) {
@@ -169,7 +180,7 @@ final class ApiClient {
     }
 
     /** The problem's detail when the body is one, else the status line. */
-    private static ApiException problem(int status, String body) {
+    private ApiException problem(int status, String body) {
         String detail = null;
         try {
             JsonNode json = JSON.readTree(body);
@@ -180,8 +191,15 @@ final class ApiClient {
         if (detail == null || detail.isBlank()) {
             detail = "HTTP " + status;
         }
-        if (status == 401 || status == 403) {
-            detail = "Not authorised (" + status + "): " + detail + "; pass --token or set MATVIEWS_TOKEN";
+        if (status == 401 && login) {
+            detail = "Login refused (401): " + detail;
+        } else if (status == 401 && token != null) {
+            detail = "Not authorised (401): " + detail + "; the token was refused or has expired: log in again"
+                    + " (matviews login), or pass another with --token or MATVIEWS_TOKEN";
+        } else if (status == 401) {
+            detail = "Not authorised (401): " + detail + "; log in (matviews login), or pass --token or set MATVIEWS_TOKEN";
+        } else if (status == 403) {
+            detail = "Not authorised (403): " + detail + "; this needs the admin role";
         }
         return new ApiException(ApiException.forStatus(status), detail);
     }

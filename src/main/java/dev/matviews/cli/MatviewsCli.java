@@ -58,21 +58,29 @@ public class MatviewsCli {
 
     private final Map<String, String> env;
     private final Path configFile;
+    private final InputStream stdin;
 
-    MatviewsCli(Map<String, String> env, Path configFile) {
+    MatviewsCli(Map<String, String> env, Path configFile, InputStream stdin) {
         this.env = env;
         this.configFile = configFile;
+        this.stdin = stdin;
     }
 
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        System.exit(execute(args, out, err, System.getenv(), defaultConfigFile(System.getenv())));
+        System.exit(execute(args, System.in, out, err, System.getenv(), defaultConfigFile(System.getenv())));
+    }
+
+    /** Runs one command line with nothing on standard input; returns the exit code. */
+    static int execute(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env, Path configFile) {
+        return execute(args, InputStream.nullInputStream(), out, err, env, configFile);
     }
 
     /** Runs one command line; returns the exit code. */
-    static int execute(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env, Path configFile) {
-        CommandLine cli = new CommandLine(new MatviewsCli(env, configFile));
+    static int execute(String[] args, InputStream in, PrintWriter out, PrintWriter err, Map<String, String> env,
+                       Path configFile) {
+        CommandLine cli = new CommandLine(new MatviewsCli(env, configFile, in));
         cli.setOut(out).setErr(err);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof ApiException api) {
@@ -95,6 +103,16 @@ public class MatviewsCli {
     }
 
     ApiClient client() {
+        Properties file = config();
+        String t = first(token, env.get("MATVIEWS_TOKEN"), file.getProperty("token"), null);
+        return new ApiClient(url(file), t);
+    }
+
+    private String url(Properties file) {
+        return first(url, env.get("MATVIEWS_URL"), file.getProperty("url"), DEFAULT_URL);
+    }
+
+    private Properties config() {
         Properties file = new Properties();
         if (configFile != null && Files.isReadable(configFile)) {
             try (InputStream in = Files.newInputStream(configFile)) {
@@ -103,9 +121,27 @@ public class MatviewsCli {
                 throw new ApiException(ApiException.USAGE, "Cannot read " + configFile + ": " + e.getMessage());
             }
         }
-        String u = first(url, env.get("MATVIEWS_URL"), file.getProperty("url"), DEFAULT_URL);
-        String t = first(token, env.get("MATVIEWS_TOKEN"), file.getProperty("token"), null);
-        return new ApiClient(u, t);
+        return file;
+    }
+
+    /** Writes the config file readable by its owner only: it holds a token. */
+    private void saveConfig(Properties file) {
+        try {
+            Files.createDirectories(configFile.toAbsolutePath().getParent());
+            boolean posix = configFile.getFileSystem().supportedFileAttributeViews().contains("posix");
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly =
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+            if (!Files.exists(configFile) && posix) {
+                Files.createFile(configFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly));
+            } else if (posix) {
+                Files.setPosixFilePermissions(configFile, ownerOnly);
+            }
+            try (java.io.OutputStream out = Files.newOutputStream(configFile)) {
+                file.store(out, "matviews CLI settings; matviews login keeps the token here, matviews logout removes it");
+            }
+        } catch (IOException e) {
+            throw new ApiException(ApiException.ERROR, "Cannot write " + configFile + ": " + e.getMessage());
+        }
     }
 
     private static String first(String... values) {
@@ -142,6 +178,54 @@ public class MatviewsCli {
 
     static String name(JsonNode registration) {
         return registration.path("schemaName").asText() + "." + registration.path("viewName").asText();
+    }
+
+    @Command(name = "login", description = "Sign in with the built-in admin or viewer password; the token is kept in the"
+            + " config file, readable by you only, for the commands that follow.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews login", "  matviews login --url https://matviews.example.com",
+            "  printf '%s' \"$MATVIEWS_PASSWORD\" | matviews login --password-stdin"})
+    int login(@Option(names = "--password-stdin", description = "Read the password from standard input (scripts);"
+            + " otherwise it is asked for without echo") boolean fromStdin) throws IOException {
+        if (configFile == null) {
+            throw new ApiException(ApiException.USAGE, "No config file to keep the token in");
+        }
+        String password;
+        java.io.Console console = System.console();
+        if (!fromStdin && console != null) {
+            char[] typed = console.readPassword("Password: ");
+            password = typed == null ? null : new String(typed);
+        } else {
+            password = new java.io.BufferedReader(new java.io.InputStreamReader(stdin,
+                    java.nio.charset.StandardCharsets.UTF_8)).readLine();
+        }
+        if (password == null || password.isEmpty()) {
+            throw new ApiException(ApiException.USAGE, "No password given");
+        }
+        Properties file = config();
+        // No token on the login itself: a stale one must not stand in the way of a new one.
+        JsonNode answer = ApiClient.forLogin(url(file)).post("/api/admin/auth", ApiClient.object().put("password", password));
+        file.setProperty("token", answer.path("token").asText());
+        saveConfig(file);
+        out().println("Signed in as " + answer.path("role").asText() + " until " + answer.path("expiresAt").asText()
+                + "; the token is kept in " + configFile);
+        if (env.get("MATVIEWS_TOKEN") != null && !env.get("MATVIEWS_TOKEN").isBlank()) {
+            err().println("Note: MATVIEWS_TOKEN is set and is used before the kept token");
+        }
+        return 0;
+    }
+
+    @Command(name = "logout", description = "Forget the token that matviews login kept.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews logout"})
+    int logout() {
+        Properties file = config();
+        if (configFile == null || file.getProperty("token") == null) {
+            out().println("Not signed in: no token kept" + (configFile == null ? "" : " in " + configFile));
+            return 0;
+        }
+        file.remove("token");
+        saveConfig(file);
+        out().println("Signed out: the token is removed from " + configFile);
+        return 0;
     }
 
     @Command(name = "list", description = "List registered materialized views.",

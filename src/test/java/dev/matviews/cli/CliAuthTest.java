@@ -14,6 +14,7 @@ import java.util.Map;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The CLI against a service that requires tokens. */
@@ -42,5 +43,58 @@ class CliAuthTest {
                 new PrintWriter(new StringWriter()), new PrintWriter(forbidden), Map.of(), null);
         assertEquals(5, refused);
         assertTrue(forbidden.toString().startsWith("Not authorised (403)"), forbidden.toString());
+    }
+
+    private record Ran(int code, String out, String err) {
+    }
+
+    private Ran cli(java.nio.file.Path config, String stdin, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--url",
+                service.toString())).toArray(String[]::new);
+        int code = MatviewsCli.execute(all, new java.io.ByteArrayInputStream(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                new PrintWriter(out), new PrintWriter(err), Map.of(), config);
+        return new Ran(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void loginKeepsTheTokenOwnerOnlyLogoutForgetsItAndAnExpiredTokenSaysToLogInAgain() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("matviews-cli");
+        java.nio.file.Path config = dir.resolve("matviews").resolve("config.properties");
+
+        Ran wrong = cli(config, "not-it\n", "login", "--password-stdin");
+        assertEquals(5, wrong.code());
+        assertTrue(wrong.err().startsWith("Login refused (401): wrong password"), wrong.err());
+        assertTrue(!java.nio.file.Files.exists(config), "nothing kept after a refused login");
+        assertEquals(2, cli(config, "", "login", "--password-stdin").code());
+
+        Ran in = cli(config, "admin-secret\n", "login", "--password-stdin");
+        assertEquals(0, in.code(), in.err());
+        assertTrue(in.out().startsWith("Signed in as admin until "), in.out());
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(config)));
+        String kept = java.nio.file.Files.readString(config);
+        assertTrue(kept.contains("token="), kept);
+        assertFalse(kept.contains("admin-secret"), "the password is never kept");
+        assertFalse(in.out().contains(kept.replaceAll("(?s).*token=([^\\s]+).*", "$1")), "the token is not printed");
+        assertEquals(0, cli(config, "", "list").code(), "the kept token is used");
+
+        Ran out = cli(config, "", "logout");
+        assertEquals(0, out.code());
+        assertTrue(out.out().startsWith("Signed out"), out.out());
+        assertFalse(java.nio.file.Files.readString(config).contains("token="));
+        assertEquals(5, cli(config, "", "list").code());
+        assertTrue(cli(config, "", "logout").out().startsWith("Not signed in"));
+
+        // a token that has expired, as one kept from a login a day ago would be
+        String expired = io.smallrye.jwt.build.Jwt.issuer("matviews").subject("admin").groups(java.util.Set.of("admin"))
+                .issuedAt(java.time.Instant.now().minusSeconds(7200)).expiresAt(java.time.Instant.now().minusSeconds(3600))
+                .signWithSecret(SecuredProfile.KEY);
+        java.nio.file.Files.writeString(config, "token=" + expired + "\n");
+        Ran stale = cli(config, "", "list");
+        assertEquals(5, stale.code());
+        assertTrue(stale.err().startsWith("Not authorised (401)") && stale.err().contains("log in again (matviews login)"),
+                stale.err());
     }
 }

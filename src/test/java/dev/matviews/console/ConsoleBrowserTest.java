@@ -165,6 +165,18 @@ class ConsoleBrowserTest {
         assertNull(browser.script("return sessionStorage.getItem('matviews.token')"));
         browser.open(console.toString());
         browser.await("#signin-form");
+
+        // a token from elsewhere (here one the service signed, as an identity provider's would be)
+        browser.find("#token-form").findElement(By.xpath("..")).findElement(By.tagName("summary")).click();
+        browser.await("#token").sendKeys("not.a.token");
+        browser.find("#token-form button").click();
+        browser.until(d -> !d.findElement(By.id("signin-error")).getText().isBlank());
+        assertTrue(browser.all("#views").isEmpty());
+        browser.await("#token").sendKeys(token("viewer-secret"));
+        browser.find("#token-form button").click();
+        browser.await("#views");
+        assertEquals("signed in as viewer", browser.find("#who").getText());
+        shot("4-pasted-token");
     }
 
     @Test
