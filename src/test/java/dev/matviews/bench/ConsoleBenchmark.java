@@ -40,7 +40,8 @@ class ConsoleBenchmark {
 
     @Test
     void measure() throws Exception {
-        TestDb.run("CREATE SCHEMA IF NOT EXISTS consolebench; DO $$ BEGIN FOR i IN 1.." + VIEWS + " LOOP"
+        TestDb.runAsSuperuser("CREATE SCHEMA IF NOT EXISTS consolebench AUTHORIZATION matviews_svc");
+        TestDb.run("DO $$ BEGIN FOR i IN 1.." + VIEWS + " LOOP"
                 + " EXECUTE format('CREATE MATERIALIZED VIEW IF NOT EXISTS consolebench.v%s AS SELECT %s AS id', i, i);"
                 + " END LOOP; END $$");
         long registered = TestDb.count("SELECT count(*) FROM _ayb_matview_refreshes");
