@@ -350,4 +350,34 @@ class ConsoleBrowserTest {
         browser.await("#jobs");
         shot("4-jobs");
     }
+
+    @Test
+    void textFromTheDatabaseIsShownAsTextNeverAsMarkup() {
+        String table = TestDb.uniqueName("evil");
+        String view = TestDb.uniqueName("evil");
+        String markup = "<img src=x onerror=\"window.pwned=1\">";
+        TestDb.run("CREATE TABLE public." + table + " (id int); INSERT INTO public." + table + " VALUES (1);"
+                + " CREATE FUNCTION public." + table + "_check() RETURNS int LANGUAGE plpgsql AS $f$ BEGIN"
+                + " IF (SELECT count(*) FROM public." + table + ") = 0 THEN RAISE EXCEPTION '" + markup.replace("'", "''")
+                + "'; END IF; RETURN 1; END $f$;"
+                + " CREATE MATERIALIZED VIEW public." + view + " AS SELECT public." + table + "_check() AS x;"
+                + " CREATE MATERIALIZED VIEW public.\"" + markup.replace("\"", "\"\"") + "\" AS SELECT 1 AS id");
+        String id = register(view, "standard");
+        TestDb.run("DELETE FROM public." + table);
+        admin().post(Api.BASE + "/" + id + "/refresh").then().statusCode(500);
+        try {
+            signIn("admin-secret");
+            String error = row(id).findElement(By.cssSelector("td.error")).getText();
+            assertTrue(error.contains(markup), error);
+            browser.find("#register").click();
+            browser.await("#register-dialog input[type='search']").sendKeys("onerror");
+            browser.until(d -> d.findElements(By.cssSelector("#register-dialog tbody tr")).stream()
+                    .anyMatch(r -> r.isDisplayed() && r.getText().contains("public." + markup)));
+            shot("1-markup-as-text");
+            assertTrue(browser.all("img").isEmpty(), "no element was made from the text");
+            assertNull(browser.script("return window.pwned"));
+        } finally {
+            TestDb.run("DROP MATERIALIZED VIEW public.\"" + markup.replace("\"", "\"\"") + "\"");
+        }
+    }
 }
