@@ -4,7 +4,8 @@
 const TOKEN = 'matviews.token';
 const RUN_STATUSES = ['success', 'error', 'skipped', 'cancelled', 'timeout', 'abandoned', 'running'];
 const FAILED = new Set(['error', 'timeout', 'cancelled', 'abandoned']);
-const state = { session: null, views: new Map(), stream: null, lastEventId: null, page: null };
+// generation: bumped at every navigation, so that an answer for a page left meanwhile is dropped
+const state = { session: null, views: new Map(), stream: null, lastEventId: null, page: null, generation: 0 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -143,6 +144,8 @@ async function start() {
       signIn(sessionStorage.getItem(TOKEN) ? 'Your session has ended: sign in again.' : null);
     } else {
       showProblem(e);
+      $('#main').replaceChildren(h('p', {}, 'The service could not be asked who you are. ',
+        h('button', { type: 'button', id: 'retry', onclick: () => { clearBanners(); start(); } }, 'Try again')));
     }
     return;
   }
@@ -155,6 +158,11 @@ async function start() {
 
 function signIn(message) {
   state.session = null;
+  state.generation++;
+  state.page = null;
+  state.views = new Map();
+  state.lastEventId = null;
+  for (const d of document.querySelectorAll('dialog')) d.remove();
   stopStream();
   sessionStorage.removeItem(TOKEN);
   $('#nav').hidden = true;
@@ -164,7 +172,7 @@ function signIn(message) {
   clearBanners();
   const error = h('p', { id: 'signin-error', class: 'error', role: 'alert' }, message || '');
   const password = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const token = h('textarea', { id: 'token', rows: 4, spellcheck: 'false' });
+  const token = h('textarea', { id: 'token', rows: 4, spellcheck: 'false', autocomplete: 'off' });
   async function signedIn(fn) {
     error.textContent = '';
     try {
@@ -233,13 +241,17 @@ function startStream() {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
-          buffer = (buffer + value).replace(/\r\n?/g, '\n');
+          // a CR at the end of a chunk may be the first half of a CRLF: keep it for the next one
+          buffer += value;
+          const held = buffer.endsWith('\r') ? '\r' : '';
+          buffer = (held ? buffer.slice(0, -1) : buffer).replace(/\r\n?/g, '\n');
           let end;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
             dispatch(block);
           }
+          buffer += held;
         }
       } catch (e) {
         if (ctrl.signal.aborted) return;
@@ -264,15 +276,16 @@ function dispatch(block) {
     else if (field === 'data') data.push(value);
     else if (field === 'id') id = value;
   }
+  try {
+    if (event === 'resync') {
+      route();
+    } else if (data.length && (event === 'run-started' || event === 'run-finished')) {
+      onRun(event, JSON.parse(data.join('\n')));
+    }
+  } catch (e) {
+    console.warn('matviews: ignored an event it could not read', e);
+  }
   if (id) state.lastEventId = id;
-  if (!data.length) return;
-  if (event === 'resync') {
-    route();
-    return;
-  }
-  if (event === 'run-started' || event === 'run-finished') {
-    onRun(event, JSON.parse(data.join('\n')));
-  }
 }
 
 async function onRun(event, run) {
@@ -285,7 +298,12 @@ async function onRun(event, run) {
       r.currentRunId = null;
       renderRow(r);
       const fresh = await api('GET', `/api/admin/matviews/${run.registrationId}`).catch(() => null);
-      if (fresh) upsert(fresh);
+      const now = state.views.get(run.registrationId);
+      if (fresh && now) {
+        // a run that started while this answer was on its way is newer than the answer
+        if (now.currentRunId && !fresh.currentRunId) fresh.currentRunId = now.currentRunId;
+        upsert(fresh);
+      }
     }
   }
   if (state.page && state.page.onRun) state.page.onRun(event, run);
@@ -302,16 +320,38 @@ function route() {
     a.classList.toggle('current', a.dataset.nav === (section === 'views' || !section ? 'views' : section));
   }
   state.page = null;
-  if (section === 'views' && id) return act(() => viewPage(decodeURIComponent(id)));
-  if (section === 'schedules') return act(schedulesPage);
-  if (section === 'jobs') return act(jobsPage);
-  return act(viewsPage);
+  const generation = ++state.generation;
+  const page = section === 'views' && id ? () => viewPage(decodeURIComponent(id), generation)
+    : section === 'schedules' ? () => schedulesPage(generation)
+      : section === 'jobs' ? () => jobsPage(generation) : () => viewsPage(generation);
+  return show(page, generation);
+}
+
+const current = generation => state.session && generation === state.generation;
+
+/** Renders a page; one that cannot be loaded says so in place, with a way to try again. */
+async function show(page, generation) {
+  try {
+    await page();
+  } catch (e) {
+    if (e instanceof Problem && e.status === 401) {
+      signIn('Your session has ended or its token was refused: sign in again.');
+      return;
+    }
+    showProblem(e);
+    if (current(generation)) {
+      state.page = null;
+      $('#main').replaceChildren(h('section', { class: 'failed' },
+        h('p', {}, `This page could not be loaded: ${problemText(e)}`),
+        h('p', {}, h('button', { type: 'button', onclick: () => route() }, 'Try again'), ' ', h('a', { href: '#/' }, 'All views'))));
+    }
+  }
 }
 
 const VIEW_COLUMNS = ['Schema', 'View', 'Mode', 'Status', 'Last refresh', 'Duration', 'Error', 'Staleness', 'Schedule',
   'Next run'];
 
-async function viewsPage() {
+async function viewsPage(generation) {
   const body = h('tbody');
   const count = h('span', { id: 'count', class: 'muted' });
   const filter = h('input', { type: 'search', id: 'filter', placeholder: 'Filter by schema or view', oninput: () => applyFilter() });
@@ -324,7 +364,7 @@ async function viewsPage() {
       isAdmin() && h('th', {}, 'Actions'))), body)));
   state.page = { body, count, filter };
   const list = await api('GET', '/api/admin/matviews');
-  if (!state.page || state.page.body !== body) return;
+  if (!current(generation)) return;
   state.views = new Map(list.items.map(r => [r.id, r]));
   const rows = document.createDocumentFragment();
   for (const r of state.views.values()) rows.append(viewRow(r));
@@ -453,6 +493,15 @@ function dialog(id, ...content) {
   return d;
 }
 
+/** A refusal inside a dialog: shown there, except a refused token, which leads back to sign-in. */
+function dialogError(element, e) {
+  if (e instanceof Problem && e.status === 401) {
+    signIn('Your session has ended or its token was refused: sign in again.');
+  } else {
+    element.textContent = problemText(e);
+  }
+}
+
 function problemText(e) {
   return e instanceof Problem ? [e.title, e.detail].filter(Boolean).join(': ') : String(e && e.message || e);
 }
@@ -474,7 +523,7 @@ function confirmUnregister(id) {
         notice(`Unregistered ${name(r)}${removed ? ` and deleted its ${removed} schedule(s)` : ''}.`);
         if (state.page && state.page.id === id) location.hash = '#/';
       } catch (err) {
-        error.textContent = problemText(err);
+        dialogError(error, err);
       }
     } },
     h('h2', {}, `Unregister ${name(r)}?`),
@@ -499,8 +548,10 @@ async function openEdit(id) {
     value: r.schedule ? r.schedule.cronExpr : '' });
   const tz = h('input', { name: 'timezone', id: 'timezone', value: r.schedule ? r.schedule.timezone : 'UTC' });
   let previewTimer;
+  let asked = 0;
   const preview = () => {
     clearTimeout(previewTimer);
+    const mine = ++asked;
     previewTimer = setTimeout(async () => {
       if (!cron.value.trim()) {
         nextRuns.replaceChildren(h('li', {}, 'No schedule: refreshed only on demand.'));
@@ -509,9 +560,9 @@ async function openEdit(id) {
       try {
         const q = new URLSearchParams({ cronExpr: cron.value, timezone: tz.value || 'UTC', count: '5' });
         const answer = await api('GET', `/api/admin/schedules/next-runs?${q}`);
-        nextRuns.replaceChildren(...answer.nextRuns.map(t => h('li', {}, time(t))));
+        if (mine === asked) nextRuns.replaceChildren(...answer.nextRuns.map(t => h('li', {}, time(t))));
       } catch (e) {
-        nextRuns.replaceChildren(h('li', { class: 'error' }, problemText(e)));
+        if (mine === asked) nextRuns.replaceChildren(h('li', { class: 'error' }, problemText(e)));
       }
     }, 250);
   };
@@ -527,7 +578,7 @@ async function openEdit(id) {
       d.close();
       notice(`Saved ${name(r)}.`);
     } catch (err) {
-      error.textContent = problemText(err);
+      dialogError(error, err);
     }
   } },
   h('h2', {}, `Edit ${name(r)}`),
@@ -557,12 +608,19 @@ async function saveEdit(r, data) {
   if (Object.keys(changes).length) {
     upsert(await api('PUT', `/api/admin/matviews/${r.id}`, changes));
   }
+  // The settings and the schedule are two requests: say which part did not take.
+  const saved = Object.keys(changes).length ? 'The settings were saved; the schedule was not. ' : '';
   const cronExpr = String(data.get('cronExpr')).trim();
   const timezone = String(data.get('timezone')).trim() || 'UTC';
-  if (cronExpr && (!r.schedule || r.schedule.cronExpr !== cronExpr || r.schedule.timezone !== timezone)) {
-    await api('PUT', `/api/admin/matviews/${r.id}/schedule`, { cronExpr, timezone });
-  } else if (!cronExpr && r.schedule) {
-    await api('DELETE', `/api/admin/matviews/${r.id}/schedule`);
+  try {
+    if (cronExpr && (!r.schedule || r.schedule.cronExpr !== cronExpr || r.schedule.timezone !== timezone)) {
+      await api('PUT', `/api/admin/matviews/${r.id}/schedule`, { cronExpr, timezone });
+    } else if (!cronExpr && r.schedule) {
+      await api('DELETE', `/api/admin/matviews/${r.id}/schedule`);
+    }
+  } catch (e) {
+    if (saved && e instanceof Problem) e.title = saved + e.title;
+    throw e;
   }
   upsert(await api('GET', `/api/admin/matviews/${r.id}`));
 }
@@ -612,7 +670,7 @@ async function openRegister() {
       d.close();
       notice(`Registered ${name(r)} (${r.refreshMode}).`);
     } catch (err) {
-      error.textContent = problemText(err);
+      dialogError(error, err);
     }
   } },
   h('h2', {}, 'Register a materialized view'),
@@ -628,8 +686,9 @@ async function openRegister() {
 
 // ---- one view ---------------------------------------------------------------------------------
 
-async function viewPage(id) {
+async function viewPage(id, generation) {
   const r = await api('GET', `/api/admin/matviews/${encodeURIComponent(id)}`);
+  if (!current(generation)) return;
   state.views.set(r.id, r);
   const facts = h('dl', { class: 'facts', id: 'facts' });
   const chart = h('figure', { class: 'chart', id: 'chart' });
@@ -664,11 +723,17 @@ async function viewPage(id) {
   renderFacts(r);
 
   let cursor = null;
+  let asked = 0;
+  let paged = false;
   const loadRuns = async append => {
+    const mine = ++asked;
     const q = new URLSearchParams({ limit: '20' });
     if (statusFilter.value) q.set('status', statusFilter.value);
     if (append && cursor) q.set('cursor', cursor);
     const page = await api('GET', `/api/admin/matviews/${r.id}/runs?${q}`);
+    // an answer overtaken by a newer request (another filter, a live update) is dropped
+    if (mine !== asked || !current(generation)) return;
+    paged = append;
     const rows = page.items.map(run => h('tr', { dataset: { run: run.id, status: run.status } },
       h('td', {}, time(run.startedAt)), h('td', {}, run.trigger), h('td', {}, run.refreshMode),
       h('td', {}, h('span', { class: `badge ${run.status}` }, run.status)),
@@ -681,7 +746,7 @@ async function viewPage(id) {
   };
   const loadChart = async () => {
     const page = await api('GET', `/api/admin/matviews/${r.id}/runs?limit=200`);
-    drawChart(chart, page.items);
+    if (current(generation)) drawChart(chart, page.items);
   };
   statusFilter.addEventListener('change', () => act(() => loadRuns(false)));
   older.addEventListener('click', () => act(() => loadRuns(true)));
@@ -694,7 +759,8 @@ async function viewPage(id) {
         const reg = state.views.get(r.id);
         if (reg) renderFacts(reg);
       }
-      act(() => Promise.all([loadRuns(false), loadChart()]));
+      // live runs go on top, unless the reader has paged back through older ones
+      act(() => Promise.all([paged ? null : loadRuns(false), loadChart()]));
     },
   };
   await Promise.all([loadRuns(false), loadChart(), loadGraph(graph, r)]);
@@ -745,7 +811,13 @@ function drawChart(figure, runs) {
 }
 
 async function loadGraph(box, r) {
-  const graph = await api('GET', `/api/admin/matviews/${r.id}/graph`);
+  let graph;
+  try {
+    graph = await api('GET', `/api/admin/matviews/${r.id}/graph`);
+  } catch (e) {
+    box.replaceChildren(h('p', { class: 'error' }, `The graph could not be loaded: ${problemText(e)}`));
+    return;
+  }
   const self = graph.nodes.find(n => n.registrationId === r.id);
   if (!self) {
     box.replaceChildren(h('p', { class: 'muted' }, 'Not in the graph.'));
@@ -775,7 +847,7 @@ async function loadGraph(box, r) {
 
 // ---- schedules and jobs -----------------------------------------------------------------------
 
-async function schedulesPage() {
+async function schedulesPage(generation) {
   const body = h('tbody');
   $('#main').replaceChildren(h('section', {}, h('div', { class: 'toolbar' }, h('h1', {}, 'Schedules')),
     h('table', { id: 'schedules' }, h('thead', {}, h('tr', {}, ['Name', 'View', 'Cron', 'Time zone', 'State', 'Next run',
@@ -783,6 +855,7 @@ async function schedulesPage() {
   state.page = { schedules: body };
   const load = async () => {
     const schedules = await api('GET', '/api/admin/schedules');
+    if (!current(generation)) return;
     body.replaceChildren(...schedules.map(sc => h('tr', { dataset: { id: sc.id } },
       h('td', {}, sc.name), h('td', {}, sc.payload ? `${sc.payload.schema || 'public'}.${sc.payload.view_name || ''}` : ''),
       h('td', {}, sc.cronExpr), h('td', {}, sc.timezone),
@@ -801,7 +874,7 @@ async function schedulesPage() {
   await load();
 }
 
-async function jobsPage() {
+async function jobsPage(generation) {
   const scheduleId = (location.hash.split('/')[2] || '').trim();
   const body = h('tbody');
   const stateFilter = h('select', { id: 'job-state' }, h('option', { value: '' }, 'all'),
@@ -817,6 +890,7 @@ async function jobsPage() {
     if (stateFilter.value) q.set('state', stateFilter.value);
     if (scheduleId) q.set('scheduleId', scheduleId);
     const jobs = await api('GET', `/api/admin/jobs?${q}`);
+    if (!current(generation)) return;
     body.replaceChildren(...jobs.map(job => h('tr', { dataset: { id: job.id, state: job.state } },
       h('td', {}, time(job.createdAt)),
       h('td', {}, job.payload ? `${job.payload.schema || 'public'}.${job.payload.view_name || ''}` : job.type),

@@ -256,6 +256,13 @@ class ConsoleBrowserTest {
         String detail = problem.findElement(By.className("detail")).getText();
         assertTrue(detail.contains(view) && detail.contains("unique index"), detail);
         shot("1-refused");
+
+        // a page that cannot be loaded says so in place, never a blank page
+        browser.open(console + "#/views/" + java.util.UUID.randomUUID());
+        WebElement failed = browser.await("section.failed");
+        assertTrue(failed.getText().startsWith("This page could not be loaded: "), failed.getText());
+        assertTrue(browser.find("#problem").getText().contains("not found"), browser.find("#problem").getText());
+        shot("2-not-found");
     }
 
     @Test
