@@ -190,7 +190,11 @@ class CascadeLifecycleTest {
             JsonPath ended = ended(id);
             assertEquals("cancelled", ended.getString("status"), ended.prettify());
             Map<String, JsonPath> nodes = nodes(ended);
-            assertEquals("success", nodes.get("two").getString("status"), "nobody cancelled the running node");
+            // The coordinator's periodic lease renewal (every lease / 3) also reads the mark; when one
+            // falls inside the 2 s of "two", it cancels that running node, as it should. Otherwise
+            // nobody cancels it, and the next node must stop itself at its start.
+            String two = nodes.get("two").getString("status");
+            assertTrue(two.equals("success") || two.equals("cancelled"), ended.prettify());
             assertNotEquals("success", nodes.get("after_two").getString("status"),
                     "the next node started after the mark and stopped itself: " + ended.prettify()
                     + query("SELECT cancel_requested_at::text FROM _matviews_cascades WHERE id = '" + id + "'"));
