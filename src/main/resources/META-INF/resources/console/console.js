@@ -288,7 +288,7 @@ function dispatch(block) {
   if (id) state.lastEventId = id;
 }
 
-async function onRun(event, run) {
+function onRun(event, run) {
   const r = state.views.get(run.registrationId);
   if (r) {
     if (event === 'run-started') {
@@ -297,16 +297,32 @@ async function onRun(event, run) {
     } else {
       r.currentRunId = null;
       renderRow(r);
-      const fresh = await api('GET', `/api/admin/matviews/${run.registrationId}`).catch(() => null);
-      const now = state.views.get(run.registrationId);
-      if (fresh && now) {
-        // a run that started while this answer was on its way is newer than the answer
-        if (now.currentRunId && !fresh.currentRunId) fresh.currentRunId = now.currentRunId;
-        upsert(fresh);
-      }
+      finished.add(run.registrationId);
+      if (!finishedTimer) finishedTimer = setTimeout(reloadFinished, 150);
     }
   }
   if (state.page && state.page.onRun) state.page.onRun(event, run);
+}
+
+// Registrations whose run ended, read again together: a burst of refreshes costs one list
+// request, not one per run.
+const finished = new Set();
+let finishedTimer = null;
+
+async function reloadFinished() {
+  finishedTimer = null;
+  const ids = [...finished];
+  finished.clear();
+  const answers = ids.length > 20
+    ? (await api('GET', '/api/admin/matviews').catch(() => ({ items: [] }))).items.filter(r => ids.includes(r.id))
+    : await Promise.all(ids.map(id => api('GET', `/api/admin/matviews/${id}`).catch(() => null)));
+  for (const fresh of answers) {
+    const now = fresh && state.views.get(fresh.id);
+    if (!now) continue;
+    // a run that started while this answer was on its way is newer than the answer
+    if (now.currentRunId && !fresh.currentRunId) fresh.currentRunId = now.currentRunId;
+    upsert(fresh);
+  }
 }
 
 // ---- pages -----------------------------------------------------------------------------------

@@ -387,4 +387,24 @@ class ConsoleBrowserTest {
             TestDb.run("DROP MATERIALIZED VIEW public.\"" + markup.replace("\"", "\"\"") + "\"");
         }
     }
+
+    @Test
+    void aBurstOfRefreshesElsewhereReachesEveryRow() {
+        String schema = TestDb.uniqueName("burst");
+        TestDb.runAsSuperuser("CREATE SCHEMA " + schema + " AUTHORIZATION " + org.eclipse.microprofile.config
+                .ConfigProvider.getConfig().getValue("quarkus.datasource.username", String.class));
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            TestDb.run("CREATE MATERIALIZED VIEW " + schema + ".v" + i + " AS SELECT " + i + " AS id");
+            ids.add(admin().body("{\"schema\":\"" + schema + "\",\"viewName\":\"v" + i + "\",\"refreshMode\":\"standard\"}")
+                    .post(Api.BASE).then().statusCode(201).extract().path("id"));
+        }
+        signIn("admin-secret");
+        ids.forEach(id -> assertEquals("never", statusOf(id)));
+        // however the page reads them again (one by one, or the list once for a burst), every row gets its outcome
+        admin().queryParam("schema", schema).post(Api.BASE + "/refresh-all").then().statusCode(200)
+                .body("status", org.hamcrest.Matchers.equalTo("success"));
+        ids.forEach(id -> awaitStatus(id, "success"));
+        shot("1-all-refreshed");
+    }
 }
