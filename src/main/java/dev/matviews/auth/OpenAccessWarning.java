@@ -3,7 +3,6 @@ package dev.matviews.auth;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 /** Says so loudly when the admin API runs without authentication (dev mode and tests). */
@@ -12,10 +11,8 @@ public class OpenAccessWarning {
 
     private static final Logger LOG = Logger.getLogger(OpenAccessWarning.class);
 
-    void check(@Observes StartupEvent event, Config config) {
-        boolean open = "permit".equals(config.getOptionalValue("quarkus.http.auth.permission.write.policy", String.class)
-                .orElse(""));
-        if (open) {
+    void check(@Observes StartupEvent event, AuthService auth) {
+        if (auth.writesOpen()) {
             LOG.warn("The admin API is OPEN: no token is required (dev/test profile). Production requires bearer tokens.");
         }
     }

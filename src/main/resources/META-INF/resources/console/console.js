@@ -40,16 +40,19 @@ async function api(method, path, body) {
   return data;
 }
 
+/** A refused token leads back to sign-in, wherever it was met; true if that is what e was. */
+function tokenRefused(e) {
+  if (!(e instanceof Problem && e.status === 401 && state.session)) return false;
+  signIn('Your session has ended or its token was refused: sign in again.');
+  return true;
+}
+
 /** Runs an action; a refusal is shown, a refused token leads back to sign-in. */
 async function act(fn) {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof Problem && e.status === 401 && state.session) {
-      signIn('Your session has ended or its token was refused: sign in again.');
-    } else {
-      showProblem(e);
-    }
+    if (!tokenRefused(e)) showProblem(e);
     return undefined;
   }
 }
@@ -350,10 +353,7 @@ async function show(page, generation) {
   try {
     await page();
   } catch (e) {
-    if (e instanceof Problem && e.status === 401) {
-      signIn('Your session has ended or its token was refused: sign in again.');
-      return;
-    }
+    if (tokenRefused(e)) return;
     showProblem(e);
     if (current(generation)) {
       state.page = null;
@@ -511,11 +511,7 @@ function dialog(id, ...content) {
 
 /** A refusal inside a dialog: shown there, except a refused token, which leads back to sign-in. */
 function dialogError(element, e) {
-  if (e instanceof Problem && e.status === 401) {
-    signIn('Your session has ended or its token was refused: sign in again.');
-  } else {
-    element.textContent = problemText(e);
-  }
+  if (!tokenRefused(e)) element.textContent = problemText(e);
 }
 
 function problemText(e) {

@@ -84,6 +84,13 @@ class ConsoleBrowserTest {
         return given().auth().oauth2(token("admin-secret")).contentType(ContentType.JSON);
     }
 
+    /** A new matview in public, named after {@code prefix}, as the service's role owns it. */
+    private static String matview(String prefix, String query) {
+        String view = TestDb.uniqueName(prefix);
+        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS " + query);
+        return view;
+    }
+
     private static String register(String view, String mode) {
         return admin().body("{\"schema\":\"public\",\"viewName\":\"" + view + "\",\"refreshMode\":\"" + mode + "\"}")
                 .post(Api.BASE).then().statusCode(201).extract().path("id");
@@ -181,8 +188,7 @@ class ConsoleBrowserTest {
 
     @Test
     void aRefreshStartedThroughTheApiShowsAsRunningWithinASecondThenItsOutcome() {
-        String view = TestDb.uniqueName("slow");
-        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 AS id, (SELECT 1 FROM pg_sleep(1.5)) AS slept");
+        String view = matview("slow", "SELECT 1 AS id, (SELECT 1 FROM pg_sleep(1.5)) AS slept");
         String id = register(view, "standard");
         signIn("admin-secret");
         WebElement row = row(id);
@@ -246,8 +252,7 @@ class ConsoleBrowserTest {
 
     @Test
     void aRefusalIsShownAsTheProblemsTitleAndDetail() {
-        String view = TestDb.uniqueName("noidx");
-        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 AS id");
+        String view = matview("noidx", "SELECT 1 AS id");
         String id = register(view, "concurrent");
         signIn("admin-secret");
         action(id, "refresh");
@@ -267,8 +272,7 @@ class ConsoleBrowserTest {
 
     @Test
     void aViewerSeesEverythingButNoWriteAction() {
-        String view = TestDb.uniqueName("seen");
-        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 AS id");
+        String view = matview("seen", "SELECT 1 AS id");
         String id = register(view, "standard");
         signIn("viewer-secret");
         assertEquals("signed in as viewer", browser.find("#who").getText());
@@ -315,8 +319,7 @@ class ConsoleBrowserTest {
 
     @Test
     void editShowsTheCronsNextFiringTimesBeforeSaving() {
-        String view = TestDb.uniqueName("sched");
-        TestDb.run("CREATE MATERIALIZED VIEW public." + view + " AS SELECT 1 AS id");
+        String view = matview("sched", "SELECT 1 AS id");
         String id = register(view, "standard");
         signIn("admin-secret");
         action(id, "edit");
