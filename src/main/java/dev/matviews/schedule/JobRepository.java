@@ -82,14 +82,18 @@ public class JobRepository {
                 .execute(Tuple.of(id, workerId)).map(rows -> rows.size() == 1);
     }
 
-    /** Takes up to {@code limit} due jobs for this worker under a lease; other workers skip them. */
-    public Uni<List<Job>> claim(SqlClient client, String workerId, int limit, long leaseMs) {
+    /**
+     * Takes up to {@code limit} due jobs of the given types for this worker under a lease; other
+     * workers skip them. Jobs of other types (AllYourBase's own, on the same table) are never taken.
+     */
+    public Uni<List<Job>> claim(SqlClient client, String workerId, int limit, long leaseMs, String[] types) {
         return client.preparedQuery("UPDATE " + table + " SET state = 'running', attempts = attempts + 1,"
                         + " worker_id = $1, lease_until = clock_timestamp() + $3 * interval '1 millisecond',"
                         + " updated_at = clock_timestamp()"
                         + " WHERE id IN (SELECT id FROM " + table + " WHERE state = 'queued' AND run_at <= clock_timestamp()"
-                        + " ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + Job.COLUMNS)
-                .execute(Tuple.of(workerId, limit, leaseMs)).map(JobRepository::all);
+                        + " AND type = ANY($4::text[]) ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+                        + " RETURNING " + Job.COLUMNS)
+                .execute(Tuple.of(workerId, limit, leaseMs, types)).map(JobRepository::all);
     }
 
     /** Remembers the refresh run of the current attempt, so a cancel from any replica can reach it. */
@@ -130,27 +134,30 @@ public class JobRepository {
                 .execute(Tuple.of(id, workerId, runId, note)).map(rows -> rows.rowCount() == 1);
     }
 
-    /** Jobs whose worker stopped renewing: queued again, or failed once out of attempts. */
-    public Uni<Integer> requeueExpired(SqlClient client) {
-        return client.query("UPDATE " + table + " SET"
+    /** Jobs of the given types whose worker stopped renewing: queued again, or failed once out of attempts. */
+    public Uni<Integer> requeueExpired(SqlClient client, String[] types) {
+        return client.preparedQuery("UPDATE " + table + " SET"
                         + " state = CASE WHEN cancel_requested_at IS NOT NULL THEN 'canceled'"
                         + " WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
                         + " last_error = 'lease of worker ' || coalesce(worker_id, '?') || ' expired',"
                         + " completed_at = CASE WHEN cancel_requested_at IS NOT NULL OR attempts >= max_attempts"
                         + " THEN clock_timestamp() END,"
                         + " worker_id = NULL, lease_until = NULL, run_at = clock_timestamp(), updated_at = clock_timestamp()"
-                        + " WHERE state = 'running' AND lease_until < clock_timestamp()")
-                .execute().map(RowSet::rowCount);
+                        + " WHERE state = 'running' AND lease_until < clock_timestamp() AND type = ANY($1::text[])")
+                .execute(Tuple.tuple().addArrayOfString(types)).map(RowSet::rowCount);
     }
 
-    /** Milliseconds until something is due (a schedule, a queued job, a lease to expire); null if nothing is. */
-    public Uni<Long> millisUntilNextDue(SqlClient client) {
-        return client.query("SELECT (extract(epoch FROM least("
-                        + "(SELECT min(next_run_at) FROM " + schedules + " WHERE enabled),"
-                        + "(SELECT min(run_at) FROM " + table + " WHERE state = 'queued'),"
-                        + "(SELECT min(lease_until) FROM " + table + " WHERE state = 'running'))"
+    /**
+     * Milliseconds until something of the given job types is due (a schedule, a queued job, a lease
+     * to expire); null if nothing is. Other types' rows are not ours to wake for.
+     */
+    public Uni<Long> millisUntilNextDue(SqlClient client, String[] types) {
+        return client.preparedQuery("SELECT (extract(epoch FROM least("
+                        + "(SELECT min(next_run_at) FROM " + schedules + " WHERE enabled AND job_type = ANY($1::text[])),"
+                        + "(SELECT min(run_at) FROM " + table + " WHERE state = 'queued' AND type = ANY($1::text[])),"
+                        + "(SELECT min(lease_until) FROM " + table + " WHERE state = 'running' AND type = ANY($1::text[])))"
                         + " - clock_timestamp()) * 1000)::bigint")
-                .execute().map(rows -> rows.iterator().next().getLong(0));
+                .execute(Tuple.tuple().addArrayOfString(types)).map(rows -> rows.iterator().next().getLong(0));
     }
 
     public Uni<List<Job>> list(SqlClient client, String type, JobState state, UUID scheduleId, int limit) {
@@ -160,21 +167,24 @@ public class JobRepository {
                 .execute(Tuple.of(type, state == null ? null : state.dbName(), scheduleId, limit)).map(JobRepository::all);
     }
 
-    /** Deletes at most {@code batch} finished jobs completed longer than {@code maxAge} ago; returns how many. */
-    public Uni<Integer> deleteFinishedOlderThan(SqlClient client, Duration maxAge, int batch) {
+    /**
+     * Deletes at most {@code batch} finished jobs of the given types completed longer than
+     * {@code maxAge} ago; returns how many.
+     */
+    public Uni<Integer> deleteFinishedOlderThan(SqlClient client, Duration maxAge, int batch, String[] types) {
         return client.preparedQuery("DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table
-                        + " WHERE state IN ('completed', 'failed', 'canceled')"
+                        + " WHERE state IN ('completed', 'failed', 'canceled') AND type = ANY($3::text[])"
                         + " AND completed_at < clock_timestamp() - $1 * interval '1 millisecond' LIMIT $2)")
-                .execute(Tuple.of(maxAge.toMillis(), batch)).map(SqlResult::rowCount);
+                .execute(Tuple.of(maxAge.toMillis(), batch, types)).map(SqlResult::rowCount);
     }
 
-    /** Deletes at most {@code batch} finished jobs beyond the newest {@code keep} of their schedule. */
-    public Uni<Integer> deleteFinishedBeyondCount(SqlClient client, int keep, int batch) {
+    /** Deletes at most {@code batch} finished jobs of the given types beyond the newest {@code keep} of their schedule. */
+    public Uni<Integer> deleteFinishedBeyondCount(SqlClient client, int keep, int batch, String[] types) {
         return client.preparedQuery("DELETE FROM " + table + " WHERE id IN (SELECT id FROM (SELECT id, state,"
                         + " row_number() OVER (PARTITION BY schedule_id ORDER BY created_at DESC, id DESC) AS n"
-                        + " FROM " + table + " WHERE schedule_id IS NOT NULL) ranked"
+                        + " FROM " + table + " WHERE schedule_id IS NOT NULL AND type = ANY($3::text[])) ranked"
                         + " WHERE n > $1 AND state IN ('completed', 'failed', 'canceled') LIMIT $2)")
-                .execute(Tuple.of(keep, batch)).map(SqlResult::rowCount);
+                .execute(Tuple.of(keep, batch, types)).map(SqlResult::rowCount);
     }
 
     public Uni<Optional<Job>> findById(SqlClient client, UUID id) {
@@ -182,22 +192,24 @@ public class JobRepository {
                 .execute(Tuple.of(id)).map(JobRepository::first);
     }
 
-    /** A failed or canceled job queued again with fresh attempts; empty if there is none in such a state. */
-    public Uni<Optional<Job>> retry(SqlClient client, UUID id) {
+    /** A failed or canceled job of the given types queued again with fresh attempts; empty if there is none such. */
+    public Uni<Optional<Job>> retry(SqlClient client, UUID id, String[] types) {
         return client.preparedQuery("UPDATE " + table + " SET state = 'queued', attempts = 0, run_at = clock_timestamp(),"
                         + " cancel_requested_at = NULL, completed_at = NULL, updated_at = clock_timestamp()"
-                        + " WHERE id = $1 AND state IN ('failed', 'canceled') RETURNING " + Job.COLUMNS + ", " + WAKE)
-                .execute(Tuple.of(id)).map(JobRepository::first);
+                        + " WHERE id = $1 AND state IN ('failed', 'canceled') AND type = ANY($2::text[])"
+                        + " RETURNING " + Job.COLUMNS + ", " + WAKE)
+                .execute(Tuple.tuple().addUUID(id).addArrayOfString(types)).map(JobRepository::first);
     }
 
-    /** A queued job is canceled at once; a running one is marked, and its worker ends it. */
-    public Uni<Optional<Job>> cancel(SqlClient client, UUID id) {
+    /** A queued job of the given types is canceled at once; a running one is marked, and its worker ends it. */
+    public Uni<Optional<Job>> cancel(SqlClient client, UUID id, String[] types) {
         return client.preparedQuery("UPDATE " + table + " SET cancel_requested_at = clock_timestamp(),"
                         + " state = CASE WHEN state = 'queued' THEN 'canceled' ELSE state END,"
                         + " completed_at = CASE WHEN state = 'queued' THEN clock_timestamp() ELSE completed_at END,"
                         + " updated_at = clock_timestamp()"
-                        + " WHERE id = $1 AND state IN ('queued', 'running') RETURNING " + Job.COLUMNS)
-                .execute(Tuple.of(id)).map(JobRepository::first);
+                        + " WHERE id = $1 AND state IN ('queued', 'running') AND type = ANY($2::text[])"
+                        + " RETURNING " + Job.COLUMNS)
+                .execute(Tuple.tuple().addUUID(id).addArrayOfString(types)).map(JobRepository::first);
     }
 
     private static Optional<Job> first(RowSet<Row> rows) {

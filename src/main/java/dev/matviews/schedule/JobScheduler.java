@@ -58,6 +58,8 @@ public class JobScheduler {
     private final JobRepository jobs;
     private final RunService runs;
     private final Map<String, JobHandler> handlers = new HashMap<>();
+    /** The job types this service runs; rows of any other type in the shared tables are never touched. */
+    private final String[] types;
     private final MatviewsConfig.Scheduler config;
     private final ListenConnection listen;
     private final String workerId;
@@ -101,6 +103,7 @@ public class JobScheduler {
         this.jobs = jobs;
         this.runs = runs;
         handlers.forEach(h -> this.handlers.put(h.type(), h));
+        this.types = this.handlers.keySet().stream().sorted().toArray(String[]::new);
         this.config = config;
         this.listen = listen;
         this.workerId = instanceId + "/" + UUID.randomUUID().toString().substring(0, 8);
@@ -108,6 +111,11 @@ public class JobScheduler {
 
     public JobHandler handler(String type) {
         return handlers.get(type);
+    }
+
+    /** The job types this service claims, fires and cleans up. */
+    public String[] handledTypes() {
+        return types.clone();
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -172,7 +180,7 @@ public class JobScheduler {
     }
 
     private Uni<Long> tick() {
-        return jobs.requeueExpired(pool)
+        return jobs.requeueExpired(pool, types)
                 .invoke(n -> {
                     if (n > 0) {
                         LOG.infof("requeued %d job(s) whose worker stopped renewing its lease", n);
@@ -180,7 +188,7 @@ public class JobScheduler {
                 })
                 .flatMap(n -> fireDue())
                 .flatMap(fired -> claim())
-                .flatMap(claimed -> jobs.millisUntilNextDue(pool));
+                .flatMap(claimed -> jobs.millisUntilNextDue(pool, types));
     }
 
     private void sleep(Long untilDueMs) {
@@ -206,7 +214,7 @@ public class JobScheduler {
 
     /** Fires every due schedule, FIRE_BATCH per transaction; returns how many were fired. */
     Uni<Integer> fireDue() {
-        return pool.withTransaction(tx -> schedules.databaseNow(tx).flatMap(now -> schedules.lockDue(tx, FIRE_BATCH)
+        return pool.withTransaction(tx -> schedules.databaseNow(tx).flatMap(now -> schedules.lockDue(tx, FIRE_BATCH, types)
                         .flatMap(due -> {
                             List<Tuple> enqueue = new ArrayList<>();
                             List<Tuple> advance = new ArrayList<>();
@@ -256,7 +264,7 @@ public class JobScheduler {
         if (free <= 0 || !accepting) {
             return Uni.createFrom().item(0);
         }
-        return jobs.claim(pool, workerId, free, config.lease().toMillis()).map(claimed -> {
+        return jobs.claim(pool, workerId, free, config.lease().toMillis(), types).map(claimed -> {
             claimed.forEach(this::execute);
             return claimed.size();
         });

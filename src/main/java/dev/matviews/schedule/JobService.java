@@ -6,7 +6,9 @@ import dev.matviews.runs.RunService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -21,11 +23,25 @@ public class JobService {
 
     private static final int MAX_TYPE_LENGTH = 100;
 
-    public JobService(Pool pool, JobRepository jobs, RunService runs, CascadeService cascades) {
+    private final String[] types;
+
+    public JobService(Pool pool, JobRepository jobs, RunService runs, CascadeService cascades,
+                      Instance<JobHandler> handlers) {
         this.pool = pool;
         this.jobs = jobs;
         this.runs = runs;
         this.cascades = cascades;
+        this.types = handlers.stream().map(JobHandler::type).sorted().toArray(String[]::new);
+    }
+
+    /** Jobs of other types (AllYourBase's own, on the same table) are shown but not steered from here. */
+    private JobStateException notOurs(Job job) {
+        return new JobStateException("job " + job.id() + " is of type " + job.type()
+                + ", which matviews does not run; retry or cancel it where it is run");
+    }
+
+    private boolean ours(Job job) {
+        return Arrays.asList(types).contains(job.type());
     }
 
     public Uni<List<Job>> list(String type, String state, UUID scheduleId, Integer limit) {
@@ -47,9 +63,12 @@ public class JobService {
     }
 
     public Uni<Job> retry(UUID id) {
-        return jobs.retry(pool, id).flatMap(retried -> retried.isPresent()
+        return jobs.retry(pool, id, types).flatMap(retried -> retried.isPresent()
                 ? Uni.createFrom().item(retried.get())
                 : get(id).map(job -> {
+                    if (!ours(job)) {
+                        throw notOurs(job);
+                    }
                     throw new JobStateException("job " + id + " is " + job.state().dbName() + "; only failed or canceled jobs can be retried");
                 }));
     }
@@ -59,9 +78,12 @@ public class JobService {
      * wherever it runs.
      */
     public Uni<Job> cancel(UUID id) {
-        return jobs.cancel(pool, id).flatMap(marked -> {
+        return jobs.cancel(pool, id, types).flatMap(marked -> {
             if (marked.isEmpty()) {
                 return get(id).map(job -> {
+                    if (!ours(job)) {
+                        throw notOurs(job);
+                    }
                     throw new JobStateException("job " + id + " is " + job.state().dbName() + "; only queued or running jobs can be canceled");
                 });
             }

@@ -103,12 +103,15 @@ public class ScheduleRepository {
                 });
     }
 
-    /** The due schedules no other replica is firing right now, locked until the transaction ends. */
-    public Uni<List<Schedule>> lockDue(SqlClient tx, int limit) {
+    /**
+     * The due schedules of the given job types no other replica is firing right now, locked until
+     * the transaction ends. Schedules of other types (AllYourBase's own) are left to their owner.
+     */
+    public Uni<List<Schedule>> lockDue(SqlClient tx, int limit, String[] types) {
         return tx.preparedQuery("SELECT " + Schedule.COLUMNS + " FROM " + table
-                        + " WHERE enabled AND next_run_at <= clock_timestamp()"
+                        + " WHERE enabled AND next_run_at <= clock_timestamp() AND job_type = ANY($2::text[])"
                         + " ORDER BY next_run_at LIMIT $1 FOR UPDATE SKIP LOCKED")
-                .execute(Tuple.of(limit)).map(ScheduleRepository::all);
+                .execute(Tuple.of(limit, types)).map(ScheduleRepository::all);
     }
 
     public Uni<Void> advance(SqlClient tx, List<Tuple> idNextLast) {

@@ -63,6 +63,8 @@ class SchedulerTest {
     dev.matviews.db.ListenConnection listen;
     @Inject
     dev.matviews.metrics.MatviewsMetrics metrics;
+    @Inject
+    JobMaintenance maintenance;
 
     private final List<JobScheduler> started = new ArrayList<>();
 
@@ -159,6 +161,59 @@ class SchedulerTest {
         assertTrue(workers >= 1);
         assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '"
                 + id + "' AND status <> 'success'"));
+    }
+
+    @Test
+    void allYourBasesOwnJobsAndSchedulesStayUntouchedThroughManyPassesOfThreeSchedulers() {
+        // AllYourBase still runs on the same tables: its webhook job queued and due, one running
+        // under a lease that has expired (its worker is slow), one finished long ago, and its own
+        // schedule due now.
+        String marker = TestDb.uniqueName("ayb");
+        String queued = UUID.randomUUID().toString();
+        String running = UUID.randomUUID().toString();
+        String finished = UUID.randomUUID().toString();
+        String foreignSchedule = UUID.randomUUID().toString();
+        TestDb.run("INSERT INTO _ayb_jobs (id, type, payload, state, run_at) VALUES ('" + queued
+                + "', 'webhook_delivery', '{\"m\":\"" + marker + "\"}', 'queued', now() - interval '1 hour');"
+                + " INSERT INTO _ayb_jobs (id, type, payload, state, attempts, worker_id, lease_until) VALUES ('" + running
+                + "', 'webhook_delivery', '{\"m\":\"" + marker + "\"}', 'running', 1, 'ayb-worker', now() - interval '1 minute');"
+                + " INSERT INTO _ayb_jobs (id, type, payload, state, attempts, completed_at) VALUES ('" + finished
+                + "', 'email_send', '{\"m\":\"" + marker + "\"}', 'completed', 1, '2001-01-01');"
+                + " INSERT INTO _ayb_job_schedules (id, name, job_type, payload, cron_expr, next_run_at) VALUES ('"
+                + foreignSchedule + "', '" + marker + "', 'webhook_delivery', '{\"m\":\"" + marker + "\"}',"
+                + " '* * * * * *', now() - interval '1 second'); NOTIFY matviews_scheduler, 'jobs'");
+        String theirs = "SELECT coalesce(string_agg(row_to_json(j)::text, '|' ORDER BY id), '') FROM %s j"
+                + " WHERE payload->>'m' = '" + marker + "'";
+        String jobsBefore = TestDb.string(String.format(theirs, "_ayb_jobs"));
+        String schedulesBefore = TestDb.string(String.format(theirs, "_ayb_job_schedules"));
+
+        String mv = matview("SELECT 1 AS id");
+        String id = Api.register("public", mv, "standard");
+        JobScheduler a = scheduler("ayb-a");
+        scheduler("ayb-b");
+        scheduler("ayb-c");
+        String scheduleId = given().contentType(ContentType.JSON).body("{\"cronExpr\":\"* * * * * *\"}")
+                .put(Api.BASE + "/" + id + "/schedule").then().statusCode(200).extract().path("id");
+        // Every second a pass on each replica fires, claims and requeues; and retention runs.
+        await().atMost(WAIT).until(() -> TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE schedule_id = '"
+                + scheduleId + "' AND state = 'completed'") >= 6);
+        maintenance.applyRetention().await().atMost(WAIT);
+        for (int i = 0; i < 20; i++) {
+            a.wake();
+        }
+        given().post("/api/admin/jobs/" + queued + "/cancel").then().statusCode(409)
+                .body("type", containsString("job-state")).body("detail", containsString("webhook_delivery"));
+        given().post("/api/admin/jobs/" + finished + "/retry").then().statusCode(409)
+                .body("detail", containsString("email_send"));
+        given().post("/api/admin/schedules/" + scheduleId + "/disable").then().statusCode(200);
+
+        assertEquals(jobsBefore, TestDb.string(String.format(theirs, "_ayb_jobs")), "AllYourBase's jobs");
+        assertEquals(schedulesBefore, TestDb.string(String.format(theirs, "_ayb_job_schedules")),
+                "AllYourBase's schedule");
+        assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE schedule_id = '" + foreignSchedule + "'"),
+                "nothing fired from AllYourBase's schedule");
+        TestDb.run("DELETE FROM _ayb_jobs WHERE payload->>'m' = '" + marker + "';"
+                + " DELETE FROM _ayb_job_schedules WHERE payload->>'m' = '" + marker + "'");
     }
 
     @Test

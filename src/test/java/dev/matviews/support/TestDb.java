@@ -69,6 +69,12 @@ public final class TestDb implements AutoCloseable {
         }
     }
 
+    public static String string(String sql) {
+        try (TestDb db = open()) {
+            return db.queryString(sql);
+        }
+    }
+
     /** A name no other test uses, so tests share one database without interfering. */
     public static String uniqueName(String prefix) {
         return prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
