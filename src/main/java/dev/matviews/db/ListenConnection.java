@@ -38,6 +38,7 @@ public class ListenConnection {
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile PgSubscriber subscriber;
     private volatile boolean closed;
+    private volatile boolean shuttingDown;
     private volatile String lastError;
 
     @Inject
@@ -95,7 +96,8 @@ public class ListenConnection {
         return () -> {
             channels.remove(ch);
             PgChannel registered = ch.registered;
-            if (registered != null) {
+            // At shutdown the connection closes anyway: an UNLISTEN racing its close is logged as an ERROR by Vert.x.
+            if (registered != null && !shuttingDown) {
                 registered.handler(null);
             }
         };
@@ -108,6 +110,11 @@ public class ListenConnection {
 
     void onStart(@Observes StartupEvent event) {
         start();
+    }
+
+    /** Before anything that listens stops: their UNLISTENs are left to the connection's close. */
+    void onShutdown(@Observes @Priority(1) ShutdownEvent event) {
+        shuttingDown = true;
     }
 
     /** After everything that listens has stopped. */

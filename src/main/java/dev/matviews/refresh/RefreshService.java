@@ -2,6 +2,7 @@ package dev.matviews.refresh;
 
 import dev.matviews.config.InstanceId;
 import dev.matviews.db.AdvisoryLocks;
+import dev.matviews.db.BackendCancel;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.problem.MatviewsException;
@@ -12,7 +13,6 @@ import dev.matviews.runs.Run;
 import dev.matviews.runs.RunStatus;
 import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.pgclient.PgConnection;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
@@ -66,6 +66,7 @@ public class RefreshService {
     private static final long TIMEOUT_SLACK_MS = 25;
     private static final String CALLER_GONE = "the client went away";
 
+    private final BackendCancel canceller;
     private final Pool pool;
     private final RefreshRepository repository;
     private final MatviewsConfig.Refresh config;
@@ -81,8 +82,9 @@ public class RefreshService {
     private volatile long drainDeadline;
 
     public RefreshService(Pool pool, RefreshRepository repository, MatviewsConfig config,
-                          InstanceId instanceId, MatviewsMetrics metrics) {
+                          InstanceId instanceId, MatviewsMetrics metrics, BackendCancel canceller) {
         this.pool = pool;
+        this.canceller = canceller;
         this.repository = repository;
         this.config = config.refresh();
         this.instanceId = instanceId.value();
@@ -191,7 +193,7 @@ public class RefreshService {
     }
 
     private Execution execute(UUID id, Trigger trigger, Duration maxRuntime, UUID cascadeId) {
-        Execution execution = new Execution();
+        Execution execution = new Execution(canceller);
         execution.maxRuntime = maxRuntime;
         execution.cascadeId = cascadeId;
         admit(execution, id, trigger);
@@ -542,6 +544,7 @@ public class RefreshService {
      * before REFRESH starts, so a caller gone during the preflight never starts one.
      */
     private static final class Execution {
+        private final BackendCancel canceller;
         final CompletableFuture<Run> started = new CompletableFuture<>();
         final CompletableFuture<RefreshResult> done = new CompletableFuture<>();
         /** Why this instance cancelled it (its caller went away, shutdown); null while it did not. */
@@ -559,6 +562,10 @@ public class RefreshService {
         private SqlConnection conn;
         /** Completes once the cancel requests sent so far have been delivered; guarded by this. */
         private CompletableFuture<Void> cancelsSent = CompletableFuture.completedFuture(null);
+
+        Execution(BackendCancel canceller) {
+            this.canceller = canceller;
+        }
 
         synchronized SqlConnection attach(SqlConnection conn) {
             this.conn = conn;
@@ -596,7 +603,7 @@ public class RefreshService {
                 return;
             }
             CompletableFuture<Void> sent = new CompletableFuture<>();
-            PgConnection.cast(conn).cancelRequest().subscribe().with(
+            canceller.cancel(conn).subscribe().with(
                     ok -> {
                         LOG.debugf("sent a cancel request for a refresh: %s", reason);
                         sent.complete(null);

@@ -37,6 +37,8 @@ class RunEventsTest {
     @TestHTTPResource("/api/admin/matviews/events")
     URI events;
     @Inject
+    dev.matviews.db.BackendCancel canceller;
+    @Inject
     Vertx vertx;
     @Inject
     MatviewsConfig config;
@@ -102,7 +104,7 @@ class RunEventsTest {
         try (SseClient sse = connect(events, null)) {
             OwnSchema schema = new OwnSchema(config);
             RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema), config,
-                    new InstanceId("instance-b"), metrics);
+                    new InstanceId("instance-b"), metrics, canceller);
             RefreshResult result = otherInstance.refresh(UUID.fromString(id)).await().atMost(WAIT);
             SseClient.Event event = sse.next(result.runId().toString(), WAIT);
             assertTrue(event.data().contains("\"instanceId\":\"instance-b\""), event.data());

@@ -42,6 +42,8 @@ class RoundTripTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Inject
+    dev.matviews.db.BackendCancel canceller;
+    @Inject
     Vertx vertx;
     @Inject
     DatabaseConnectOptions connectOptions;
@@ -68,7 +70,7 @@ class RoundTripTest {
         options.setHost("127.0.0.1").setPort(wire.port());
         pool = Pool.newInstance(PgDriver.INSTANCE.createPool(vertx.getDelegate(), List.of(options),
                 new PoolOptions().setMaxSize(1)));
-        service = new RefreshService(pool, repository, config, instanceId, metrics);
+        service = new RefreshService(pool, repository, config, instanceId, metrics, canceller);
     }
 
     @AfterEach

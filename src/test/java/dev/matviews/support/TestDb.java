@@ -40,10 +40,19 @@ public final class TestDb implements AutoCloseable {
         Properties props = new Properties();
         props.setProperty("user", user);
         props.setProperty("password", password);
-        props.setProperty("currentSchema", "public");
+        var config = ConfigProvider.getConfig();
+        String url = config.getValue("quarkus.datasource.jdbc.url", String.class);
+        if (LivedInDatabase.SUPERUSER.equals(user)) {
+            // behind a pooler only the service's role is let in: the superuser goes to the server
+            url = config.getOptionalValue("test.superuser-jdbc-url", String.class).orElse(url);
+        }
         try {
-            return new TestDb(DriverManager.getConnection(
-                    ConfigProvider.getConfig().getValue("quarkus.datasource.jdbc.url", String.class), props));
+            Connection connection = DriverManager.getConnection(url, props);
+            try (Statement st = connection.createStatement()) {
+                // a SET, not the start-up parameter currentSchema, which a pooler refuses
+                st.execute("SET search_path TO public");
+            }
+            return new TestDb(connection);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
