@@ -9,7 +9,11 @@ import dev.matviews.auth.LoginThrottledException;
 import dev.matviews.problem.MatviewsException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshNotPermittedException;
+import dev.matviews.db.DatabaseConnectOptions;
+import io.vertx.core.VertxException;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
+import jakarta.inject.Inject;
 import io.vertx.core.impl.NoStackTraceThrowable;
 import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.ws.rs.WebApplicationException;
@@ -18,6 +22,9 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
 import java.util.stream.Collectors;
 
 /**
@@ -27,6 +34,18 @@ import java.util.stream.Collectors;
 public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+
+    private final DatabaseConnectOptions database;
+
+    @Inject
+    public ProblemMapper(DatabaseConnectOptions database) {
+        this.database = database;
+    }
+
+    /** Without the database's address (unit tests): no I/O failure outside the SQL client is the database's. */
+    ProblemMapper() {
+        this(null);
+    }
     /** character_not_in_repertoire (a NUL), untranslatable_character: text PostgreSQL refuses. */
     private static final java.util.Set<String> UNSTORABLE = java.util.Set.of("22021", "22P05");
 
@@ -137,10 +156,36 @@ public class ProblemMapper {
     }
 
     /** What broke, if {@code e} is a lost or refused database connection; null otherwise. */
-    static String databaseUnavailable(Throwable e) {
+    String databaseUnavailable(Throwable e) {
+        PgConnectOptions db = null;
+        if (database != null) {
+            try {
+                db = database.copy();
+            } catch (IllegalStateException noPoolYet) {
+                // no connection was ever made: no failure can be the database's yet
+            }
+        }
+        return databaseUnavailable(e, db == null ? null : db.getHost(), db == null ? -1 : db.getPort());
+    }
+
+    /**
+     * What broke, if {@code e} is a lost or refused connection to the database at
+     * {@code host}:{@code port}; null otherwise. An I/O failure counts only if it is the
+     * database's: one the SQL client failed its pending statements with, one raised inside the
+     * client, or a failed connect naming the database's address. Others (a client of the HTTP
+     * API that went away, an identity provider that cannot be reached) are not.
+     */
+    static String databaseUnavailable(Throwable e, String host, int port) {
         for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
-            // Every connection this service makes besides HTTP is to the database.
-            if (t instanceof ClosedConnectionException || t instanceof IOException) {
+            if (t instanceof ClosedConnectionException) {
+                return "connection lost";
+            }
+            // How the SQL client fails statements in flight when its connection breaks.
+            if (t instanceof VertxException && t.getMessage() != null
+                    && t.getMessage().startsWith("Pending requests failed to be sent due to connection has been closed")) {
+                return "connection lost";
+            }
+            if (t instanceof IOException io && fromDatabase(io, host, port)) {
                 return "connection lost or refused";
             }
             // What the client says when a statement is sent on a connection it has already seen
@@ -155,6 +200,18 @@ public class ProblemMapper {
             }
         }
         return null;
+    }
+
+    private static boolean fromDatabase(IOException e, String host, int port) {
+        for (StackTraceElement frame : e.getStackTrace()) {
+            if (frame.getClassName().startsWith("io.vertx.pgclient.") || frame.getClassName().startsWith("io.vertx.sqlclient.")) {
+                return true;
+            }
+        }
+        String message = e.getMessage();
+        return host != null && message != null && (e instanceof ConnectException || e instanceof UnknownHostException
+                || e instanceof NoRouteToHostException) && message.contains(host)
+                && (e instanceof UnknownHostException || message.contains(":" + port));
     }
 
     private static Response problem(Problem problem) {

@@ -76,6 +76,21 @@ public class MatviewsMetrics {
                 .tags("trigger", trigger).register(registry).increment();
     }
 
+    /** A stored schedule the scheduler could not evaluate, and disabled with the reason. */
+    public void scheduleDisabled() {
+        Counter.builder("matviews.schedules.disabled").description("Schedules disabled because they could not be evaluated")
+                .register(registry).increment();
+    }
+
+    /**
+     * A job's refresh run could not be remembered on the job; a cancel of the job reaches the
+     * refresh through the worker's lease renewal instead.
+     */
+    public void jobRunNotAttached() {
+        Counter.builder("matviews.jobs.run.attach.failures")
+                .description("Job attempts whose refresh run could not be recorded on the job").register(registry).increment();
+    }
+
     /** How late a schedule fired its job. */
     public void fired(Duration lateness) {
         Timer.builder("matviews.schedule.firing.lateness").description("Time from a schedule's due time to its job")

@@ -102,11 +102,16 @@ public class JobRepository {
                 .execute(Tuple.of(id, workerId, runId)).replaceWithVoid();
     }
 
-    /** Extends the lease; false if this worker lost the job (lease expired and requeued, or canceled). */
-    public Uni<Boolean> renew(SqlClient client, UUID id, String workerId, long leaseMs) {
+    /** What a lease renewal found: whether this worker still holds the job, and whether a cancel was asked. */
+    public record Lease(boolean held, boolean cancelRequested) {
+    }
+
+    /** Extends the lease; not held if this worker lost the job (lease expired and requeued, or finished). */
+    public Uni<Lease> renew(SqlClient client, UUID id, String workerId, long leaseMs) {
         return client.preparedQuery("UPDATE " + table + " SET lease_until = clock_timestamp() + $3 * interval '1 millisecond'"
-                        + " WHERE id = $1 AND worker_id = $2 AND state = 'running'")
-                .execute(Tuple.of(id, workerId, leaseMs)).map(rows -> rows.rowCount() == 1);
+                        + " WHERE id = $1 AND worker_id = $2 AND state = 'running' RETURNING cancel_requested_at IS NOT NULL")
+                .execute(Tuple.of(id, workerId, leaseMs))
+                .map(rows -> rows.size() == 1 ? new Lease(true, rows.iterator().next().getBoolean(0)) : new Lease(false, false));
     }
 
     /** Ends the job: completed, failed, or queued again after {@code retryInMs}. */

@@ -79,6 +79,7 @@ public class JobScheduler {
         volatile UUID runId;
         volatile boolean shuttingDown;
         volatile boolean leaseLost;
+        volatile boolean cancelSent;
 
         Active(Job job) {
             this.job = job;
@@ -218,16 +219,18 @@ public class JobScheduler {
                         .flatMap(due -> {
                             List<Tuple> enqueue = new ArrayList<>();
                             List<Tuple> advance = new ArrayList<>();
+                            List<Tuple> invalid = new ArrayList<>();
                             for (Schedule s : due) {
-                                plan(s, now, enqueue, advance);
+                                plan(s, now, enqueue, advance, invalid);
                             }
                             return jobs.enqueueFired(tx, enqueue).flatMap(v -> schedules.advance(tx, advance))
+                                    .flatMap(v -> schedules.disableInvalid(tx, invalid))
                                     .replaceWith(due.size());
                         })))
                 .flatMap(count -> count == FIRE_BATCH ? fireDue().map(more -> count + more) : Uni.createFrom().item(count));
     }
 
-    private void plan(Schedule s, Instant now, List<Tuple> enqueue, List<Tuple> advance) {
+    private void plan(Schedule s, Instant now, List<Tuple> enqueue, List<Tuple> advance, List<Tuple> invalid) {
         Instant due = s.nextRunAt().toInstant();
         Instant fired = null;
         Instant next;
@@ -249,8 +252,14 @@ public class JobScheduler {
             }
             next = cron.nextAfter(now, due).orElse(null);
         } catch (RuntimeException e) {
-            LOG.errorf("schedule %s cannot be evaluated (%s); disabling its next run", s.name(), e.getMessage());
-            next = null;
+            // Shown, not silent: disabled with the reason, a WARN and a metric (it stayed enabled with no next run).
+            String error = "cannot be evaluated: " + e.getMessage();
+            LOG.warnf("schedule %s %s; disabled it (save it again to enable it)", s.name(), error);
+            if (metrics != null) {
+                metrics.scheduleDisabled();
+            }
+            invalid.add(Tuple.of(s.id(), error));
+            return;
         }
         advance.add(Tuple.tuple().addUUID(s.id()).addOffsetDateTime(at(next)).addOffsetDateTime(at(fired)));
     }
@@ -279,7 +288,13 @@ public class JobScheduler {
                 : handler.run(new JobHandler.Attempt(job.id(), workerId, new JsonObject(job.payload()),
                         Duration.ofMillis(job.maxRuntimeMs()), runId -> {
                             a.runId = runId;
-                            jobs.attachRun(pool, job.id(), workerId, runId).subscribe().with(ok -> { }, e -> { });
+                            jobs.attachRun(pool, job.id(), workerId, runId).subscribe().with(ok -> { }, e -> {
+                                LOG.warnf("could not record run %s on job %s (%s); a cancel of the job reaches it"
+                                        + " at the next lease renewal", runId, job.id(), e.getMessage());
+                                if (metrics != null) {
+                                    metrics.jobRunNotAttached();
+                                }
+                            });
                         }));
         attempt.onFailure().recoverWithItem(e -> new JobOutcome.Transient("unexpected: " + e.getMessage(), a.runId))
                 .flatMap(outcome -> record(a, outcome))
@@ -333,11 +348,18 @@ public class JobScheduler {
             if (a.leaseLost) {
                 continue;
             }
-            jobs.renew(pool, a.job.id(), workerId, config.lease().toMillis()).subscribe().with(owned -> {
-                if (!owned) {
+            jobs.renew(pool, a.job.id(), workerId, config.lease().toMillis()).subscribe().with(lease -> {
+                if (!lease.held()) {
                     a.leaseLost = true;
                     LOG.warnf("lost the lease of job %s (this worker stalled past it); its refresh %s runs to its end",
                             a.job.id(), a.runId);
+                } else if (lease.cancelRequested() && a.runId != null && !a.cancelSent) {
+                    // The canceller found no run on the job (its attachRun failed, or raced the cancel): cancel it here.
+                    a.cancelSent = true;
+                    LOG.infof("job %s was canceled; cancelling its refresh %s", a.job.id(), a.runId);
+                    runs.cancel(a.runId).subscribe().with(run -> { },
+                            e -> LOG.warnf("could not cancel refresh %s of canceled job %s: %s", a.runId, a.job.id(),
+                                    e.getMessage()));
                 }
             }, e -> LOG.debugf("lease renewal failed: %s", e.getMessage()));
         }

@@ -26,10 +26,13 @@ public record Schedule(
         @Schema(nullable = true) OffsetDateTime nextRunAt,
         @Schema(nullable = true) OffsetDateTime lastRunAt,
         OffsetDateTime createdAt,
-        OffsetDateTime updatedAt) {
+        OffsetDateTime updatedAt,
+        @Schema(nullable = true, description = "Why the scheduler disabled this schedule (it could not be"
+                + " evaluated); cleared when it is saved again")
+        String lastError) {
 
     public static final String COLUMNS = "id, name, job_type, payload, cron_expr, timezone, enabled, max_attempts,"
-            + " max_runtime_ms, missed_run_policy, next_run_at, last_run_at, created_at, updated_at";
+            + " max_runtime_ms, missed_run_policy, next_run_at, last_run_at, created_at, updated_at, last_error";
 
     public static Schedule map(Row row) {
         return new Schedule(row.getUUID("id"), row.getString("name"), row.getString("job_type"),
@@ -37,6 +40,6 @@ public record Schedule(
                 row.getBoolean("enabled"), row.getInteger("max_attempts"), row.getInteger("max_runtime_ms"),
                 MissedRunPolicy.parse(row.getString("missed_run_policy")), row.getOffsetDateTime("next_run_at"),
                 row.getOffsetDateTime("last_run_at"), row.getOffsetDateTime("created_at"),
-                row.getOffsetDateTime("updated_at"));
+                row.getOffsetDateTime("updated_at"), row.getString("last_error"));
     }
 }

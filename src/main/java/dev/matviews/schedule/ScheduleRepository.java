@@ -61,7 +61,7 @@ public class ScheduleRepository {
     public Uni<Optional<Schedule>> replace(SqlClient client, UUID id, Fields f) {
         return client.preparedQuery("UPDATE " + table + " SET name = $1, job_type = $2, payload = $3, cron_expr = $4,"
                         + " timezone = $5, enabled = $6, max_attempts = $7, max_runtime_ms = $8, missed_run_policy = $9,"
-                        + " next_run_at = $10, updated_at = NOW() WHERE id = $11 RETURNING " + Schedule.COLUMNS + ", " + WAKE)
+                        + " next_run_at = $10, last_error = NULL, updated_at = NOW() WHERE id = $11 RETURNING " + Schedule.COLUMNS + ", " + WAKE)
                 .execute(args(f).addUUID(id)).map(ScheduleRepository::first);
     }
 
@@ -112,6 +112,16 @@ public class ScheduleRepository {
                         + " WHERE enabled AND next_run_at <= clock_timestamp() AND job_type = ANY($2::text[])"
                         + " ORDER BY next_run_at LIMIT $1 FOR UPDATE SKIP LOCKED")
                 .execute(Tuple.of(limit, types)).map(ScheduleRepository::all);
+    }
+
+    /** Disables schedules that cannot be evaluated, saying why (id, error). */
+    public Uni<Void> disableInvalid(SqlClient tx, List<Tuple> idError) {
+        if (idError.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return tx.preparedQuery("UPDATE " + table + " SET enabled = false, next_run_at = NULL, last_error = $2,"
+                        + " updated_at = NOW() WHERE id = $1")
+                .executeBatch(idError).replaceWithVoid();
     }
 
     public Uni<Void> advance(SqlClient tx, List<Tuple> idNextLast) {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * The ways the PostgreSQL client reports a terminated backend, taken from the real client: each
@@ -23,6 +24,8 @@ class LostConnectionProblemTest {
 
     @Inject
     Pool pool;
+    @Inject
+    io.vertx.mutiny.core.Vertx vertx;
 
     private final ProblemMapper mapper = new ProblemMapper();
 
@@ -35,17 +38,50 @@ class LostConnectionProblemTest {
             TestDb.runAsSuperuser("SELECT pg_terminate_backend(" + pid + ")");
             // The first statement after the kill meets the server's FATAL or the closed socket ...
             Throwable first = failure(conn);
-            assertNotNull(ProblemMapper.databaseUnavailable(first), first.toString());
+            assertNotNull(mapper.databaseUnavailable(first), first.toString());
             // ... and once the client has seen the close, it refuses statements itself.
             await().atMost(Duration.ofSeconds(10)).until(() -> failure(conn).getMessage() != null
                     && failure(conn).getMessage().startsWith("Connection is not active now"));
             Throwable later = failure(conn);
-            assertNotNull(ProblemMapper.databaseUnavailable(later), later.toString());
+            assertNotNull(mapper.databaseUnavailable(later), later.toString());
             Response response = mapper.unexpected(later);
             assertEquals(503, response.getStatus());
             assertEquals("urn:matviews:problem:database-unavailable", ((Problem) response.getEntity()).type());
         } finally {
             conn.close().await().atMost(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aRefusedConnectToTheDatabaseIsA503AndOnlyTheDatabases() throws Exception {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        io.vertx.pgclient.PgConnectOptions nowhere = new io.vertx.pgclient.PgConnectOptions().setHost("localhost")
+                .setPort(closed).setDatabase("postgres").setUser("nobody").setPassword("nothing");
+        io.vertx.mutiny.sqlclient.Pool refused = io.vertx.mutiny.pgclient.PgPool.pool(vertx, nowhere,
+                new io.vertx.sqlclient.PoolOptions().setMaxSize(1));
+        try {
+            Throwable connect = failure(refused);
+            // the real client's failure to connect, to the database's address: the database is down
+            assertNotNull(ProblemMapper.databaseUnavailable(connect, "localhost", closed), connect.toString());
+            // the same failure to connect somewhere else (an identity provider, say) is not the database's
+            assertNull(ProblemMapper.databaseUnavailable(connect, "localhost", closed + 1), connect.toString());
+            assertNull(ProblemMapper.databaseUnavailable(connect, "db.example", closed), connect.toString());
+        } finally {
+            refused.closeAndAwait();
+        }
+    }
+
+    private static Throwable failure(io.vertx.mutiny.sqlclient.Pool pool) {
+        try {
+            pool.query("SELECT 1").execute().await().atMost(Duration.ofSeconds(10));
+            throw new AssertionError("a statement on a closed port succeeded");
+        } catch (AssertionError e) {
+            throw e;
+        } catch (RuntimeException e) {
+            return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
         }
     }
 

@@ -25,6 +25,25 @@ class ProblemMapperTest {
     }
 
     @Test
+    void anHttpSideIoFailureIsNotTheDatabases() {
+        // a client of the API that reset its connection, an identity provider that refused one
+        for (Throwable e : new Throwable[]{new java.io.IOException("Connection reset by peer"),
+                new RuntimeException(new java.net.ConnectException("Connection refused: idp.example/10.0.0.9:443"))}) {
+            Response response = mapper.unexpected(e);
+            assertEquals(500, response.getStatus(), e.toString());
+            assertEquals("urn:matviews:problem:internal", ((Problem) response.getEntity()).type());
+        }
+    }
+
+    @Test
+    void anIoFailureTheSqlClientFailedItsStatementsWithIsTheDatabases() {
+        Response response = mapper.unexpected(new io.vertx.core.VertxException(
+                "Pending requests failed to be sent due to connection has been closed.",
+                new java.io.IOException("Connection reset by peer")));
+        assertEquals(503, response.getStatus());
+    }
+
+    @Test
     void otherDatabaseErrorsStayInternal() {
         Response response = mapper.unexpected(new PgException("division by zero", "ERROR", "22012", null));
         assertEquals(500, response.getStatus());

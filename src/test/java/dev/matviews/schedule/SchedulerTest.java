@@ -217,6 +217,52 @@ class SchedulerTest {
     }
 
     @Test
+    void aStoredScheduleThatCannotBeEvaluatedIsDisabledWithTheReasonNotLeftEnabledWithoutARun() {
+        String mv = matview("SELECT 1 AS id");
+        String id = UUID.randomUUID().toString();
+        // written past the API's checks (by hand, by AllYourBase, or a zone the JVM no longer knows)
+        TestDb.run("INSERT INTO _ayb_job_schedules (id, name, job_type, payload, cron_expr, timezone, next_run_at)"
+                + " VALUES ('" + id + "', '" + TestDb.uniqueName("broken") + "', 'materialized_view_refresh',"
+                + " '{\"view_name\":\"" + mv + "\"}', '61 * * * *', 'UTC', now() - interval '1 second')");
+        scheduler("invalid-a");
+        await().atMost(WAIT).untilAsserted(() -> given().get("/api/admin/schedules/" + id).then().statusCode(200)
+                .body("enabled", equalTo(false)).body("lastError", containsString("cannot be evaluated")));
+        given().get("/q/metrics").then().body(containsString("matviews_schedules_disabled_total"));
+        assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE schedule_id = '" + id + "'"));
+        // saved again with a valid expression, it runs, and the reason is gone
+        given().contentType(ContentType.JSON).body("{\"cronExpr\":\"0 0 * * *\",\"enabled\":true}")
+                .put("/api/admin/schedules/" + id).then().statusCode(200)
+                .body("enabled", equalTo(true)).body("lastError", equalTo(null));
+        given().delete("/api/admin/schedules/" + id).then().statusCode(204);
+    }
+
+    @Test
+    void aJobWhoseRunCouldNotBeRecordedOnItIsStillCancelledWithItsRefresh() {
+        String slow = matview("SELECT 1 AS id FROM pg_sleep(8) WITH NO DATA");
+        String trigger = TestDb.uniqueName("refuse_attach");
+        // The database refuses to record the run on this view's job while it runs (attachRun).
+        TestDb.runAsSuperuser("CREATE FUNCTION public." + trigger + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                + " IF NEW.payload->>'view_name' = '" + slow + "' AND OLD.state = 'running' AND NEW.state = 'running'"
+                + " AND NEW.last_run_id IS DISTINCT FROM OLD.last_run_id THEN RAISE EXCEPTION 'refused by the test';"
+                + " END IF; RETURN NEW; END $$; CREATE TRIGGER " + trigger + " BEFORE UPDATE ON public._ayb_jobs"
+                + " FOR EACH ROW EXECUTE FUNCTION public." + trigger + "()");
+        try {
+            scheduler("attach-a", Duration.ofMillis(1500), Duration.ofSeconds(5));
+            String jobId = job(slow, 1);
+            await().atMost(WAIT).until(() -> TestDb.runningRefreshesOf(slow) == 1);
+            long start = System.nanoTime();
+            given().post("/api/admin/jobs/" + jobId + "/cancel").then().statusCode(200);
+            awaitState(jobId, "canceled");
+            assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 6, "cancelled, not run to its end");
+            assertEquals("cancelled", TestDb.string("SELECT status FROM _ayb_matview_refresh_runs r"
+                    + " JOIN _ayb_matview_refreshes g ON g.id = r.registration_id WHERE g.view_name = '" + slow + "'"));
+            given().get("/q/metrics").then().body(containsString("matviews_jobs_run_attach_failures_total"));
+        } finally {
+            TestDb.runAsSuperuser("DROP TRIGGER " + trigger + " ON public._ayb_jobs; DROP FUNCTION public." + trigger + "()");
+        }
+    }
+
+    @Test
     void concurrentWorkersClaimEachQueuedJobOnce() {
         String mv = matview("SELECT 1 AS id");
         List<String> ids = new ArrayList<>();
