@@ -33,19 +33,57 @@ final class ApiClient {
     private final String token;
     private final boolean login;
 
-    ApiClient(String url, String token) {
-        this(url, token, false);
+    ApiClient(String url, String token, boolean insecure) {
+        this(url, token, false, insecure);
     }
 
-    private ApiClient(String url, String token, boolean login) {
+    private ApiClient(String url, String token, boolean login, boolean insecure) {
         this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         this.token = token;
         this.login = login;
+        if ((token != null || login) && !insecure && !safeToSendCredentials(this.base)) {
+            throw new ApiException(ApiException.USAGE, "Refusing to send a " + (login ? "password" : "token")
+                    + " over plain http to " + URI.create(this.base).getHost() + ": anyone on the way could read it."
+                    + " Use https, or --insecure if this network is trusted");
+        }
     }
 
     /** A client for the login call only: no token, and a refusal is a refused login. */
-    static ApiClient forLogin(String url) {
-        return new ApiClient(url, null, true);
+    static ApiClient forLogin(String url, boolean insecure) {
+        return new ApiClient(url, null, true, insecure);
+    }
+
+    /** Credentials travel over https, or over plain http only to this machine. */
+    static boolean safeToSendCredentials(String url) {
+        URI uri;
+        try {
+            uri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            return true; // not a URL: the request fails before anything is sent
+        }
+        if (!"http".equalsIgnoreCase(uri.getScheme())) {
+            return true;
+        }
+        String host = uri.getHost();
+        if (host == null) {
+            return true;
+        }
+        String h = host.toLowerCase(java.util.Locale.ROOT);
+        if (h.equals("localhost") || h.endsWith(".localhost")) {
+            return true;
+        }
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        // an address literal only: a name is not resolved to decide
+        if (h.matches("[0-9.]+") || h.contains(":")) {
+            try {
+                return java.net.InetAddress.getByName(h).isLoopbackAddress();
+            } catch (java.net.UnknownHostException e) {
+                return false;
+            }
+        }
+        return false;
     }
 
     JsonNode get(String path) {

@@ -31,7 +31,10 @@ import java.util.Properties;
         subcommands = {Schedules.class, Jobs.class, AutoComplete.GenerateCompletion.class},
         footerHeading = "%nConfiguration:%n",
         footer = {"  The service URL and token come from --url/--token, else MATVIEWS_URL/MATVIEWS_TOKEN, else",
-                "  url= and token= in ~/.config/matviews/config.properties; the URL defaults to http://localhost:8080.",
+                "  ~/.config/matviews/config.properties, where matviews login keeps the URL it signed in to and a",
+                "  token per URL (a token is only ever sent to the URL it was issued by); the URL defaults to",
+                "  http://localhost:8080. A password or token is sent over plain http only to this machine",
+                "  (localhost, 127.0.0.1, ::1), unless --insecure.",
                 "%nExit codes: 0 ok, 1 server or refresh error, 2 usage error, 3 conflict (e.g. refresh already in",
                 "  progress), 4 not found, 5 cannot reach the service or not authorised.",
                 "%nExamples:",
@@ -53,8 +56,12 @@ public class MatviewsCli {
     String url;
 
     @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN",
-            description = "Bearer token for the admin API (env MATVIEWS_TOKEN)")
+            description = "Bearer token for the admin API; MATVIEWS_TOKEN keeps it out of the process list")
     String token;
+
+    @Option(names = "--insecure", scope = ScopeType.INHERIT,
+            description = "Send a password or token over plain http to a host other than this machine")
+    boolean insecure;
 
     private final Map<String, String> env;
     private final Path configFile;
@@ -104,12 +111,49 @@ public class MatviewsCli {
 
     ApiClient client() {
         Properties file = config();
-        String t = first(token, env.get("MATVIEWS_TOKEN"), file.getProperty("token"), null);
-        return new ApiClient(url(file), t);
+        String u = url(file);
+        String t = first(token, env.get("MATVIEWS_TOKEN"), keptToken(file, u), null);
+        return new ApiClient(u, t, insecure);
     }
 
     private String url(Properties file) {
-        return first(url, env.get("MATVIEWS_URL"), file.getProperty("url"), DEFAULT_URL);
+        return normalize(first(url, env.get("MATVIEWS_URL"), file.getProperty("url"), DEFAULT_URL));
+    }
+
+    /** One URL, one spelling: no trailing slash, scheme and host in lower case. */
+    static String normalize(String url) {
+        String u = url.trim();
+        while (u.endsWith("/")) {
+            u = u.substring(0, u.length() - 1);
+        }
+        try {
+            java.net.URI uri = java.net.URI.create(u);
+            if (uri.getScheme() != null && uri.getHost() != null) {
+                return new java.net.URI(uri.getScheme().toLowerCase(java.util.Locale.ROOT), uri.getUserInfo(),
+                        uri.getHost().toLowerCase(java.util.Locale.ROOT), uri.getPort(), uri.getPath(), null, null).toString();
+            }
+        } catch (IllegalArgumentException | java.net.URISyntaxException e) {
+            // left as given: the request says what is wrong with it
+        }
+        return u;
+    }
+
+    /** Where login keeps the token of a service: one entry per URL, so a token only goes where it came from. */
+    private static String tokenKey(String url) {
+        return "token." + url;
+    }
+
+    /**
+     * The token kept for {@code url}. Files written before tokens were kept per URL hold one
+     * {@code token=}, which belongs to the file's {@code url=} (or the default URL) only.
+     */
+    private static String keptToken(Properties file, String url) {
+        String kept = file.getProperty(tokenKey(url));
+        if (kept == null && file.getProperty("token") != null
+                && normalize(first(file.getProperty("url"), DEFAULT_URL)).equals(url)) {
+            kept = file.getProperty("token");
+        }
+        return kept;
     }
 
     private Properties config() {
@@ -189,6 +233,10 @@ public class MatviewsCli {
         if (configFile == null) {
             throw new ApiException(ApiException.USAGE, "No config file to keep the token in");
         }
+        Properties file = config();
+        String u = url(file);
+        // refused before a password is asked for, if it could not be sent safely
+        ApiClient login = ApiClient.forLogin(u, insecure);
         String password;
         java.io.Console console = System.console();
         if (!fromStdin && console != null) {
@@ -201,13 +249,19 @@ public class MatviewsCli {
         if (password == null || password.isEmpty()) {
             throw new ApiException(ApiException.USAGE, "No password given");
         }
-        Properties file = config();
         // No token on the login itself: a stale one must not stand in the way of a new one.
-        JsonNode answer = ApiClient.forLogin(url(file)).post("/api/admin/auth", ApiClient.object().put("password", password));
-        file.setProperty("token", answer.path("token").asText());
+        JsonNode answer = login.post("/api/admin/auth", ApiClient.object().put("password", password));
+        if (file.getProperty("token") != null) {
+            // the single token of earlier files goes to the entry of its URL
+            file.setProperty(tokenKey(normalize(first(file.getProperty("url"), DEFAULT_URL))), file.getProperty("token"));
+            file.remove("token");
+        }
+        file.setProperty(tokenKey(u), answer.path("token").asText());
+        // the service signed in to is the one later commands talk to, with this token
+        file.setProperty("url", u);
         saveConfig(file);
         out().println("Signed in as " + answer.path("role").asText() + " until " + answer.path("expiresAt").asText()
-                + "; the token is kept in " + configFile);
+                + " at " + u + "; the token is kept in " + configFile);
         if (env.get("MATVIEWS_TOKEN") != null && !env.get("MATVIEWS_TOKEN").isBlank()) {
             err().println("Note: MATVIEWS_TOKEN is set and is used before the kept token");
         }
@@ -218,13 +272,17 @@ public class MatviewsCli {
             footerHeading = "%nExamples:%n", footer = {"  matviews logout"})
     int logout() {
         Properties file = config();
-        if (configFile == null || file.getProperty("token") == null) {
-            out().println("Not signed in: no token kept" + (configFile == null ? "" : " in " + configFile));
+        String u = url(file);
+        if (configFile == null || keptToken(file, u) == null) {
+            out().println("Not signed in to " + u + ": no token kept" + (configFile == null ? "" : " in " + configFile));
             return 0;
         }
-        file.remove("token");
+        file.remove(tokenKey(u));
+        if (file.getProperty("token") != null && keptToken(file, u) != null) {
+            file.remove("token");
+        }
         saveConfig(file);
-        out().println("Signed out: the token is removed from " + configFile);
+        out().println("Signed out of " + u + ": its token is removed from " + configFile);
         return 0;
     }
 
