@@ -27,4 +27,18 @@ class StartupChecksIT {
             assertTrue(app.log().contains("openssl rand -base64 48"), app.log());
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"REPLACE-with-an-admin-password", "change-me-too", "short"})
+    void aPlaceholderOrShortAdminPasswordStopsAProductionStartWithAMessage(String password) throws Exception {
+        String nowhere = "jdbc:postgresql://localhost:" + PackagedApp.freePort() + "/none";
+        try (PackagedApp app = PackagedApp.start(nowhere, "nobody", "nothing",
+                Path.of("target", "startup-checks-it-password-" + password.length() + ".log"),
+                Map.of("MATVIEWS_AUTH_ADMIN_PASSWORD", password))) {
+            assertTrue(app.process().waitFor(60, TimeUnit.SECONDS), "exits:\n" + app.log());
+            assertNotEquals(0, app.process().exitValue());
+            assertTrue(app.log().contains("MATVIEWS_AUTH_ADMIN_PASSWORD"), app.log());
+            assertTrue(app.log().contains("at least 12"), app.log());
+        }
+    }
 }

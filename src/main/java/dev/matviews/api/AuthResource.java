@@ -10,6 +10,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import org.jboss.resteasy.reactive.RestResponse;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
@@ -78,7 +79,7 @@ public class AuthResource {
     @APIResponse(responseCode = "429", description = "Too many attempts from this client address (type"
             + " too-many-login-attempts): refused without looking at the password; Retry-After says when to try again",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Uni<TokenResponse> login(JsonNode body, @Context HttpServerRequest request) {
+    public Uni<RestResponse<TokenResponse>> login(JsonNode body, @Context HttpServerRequest request) {
         return Uni.createFrom().deferred(() -> {
             String password = Requests.text(Requests.object(body), "password").value();
             if (password == null) {
@@ -89,7 +90,10 @@ public class AuthResource {
                         + " characters");
             }
             String client = request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
-            return auth.login(password, client).map(t -> new TokenResponse(t.token(), t.role(), t.expiresAt()));
+            // A token is a credential: no cache on the way, nor the browser's, may keep it.
+            return auth.login(password, client).map(t -> RestResponse.ResponseBuilder
+                    .ok(new TokenResponse(t.token(), t.role(), t.expiresAt()))
+                    .header("Cache-Control", "no-store").header("Pragma", "no-cache").build());
         });
     }
 }

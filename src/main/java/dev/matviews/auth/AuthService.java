@@ -69,8 +69,7 @@ public class AuthService {
     }
 
     public Uni<Token> login(String password, String client) {
-        return Uni.createFrom().deferred(() -> {
-            Optional<Duration> wait = throttle.admit(client);
+        return throttle.admit(client).flatMap(wait -> {
             if (wait.isPresent()) {
                 return Uni.createFrom().failure(new LoginThrottledException(wait.get()));
             }
@@ -82,12 +81,51 @@ public class AuthService {
             if (role.isEmpty()) {
                 return Uni.createFrom().failure(new LoginFailedException("wrong password"));
             }
-            throttle.succeeded(client);
             Instant expires = Instant.now().plus(config.tokenTtl());
             String token = Jwt.issuer(config.issuer()).subject(role.get()).groups(Set.of(role.get()))
+                    .claim(PASSWORD_VERSION, passwordVersion(role.get()).orElseThrow())
                     .expiresAt(expires).signWithSecret(config.signingKey().get());
-            return Uni.createFrom().item(new Token(token, role.get(), expires));
+            return throttle.succeeded(client).replaceWith(new Token(token, role.get(), expires));
         });
+    }
+
+    /** The claim of a built-in token that ties it to the password it was issued for. */
+    public static final String PASSWORD_VERSION = "pwv";
+
+    /**
+     * A fingerprint of the role's current password, keyed with the signing key (it tells nothing
+     * about the password): a token carries the one of its login, and changing the password (on
+     * every replica, as the Secret is) makes every token issued before it invalid.
+     */
+    public Optional<String> passwordVersion(String role) {
+        Optional<String> password = ADMIN.equals(role) ? config.adminPassword() : VIEWER.equals(role)
+                ? config.viewerPassword() : Optional.empty();
+        Optional<String> key = config.signingKey().filter(k -> !k.isBlank());
+        if (password.filter(p -> !p.isEmpty()).isEmpty() || key.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(passwordVersion(key.get(), role, password.get()));
+    }
+
+    static String passwordVersion(String signingKey, String role, String password) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(signingKey.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            byte[] digest = mac.doFinal(("matviews password " + role + "\u0000" + password).getBytes(StandardCharsets.UTF_8));
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The issuer of built-in tokens. */
+    public String issuer() {
+        return config.issuer();
+    }
+
+    /** Whether built-in tokens are issued and verified here (a signing key is set). */
+    public boolean builtIn() {
+        return config.signingKey().filter(k -> !k.isBlank()).isPresent();
     }
 
     private Optional<String> roleOf(String password) {

@@ -109,13 +109,13 @@ public interface MatviewsConfig {
             @WithDefault("15m")
             Duration maxBackoff();
 
-            /** A client's attempts are forgotten after this long without one. */
+            /** One of a client's attempts is forgotten per this long without one. */
             @WithDefault("15m")
             Duration forgetAfter();
 
             /**
-             * Clients tracked at once (about 100 bytes each). When all are recent, further new
-             * clients share one bucket rather than push out a guesser's record.
+             * Clients tracked at once (rows of the shared table). A new client that finds it full
+             * pushes out records that decayed to nothing, then the least tried ones.
              */
             @WithDefault("10000")
             int trackedClients();

@@ -117,12 +117,38 @@ class AuthTest {
     @Test
     void aTokenMintedByAnotherReplicaWithTheSameKeyIsAccepted() {
         // what another instance's POST /api/admin/auth returns: same issuer, same key
-        String fromOtherReplica = Jwt.issuer("matviews").subject("admin").groups(Set.of("admin")).signWithSecret(KEY);
+        String fromOtherReplica = Jwt.issuer("matviews").subject("admin").groups(Set.of("admin"))
+                .claim(AuthService.PASSWORD_VERSION, AuthService.passwordVersion(KEY, "admin", "admin-secret")).signWithSecret(KEY);
         given().header("Authorization", "Bearer " + fromOtherReplica).get("/api/admin/matviews").then().statusCode(200);
-        String viewerFromOther = Jwt.issuer("matviews").subject("viewer").groups(Set.of("viewer")).signWithSecret(KEY);
+        String viewerFromOther = Jwt.issuer("matviews").subject("viewer").groups(Set.of("viewer"))
+                .claim(AuthService.PASSWORD_VERSION, AuthService.passwordVersion(KEY, "viewer", "viewer-secret")).signWithSecret(KEY);
         given().header("Authorization", "Bearer " + viewerFromOther).contentType(ContentType.JSON)
                 .body("{\"viewName\":\"x\"}").post("/api/admin/matviews").then().statusCode(403)
                 .contentType("application/problem+json");
+    }
+
+    @Test
+    void tokensIssuedForAPasswordThatChangedAreRefused() {
+        // issued by a replica that still had the old password, or before it changed here
+        String beforeTheChange = Jwt.issuer("matviews").subject("admin").groups(Set.of("admin"))
+                .claim(AuthService.PASSWORD_VERSION, AuthService.passwordVersion(KEY, "admin", "the-old-admin-password"))
+                .signWithSecret(KEY);
+        given().header("Authorization", "Bearer " + beforeTheChange).get("/api/admin/matviews").then().statusCode(401)
+                .contentType("application/problem+json");
+        String withoutAny = Jwt.issuer("matviews").subject("admin").groups(Set.of("admin")).signWithSecret(KEY);
+        given().header("Authorization", "Bearer " + withoutAny).get("/api/admin/matviews").then().statusCode(401);
+        // a viewer token cannot pass for an admin one by carrying the admin's fingerprint under the viewer's role
+        String viewer = Jwt.issuer("matviews").subject("viewer").groups(Set.of("viewer"))
+                .claim(AuthService.PASSWORD_VERSION, AuthService.passwordVersion(KEY, "admin", "admin-secret")).signWithSecret(KEY);
+        given().header("Authorization", "Bearer " + viewer).get("/api/admin/matviews").then().statusCode(401);
+        given().auth().oauth2(login("admin-secret")).get("/api/admin/matviews").then().statusCode(200);
+    }
+
+    @Test
+    void theTokenAnswerIsNeverCached() {
+        given().header("X-Forwarded-For", "198.51.100.77").contentType(ContentType.JSON)
+                .body("{\"password\":\"viewer-secret\"}").post("/api/admin/auth").then().statusCode(200)
+                .header("Cache-Control", equalTo("no-store")).header("Pragma", equalTo("no-cache"));
     }
 
     private static io.restassured.response.Response attempt(String from, String password) {
