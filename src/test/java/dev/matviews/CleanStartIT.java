@@ -60,12 +60,14 @@ class CleanStartIT {
             env.put("QUARKUS_DATASOURCE_USERNAME", login.user());
             env.put("QUARKUS_DATASOURCE_PASSWORD", login.password());
             env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+            int management = freePort();
+            env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
             env.put("MATVIEWS_AUTH_ADMIN_PASSWORD", "clean-start-admin");
             env.put("MATVIEWS_AUTH_SIGNING_KEY", "clean-start-signing-key-of-at-least-32-bytes");
             Process app = builder.start();
             try {
                 awaitLog(app, "Listening on", Duration.ofSeconds(90));
-                exercise("http://localhost:" + port);
+                exercise("http://localhost:" + port, "http://localhost:" + management);
             } finally {
                 app.destroy(); // SIGTERM, as Kubernetes stops a pod
                 if (!app.waitFor(60, TimeUnit.SECONDS)) {
@@ -80,9 +82,9 @@ class CleanStartIT {
     }
 
     /** Readiness, a login, and concurrent API calls, enough for the pool to open several connections. */
-    private static void exercise(String base) throws Exception {
+    private static void exercise(String base, String management) throws Exception {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/q/health/ready")).build(),
+        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(management + "/q/health/ready")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
         HttpResponse<String> login = http.send(HttpRequest.newBuilder(URI.create(base + "/api/admin/auth"))
                 .header("Content-Type", "application/json")
@@ -101,8 +103,15 @@ class CleanStartIT {
             HttpResponse<String> response = call.get(30, TimeUnit.SECONDS);
             assertEquals(200, response.statusCode(), response.uri() + ": " + response.body());
         }
-        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/q/metrics")).build(),
+        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(management + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
+        // not on the API's port: per-view metrics and the API's map are not for anyone who reaches it
+        assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(base + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(401, http.send(HttpRequest.newBuilder(URI.create(base + "/q/openapi")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/q/openapi"))
+                .header("Authorization", "Bearer " + token.group(1)).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
     /** Production logs JSON lines: WARN and above, except allowed loggers; any other line that reads like a problem. */

@@ -40,6 +40,21 @@ class KubernetesManifestIT {
                 "configMapRef:", "name: matviews-config", "name: MATVIEWS_INSTANCE_ID", "replicas: 3"}) {
             assertTrue(yml.contains(expected), "missing " + expected);
         }
+        // health and metrics on the management port only: the probes, the scrape and the
+        // annotations use it, and the Service (what an ingress routes to) does not expose it
+        Matcher probes = Pattern.compile("path: /q/health/(live|ready|started)\\s+port: (\\d+)").matcher(yml);
+        int seen = 0;
+        while (probes.find()) {
+            seen++;
+            assertEquals("9000", probes.group(2), "probe " + probes.group(1));
+        }
+        assertEquals(3, seen, "three probes");
+        assertTrue(yml.matches("(?s).*kind: ServiceMonitor.*targetPort: 9000\\s+path: /q/metrics.*"), "scraped on 9000");
+        assertTrue(yml.contains("prometheus.io/port: \"9000\""));
+        String service = yml.split("---")[java.util.Arrays.asList(yml.split("---")).indexOf(
+                java.util.Arrays.stream(yml.split("---")).filter(d -> d.contains("kind: Service\n")).findFirst().orElseThrow())];
+        assertFalse(service.substring(service.indexOf("\nspec:")).contains("9000"),
+                "the Service exposes the API's port only:\n" + service);
         assertFalse(yml.contains("kind: Job"), "no Flyway init Job");
         assertFalse(yml.contains("initContainers"), "no init container pulling an outside image");
     }

@@ -33,14 +33,16 @@ public final class PackagedApp implements AutoCloseable {
     private final Process process;
     private final Path log;
     private final int port;
+    private final int managementPort;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private String token;
 
-    private PackagedApp(Process process, Path log, int port) {
+    private PackagedApp(Process process, Path log, int port, int managementPort) {
         this.process = process;
         this.log = log;
         this.port = port;
+        this.managementPort = managementPort;
     }
 
     /** Starts the jar against {@code jdbcUrl} as {@code user}; {@code env} adds or overrides settings. */
@@ -60,10 +62,12 @@ public final class PackagedApp implements AutoCloseable {
         environment.put("QUARKUS_DATASOURCE_USERNAME", user);
         environment.put("QUARKUS_DATASOURCE_PASSWORD", password);
         environment.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        int managementPort = freePort();
+        environment.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
         environment.put("MATVIEWS_AUTH_ADMIN_PASSWORD", ADMIN_PASSWORD);
         environment.put("MATVIEWS_AUTH_SIGNING_KEY", "packaged-app-signing-key-of-at-least-32-bytes");
         environment.putAll(env);
-        return new PackagedApp(builder.start(), log, port);
+        return new PackagedApp(builder.start(), log, port, managementPort);
     }
 
     public String base() {
@@ -92,8 +96,19 @@ public final class PackagedApp implements AutoCloseable {
         awaitLog("Listening on", Duration.ofSeconds(90));
     }
 
-    /** A GET without a token (health, metrics). */
+    /** Where health and metrics are served in production: the management port. */
+    public String managementBase() {
+        return "http://localhost:" + managementPort;
+    }
+
+    /** A GET without a token on the management port (health, metrics). */
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(managementBase() + path)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A GET without a token on the API's port. */
+    public HttpResponse<String> getFromApiPort(String path) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
