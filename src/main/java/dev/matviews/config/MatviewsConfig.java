@@ -184,6 +184,21 @@ public interface MatviewsConfig {
         /** Event streams open at once on this instance; beyond it, 503 with Retry-After. */
         @WithDefault("64")
         int maxStreams();
+
+        /**
+         * Event streams one principal (a built-in token, a user of the identity provider, or a
+         * client address where no token is needed) may hold open at once on this instance, so
+         * that one cannot take every slot; beyond it, 503 with Retry-After.
+         */
+        @WithDefault("8")
+        int maxStreamsPerPrincipal();
+
+        /**
+         * A comment line sent on a stream that was quiet this long: proxies do not cut it as idle,
+         * and a client that went away is found when the write fails. 0 sends none.
+         */
+        @WithDefault("15s")
+        Duration heartbeat();
     }
 
     interface Database {

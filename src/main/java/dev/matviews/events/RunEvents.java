@@ -24,6 +24,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,6 +52,7 @@ public class RunEvents {
     private final AtomicReference<BroadcastProcessor<StreamEvent>> live = new AtomicReference<>(BroadcastProcessor.create());
     private final AtomicLong lastSeen = new AtomicLong();
     private final AtomicInteger open = new AtomicInteger();
+    private final Map<String, AtomicInteger> perPrincipal = new ConcurrentHashMap<>();
     private final ListenConnection listen;
     private final MatviewsConfig.Events config;
 
@@ -85,14 +88,26 @@ public class RunEvents {
      * @throws TooManyStreamsException when this instance already serves its maximum
      */
     public Multi<StreamEvent> stream(Long lastEventId) {
+        return stream(lastEventId, "?");
+    }
+
+    /** As {@link #stream(Long)}, counted against {@code principal}'s share as well. */
+    public Multi<StreamEvent> stream(Long lastEventId, String principal) {
         int max = config.maxStreams();
         if (open.incrementAndGet() > max) {
             open.decrementAndGet();
             throw new TooManyStreamsException(max);
         }
+        AtomicInteger mine = perPrincipal.computeIfAbsent(principal, k -> new AtomicInteger());
+        if (mine.incrementAndGet() > config.maxStreamsPerPrincipal()) {
+            releaseShare(principal, mine);
+            open.decrementAndGet();
+            throw TooManyStreamsException.perPrincipal(config.maxStreamsPerPrincipal());
+        }
         AtomicBoolean closed = new AtomicBoolean();
         Runnable release = () -> {
             if (closed.compareAndSet(false, true)) {
+                releaseShare(principal, mine);
                 open.decrementAndGet();
             }
         };
@@ -108,6 +123,19 @@ public class RunEvents {
 
     public int openStreams() {
         return open.get();
+    }
+
+    /** Streams {@code principal} holds open on this instance. */
+    public int openStreams(String principal) {
+        AtomicInteger count = perPrincipal.get(principal);
+        return count == null ? 0 : count.get();
+    }
+
+    /** Gives a stream's share back; the entry goes once nobody holds one, so the map stays small. */
+    private void releaseShare(String principal, AtomicInteger count) {
+        if (count.decrementAndGet() <= 0) {
+            perPrincipal.remove(principal, count);
+        }
     }
 
     private Multi<StreamEvent> resumed(long lastEventId) {
