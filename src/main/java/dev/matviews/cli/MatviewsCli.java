@@ -499,7 +499,8 @@ public class MatviewsCli {
         return 0;
     }
 
-    @Command(name = "refresh", description = "Refresh a view now.",
+    @Command(name = "refresh", description = "Refresh a view now and wait for its end (the refresh is started"
+            + " asynchronously and followed, so no proxy's timeout can cut it).",
             footerHeading = "%nExamples:%n", footer = {"  matviews refresh public.leaderboard", "  matviews refresh 5f0c9a4e-1c1f-4d8e-9a43-0f6f3f7c2b1a --json", "  matviews refresh sales.daily_totals --async --wait"})
     int refresh(@Parameters(paramLabel = "REF") String ref,
                 @Option(names = "--async", description = "Return as soon as the refresh started") boolean async,
@@ -515,19 +516,31 @@ public class MatviewsCli {
             return cascade(api, MATVIEWS + "/" + id + "/refresh?cascade="
                     + java.net.URLEncoder.encode(cascade, java.nio.charset.StandardCharsets.UTF_8), parallelism, format);
         }
+        // Started asynchronously and followed, also without --async: no request stays open for
+        // the length of a REFRESH, so no proxy's idle timeout can cut it (which would cancel it).
+        JsonNode run = api.post(MATVIEWS + "/" + id + "/refresh?async=true", null);
+        String runId = run.path("id").asText();
         if (!async) {
-            JsonNode result = api.post(MATVIEWS + "/" + id + "/refresh", null);
+            run = followRun(api, run, false);
+            String status = run.path("status").asText();
+            if (!"success".equals(status) && !"skipped".equals(status)) {
+                return printOutcome(run, format);
+            }
             if (format.json) {
+                // the synchronous route's answer, as before
+                com.fasterxml.jackson.databind.node.ObjectNode result = ApiClient.object();
+                result.set("registration", api.get(MATVIEWS + "/" + id));
+                result.put("durationMs", run.path("durationMs").asLong());
+                result.put("runId", runId);
+                result.set("skipped", "skipped".equals(status) ? run.path("error") : null);
                 Output.json(out(), result);
-            } else if (result.path("skipped").isTextual()) {
-                out().println("Skipped refresh of " + name(result.path("registration")) + ": " + why(result.path("skipped")));
+            } else if ("skipped".equals(status)) {
+                out().println("Skipped refresh of " + name(run) + ": " + why(run.path("error")));
             } else {
-                out().println("Refreshed " + name(result.path("registration")) + " in " + result.path("durationMs").asText() + " ms");
+                out().println("Refreshed " + name(run) + " in " + run.path("durationMs").asText() + " ms");
             }
             return 0;
         }
-        JsonNode run = api.post(MATVIEWS + "/" + id + "/refresh?async=true", null);
-        String runId = run.path("id").asText();
         if (!wait) {
             if (format.json) {
                 Output.json(out(), run);
@@ -536,15 +549,26 @@ public class MatviewsCli {
             }
             return 0;
         }
+        return printOutcome(followRun(api, run, true), format);
+    }
+
+    /** Asks for the run until it ended (every 250 ms, then less often); with {@code progress}, a line on stderr. */
+    private JsonNode followRun(ApiClient api, JsonNode run, boolean progress) throws InterruptedException {
         long started = System.nanoTime();
+        long pause = 100;
         while ("running".equals(run.path("status").asText())) {
-            err().printf("\rRefreshing %s… %.1f s", name(run), (System.nanoTime() - started) / 1e9);
-            err().flush();
-            Thread.sleep(250);
-            run = api.get("/api/admin/matview-runs/" + runId);
+            if (progress) {
+                err().printf("\rRefreshing %s… %.1f s", name(run), (System.nanoTime() - started) / 1e9);
+                err().flush();
+            }
+            Thread.sleep(pause);
+            pause = Math.min(1000, pause + 150);
+            run = api.get("/api/admin/matview-runs/" + run.path("id").asText());
         }
-        err().println();
-        return printOutcome(run, format);
+        if (progress) {
+            err().println();
+        }
+        return run;
     }
 
     @Command(name = "refresh-all", description = "Refresh every registered view in the order of the dependency graph.",
@@ -565,8 +589,21 @@ public class MatviewsCli {
 
     /** Runs a cascade to its end; exit 0 if every node succeeded, 1 otherwise. */
     private int cascade(ApiClient api, String path, Integer parallelism, Formats format) {
-        JsonNode cascade = api.post(path + (parallelism == null ? "" : (path.endsWith("?") ? "" : "&")
-                + "parallelism=" + parallelism), null);
+        // Started asynchronously and followed, like a single refresh: no request outlives a proxy's timeout.
+        String query = (parallelism == null ? "" : "parallelism=" + parallelism + "&") + "async=true";
+        JsonNode cascade = api.post(path + (path.endsWith("?") ? "" : path.contains("?") ? "&" : "?") + query, null);
+        long pause = 100;
+        while ("running".equals(cascade.path("status").asText())) {
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ApiException(ApiException.ERROR, "Interrupted while cascade " + cascade.path("id").asText()
+                        + " runs; it goes on (POST /api/admin/cascades/" + cascade.path("id").asText() + "/cancel stops it)");
+            }
+            pause = Math.min(1000, pause + 150);
+            cascade = api.get("/api/admin/cascades/" + cascade.path("id").asText());
+        }
         if (format.json) {
             Output.json(out(), cascade);
         } else {

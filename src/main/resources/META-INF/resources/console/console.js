@@ -292,6 +292,7 @@ function dispatch(block) {
 }
 
 function onRun(event, run) {
+  if (event === 'run-finished' && followed.has(run.id)) followed.get(run.id)(run);
   const r = state.views.get(run.registrationId);
   if (r) {
     if (event === 'run-started') {
@@ -437,7 +438,7 @@ function viewRow(r) {
 
 function actions(r) {
   return [
-    h('button', { type: 'button', dataset: { action: 'refresh' }, title: 'Refresh now and wait for it',
+    h('button', { type: 'button', dataset: { action: 'refresh' }, title: 'Refresh now and follow it to its end',
       onclick: () => refresh(r.id, false) }, 'Refresh'),
     h('button', { type: 'button', dataset: { action: 'refresh-async' }, title: 'Start a refresh and follow it live',
       onclick: () => refresh(r.id, true) }, 'Async'),
@@ -473,20 +474,61 @@ function upsert(r) {
 async function refresh(id, background) {
   const r = state.views.get(id);
   await act(async () => {
+    // Always started asynchronously (202 once the run started), then followed: no request stays
+    // open for the length of a REFRESH, so no proxy's idle timeout can cut (and so cancel) it.
+    const run = await api('POST', `/api/admin/matviews/${id}/refresh?async=true`);
     if (background) {
-      const run = await api('POST', `/api/admin/matviews/${id}/refresh?async=true`);
       notice(`Started a refresh of ${name(r)} (run ${run.id}).`);
       return;
     }
+    let ended;
     try {
-      const result = await api('POST', `/api/admin/matviews/${id}/refresh`);
-      upsert(result.registration);
-      notice(result.skipped ? `Skipped the refresh of ${name(r)}: ${result.skipped.replace(/^skipped: /, '')}`
-        : `Refreshed ${name(r)} in ${result.durationMs} ms.`);
+      ended = await runEnded(run);
     } finally {
       const fresh = await api('GET', `/api/admin/matviews/${id}`).catch(() => null);
       if (fresh) upsert(fresh);
     }
+    if (ended.status === 'success') {
+      notice(`Refreshed ${name(r)} in ${ended.durationMs} ms.`);
+    } else if (ended.status === 'skipped') {
+      notice(`Skipped the refresh of ${name(r)}: ${(ended.error || '').replace(/^skipped: /, '')}`);
+    } else {
+      throw new Problem(0, { title: `Refresh ${ended.status === 'error' ? 'failed' : ended.status}`,
+        detail: `${name(r)}: ${ended.error || ended.status}` });
+    }
+  });
+}
+
+/** Runs followed to their end: by run id, what to call with the finished run. */
+const followed = new Map();
+
+/**
+ * The run once it ended: told by the event stream, or found by asking every few seconds (the
+ * stream may be reconnecting), whichever comes first.
+ */
+function runEnded(run) {
+  if (run.status !== 'running') return Promise.resolve(run);
+  return new Promise((resolve, reject) => {
+    let timer = null;
+    const done = ended => {
+      followed.delete(run.id);
+      clearTimeout(timer);
+      resolve(ended);
+    };
+    const ask = async () => {
+      try {
+        const now = await api('GET', `/api/admin/matview-runs/${run.id}`);
+        if (now.status !== 'running') return done(now);
+      } catch (e) {
+        if (e instanceof Problem && e.status === 401) {
+          followed.delete(run.id);
+          return reject(e);
+        }
+      }
+      if (followed.has(run.id)) timer = setTimeout(ask, 3000);
+    };
+    followed.set(run.id, done);
+    timer = setTimeout(ask, 3000);
   });
 }
 
