@@ -3,6 +3,8 @@ package dev.matviews.api;
 import dev.matviews.catalog.CatalogPage;
 import dev.matviews.catalog.CatalogService;
 import dev.matviews.catalog.DependencyGraph;
+import dev.matviews.tracking.ChangeLogState;
+import dev.matviews.tracking.ChangeTrackingService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -27,9 +29,24 @@ public class CatalogResource {
     static final String DOT = "text/vnd.graphviz";
 
     private final CatalogService catalog;
+    private final ChangeTrackingService tracking;
 
-    public CatalogResource(CatalogService catalog) {
+    public CatalogResource(CatalogService catalog, ChangeTrackingService tracking) {
         this.catalog = catalog;
+        this.tracking = tracking;
+    }
+
+    @GET
+    @Path("/catalog/change-log")
+    @Operation(summary = "The change log of skipUnchanged: its size, its oldest row, and whether capture runs",
+            description = "Capture stops when no replica compacted the log for matviews.change-tracking.max-log-age, or"
+                    + " when the log grows past max-log-size: writers then log nothing, and views reading tracked"
+                    + " tables are refreshed in full, saying why, until change tracking is turned on again"
+                    + " (POST /api/admin/matviews/{id}/change-tracking).")
+    @APIResponse(responseCode = "200", description = "The log and its capture",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChangeLogState.class)))
+    public Uni<ChangeLogState> changeLog() {
+        return tracking.logState();
     }
 
     @GET

@@ -47,6 +47,18 @@ public interface MatviewsConfig {
          */
         @WithDefault("5s")
         Duration compactInterval();
+
+        /**
+         * Capture stops when no replica compacted the log for this long (all of them stopped):
+         * writers then log nothing, and views reading tracked tables are refreshed in full, saying
+         * why, until change tracking is turned on again. Like max_slot_wal_keep_size for a slot.
+         */
+        @WithDefault("6h")
+        Duration maxLogAge();
+
+        /** Capture stops when the change log grows past this size on disk, likewise. */
+        @WithDefault("1G")
+        io.quarkus.runtime.configuration.MemorySize maxLogSize();
     }
 
     interface Cascade {

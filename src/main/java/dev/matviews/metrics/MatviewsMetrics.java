@@ -1,6 +1,8 @@
 package dev.matviews.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import java.util.concurrent.atomic.AtomicReference;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -26,6 +28,10 @@ public class MatviewsMetrics {
     private final AtomicLong queuedJobs = new AtomicLong();
     private final AtomicLong staleViews = new AtomicLong();
     private final AtomicLong registeredViews = new AtomicLong();
+    private final AtomicLong changeLogBytes = new AtomicLong();
+    private final AtomicReference<Double> changeLogOldestAge =
+            new AtomicReference<>(0.0);
+    private final AtomicLong captureStopped = new AtomicLong();
     private final MultiGauge lastSuccess;
     private final MultiGauge staleness;
     private final MultiGauge lastDuration;
@@ -36,6 +42,13 @@ public class MatviewsMetrics {
         registry.gauge("matviews.jobs.queued", queuedJobs);
         registry.gauge("matviews.views.stale", staleViews);
         registry.gauge("matviews.views.registered", registeredViews);
+        Gauge.builder("matviews.change.log.size", changeLogBytes, AtomicLong::get).baseUnit("bytes")
+                .description("Size of skipUnchanged's change log on disk").register(registry);
+        Gauge.builder("matviews.change.log.oldest.age", changeLogOldestAge, AtomicReference::get).baseUnit("seconds")
+                .description("Age of the oldest row in the change log (0 when empty)").register(registry);
+        Gauge.builder("matviews.change.capture.stopped", captureStopped, AtomicLong::get)
+                .description("1 while change capture is stopped (max-log-age or max-log-size passed), else 0")
+                .register(registry);
         lastSuccess = MultiGauge.builder("matviews.view.last.success.timestamp").baseUnit("seconds")
                 .description("When the view's last successful refresh ended (Unix time)").register(registry);
         staleness = MultiGauge.builder("matviews.view.staleness").baseUnit("seconds")
@@ -89,6 +102,13 @@ public class MatviewsMetrics {
     public void jobRunNotAttached() {
         Counter.builder("matviews.jobs.run.attach.failures")
                 .description("Job attempts whose refresh run could not be recorded on the job").register(registry).increment();
+    }
+
+    /** The change log as a compaction pass left it. */
+    public void changeLog(long bytes, double oldestAgeSeconds, boolean stopped) {
+        changeLogBytes.set(bytes);
+        changeLogOldestAge.set(oldestAgeSeconds);
+        captureStopped.set(stopped ? 1 : 0);
     }
 
     /** How late a schedule fired its job. */

@@ -28,6 +28,8 @@ public class ChangeTrackingRepository {
     private final String untrack;
     private final String status;
     private final String compact;
+    private final String heartbeat;
+    private final String logState;
 
     public ChangeTrackingRepository(OwnSchema schema) {
         String view = "(SELECT c.oid::bigint FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
@@ -54,6 +56,19 @@ public class ChangeTrackingRepository {
                 schema.qualify("_matviews_tracked_tables"), schema.qualify("_matviews_change_state"),
                 schema.qualify("_matviews_refresh_needed"));
         this.compact = "SELECT " + schema.qualify("_matviews_compact_changes") + "($1, $2::text::xid8)";
+        this.heartbeat = "SELECT " + schema.qualify("_matviews_capture_heartbeat") + "($1, $2)";
+        this.logState = """
+                SELECT pg_total_relation_size(c.log_oid) AS bytes,
+                       CASE WHEN pg_relation_size(c.log_oid) > 8 * 1024 * 1024
+                            THEN (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = c.log_oid)
+                            ELSE (SELECT count(*) FROM %1$s) END AS rows,
+                       (SELECT min(logged_at) FROM %1$s) AS oldest,
+                       c.stopped_at IS NULL AND c.deadline >= statement_timestamp() AS capturing,
+                       coalesce(c.stopped_at, CASE WHEN c.deadline < statement_timestamp() THEN c.deadline END) AS stopped_at,
+                       coalesce(c.stop_reason, CASE WHEN c.deadline < statement_timestamp()
+                                THEN 'no replica of matviews compacted the change log in time' END) AS stop_reason,
+                       c.deadline, c.max_age_seconds, c.max_bytes
+                  FROM %2$s c""".formatted(schema.qualify("_matviews_changes"), schema.qualify("_matviews_capture"));
     }
 
     /** The OID of the registration's materialized view; empty if the registration or its view is gone. */
@@ -109,5 +124,23 @@ public class ChangeTrackingRepository {
     Uni<Integer> compact(SqlClient client, int batch, String ceiling) {
         return client.preparedQuery(compact).execute(Tuple.of(batch, ceiling))
                 .map(rows -> rows.iterator().next().getInteger(0));
+    }
+
+    /**
+     * A compaction pass's heartbeat: keeps capture running for {@code maxAgeSeconds} more, or
+     * records that it stopped. The stop time, empty while capture runs.
+     */
+    Uni<Optional<java.time.OffsetDateTime>> heartbeat(SqlClient client, long maxAgeSeconds, long maxBytes) {
+        return client.preparedQuery(heartbeat).execute(Tuple.of(maxAgeSeconds, maxBytes))
+                .map(rows -> Optional.ofNullable(rows.iterator().next().getOffsetDateTime(0)));
+    }
+
+    Uni<ChangeLogState> logState(SqlClient client) {
+        return client.query(logState).execute().map(rows -> {
+            Row r = rows.iterator().next();
+            return new ChangeLogState(r.getLong("bytes"), r.getLong("rows"), r.getOffsetDateTime("oldest"),
+                    r.getBoolean("capturing"), r.getOffsetDateTime("stopped_at"), r.getString("stop_reason"),
+                    r.getOffsetDateTime("deadline"), r.getLong("max_age_seconds"), r.getLong("max_bytes"));
+        });
     }
 }

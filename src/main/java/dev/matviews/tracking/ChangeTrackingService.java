@@ -10,6 +10,8 @@ import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
+import java.time.OffsetDateTime;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -27,6 +29,8 @@ public class ChangeTrackingService {
     private final ChangeTrackingRepository repository;
     private final RegistryService registry;
     private final MatviewsConfig.Refresh refresh;
+    private final MatviewsConfig.ChangeTracking tracking;
+    private volatile OffsetDateTime reportedStop;
 
     public ChangeTrackingService(Pool pool, ChangeTrackingRepository repository, RegistryService registry,
                                  MatviewsConfig config) {
@@ -34,6 +38,7 @@ public class ChangeTrackingService {
         this.repository = repository;
         this.registry = registry;
         this.refresh = config.refresh();
+        this.tracking = config.changeTracking();
     }
 
     public Uni<ChangeTracking> status(UUID id) {
@@ -70,7 +75,29 @@ public class ChangeTrackingService {
      * time, up to the oldest transaction running when the pass began; how many.
      */
     public Uni<Long> compact(int batch) {
-        return repository.ceiling(pool).flatMap(ceiling -> compactBelow(batch, ceiling));
+        return heartbeat().flatMap(ignored -> repository.ceiling(pool)).flatMap(ceiling -> compactBelow(batch, ceiling));
+    }
+
+    /**
+     * Tells the database a replica is compacting, which keeps capture running for max-log-age more;
+     * or learns (and logs once) that capture stopped.
+     */
+    public Uni<Optional<OffsetDateTime>> heartbeat() {
+        return repository.heartbeat(pool, tracking.maxLogAge().toSeconds(), tracking.maxLogSize().asLongValue())
+                .invoke(stopped -> {
+                    if (stopped.isPresent() && !stopped.get().equals(reportedStop)) {
+                        reportedStop = stopped.get();
+                        LOG.warnf("change capture of skipUnchanged stopped at %s; views reading tracked tables are"
+                                + " refreshed in full until change tracking is turned on again", stopped.get());
+                    } else if (stopped.isEmpty()) {
+                        reportedStop = null;
+                    }
+                });
+    }
+
+    /** The change log's size, its oldest row and the state of its capture. */
+    public Uni<ChangeLogState> logState() {
+        return repository.logState(pool);
     }
 
     private Uni<Long> compactBelow(int batch, String ceiling) {
