@@ -171,13 +171,14 @@ DECLARE
 BEGIN
     -- Turning tracking on restarts a capture that was stopped: every claim is marked interrupted
     -- (its views are not skipped until tracking is turned on for them again), the log is emptied
-    -- (no decision can rest on it any more), and the capture runs again.
+    -- (no decision can rest on it any more), and the capture runs again. TRUNCATE, not DELETE: the
+    -- size bound reads the file's length, which a DELETE would leave as it was.
     IF EXISTS (SELECT 1 FROM "${flyway:defaultSchema}"._matviews_capture cap
                 WHERE cap.stopped_at IS NOT NULL OR cap.deadline < pg_catalog.statement_timestamp()) THEN
         UPDATE "${flyway:defaultSchema}"._matviews_tracked_tables tt
            SET interrupted_at = coalesce(tt.interrupted_at, cap.stopped_at, cap.deadline)
           FROM "${flyway:defaultSchema}"._matviews_capture cap;
-        DELETE FROM "${flyway:defaultSchema}"._matviews_changes;
+        TRUNCATE "${flyway:defaultSchema}"._matviews_changes;
         UPDATE "${flyway:defaultSchema}"._matviews_capture
            SET stopped_at = NULL, stop_reason = NULL, heartbeat_at = pg_catalog.statement_timestamp(),
                deadline = pg_catalog.statement_timestamp() + max_age_seconds * interval '1 second';
