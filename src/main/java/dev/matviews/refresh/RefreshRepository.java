@@ -78,10 +78,13 @@ public class RefreshRepository {
                         WHERE i.indrelid = m.relid AND i.indisunique
                     ) u
                 ) ix ON true
-                -- Only for skipUnchanged: the one-time filter keeps the function from running otherwise.
+                -- Only for skipUnchanged. OFFSET 0 keeps the subquery from being flattened into a join
+                -- filter applied after the call: the filter stays a one-time filter, and the function
+                -- is not called at all otherwise.
                 LEFT JOIN LATERAL (
                     SELECT f.* FROM %6$s(m.relid, r.id, r.max_skip_age_seconds) f
                      WHERE r.skip_unchanged AND m.relid IS NOT NULL
+                    OFFSET 0
                 ) chk ON true
                 WHERE r.id = $1
             ), run AS (
