@@ -9,7 +9,7 @@
 #
 #   bench/contention.sh [bursts, default 20]   (BENCH_WARMUP_BURSTS, default 20, first)
 #
-# The last line is this machine's floor for the same burst: GET /q/health/live, which needs no
+# The last line is this machine's floor for the same burst: GET /q/health/live (on the management port), which needs no
 # token and no database.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -72,7 +72,7 @@ run "pooled connections, one instance, $BURSTS bursts" pool_bursts 18091
 run "pooled connections, three instances, $BURSTS bursts" pool_bursts 18091 18092 18093
 run "new connections (curl), one instance, $BURSTS bursts" curl_bursts 18091
 run "new connections (curl), three instances, $BURSTS bursts" curl_bursts 18091 18092 18093
-BURST_METHOD=GET python3 "$(dirname "$0")/burst.py" /q/health/live "$TOKEN" "$BURSTS" 0.3 18091 | python3 -c '
+BURST_METHOD=GET python3 "$(dirname "$0")/burst.py" /q/health/live "$TOKEN" "$BURSTS" 0.3 "$(bench_mgmt_port 18091)" | python3 -c '
 import sys
 lat = sorted(float(l.split()[1]) for l in sys.stdin if l.startswith("200"))
 print(f"floor, GET /q/health/live over pooled connections, one instance: p50 {lat[len(lat) // 2]:.1f} ms,"

@@ -91,6 +91,9 @@ bench_package() {
 
 BENCH_SIGNING_KEY=$(head -c 48 /dev/urandom | base64 -w0)
 
+# The management port (health, metrics) of the instance whose API listens on PORT.
+bench_mgmt_port() { echo $(( $1 + 1000 )); }
+
 # bench_service NAME PORT [ENV=VALUE...]: starts an instance and waits until it is ready.
 bench_service() {
   local name=$1 port=$2; shift 2
@@ -99,15 +102,15 @@ bench_service() {
   env QUARKUS_DATASOURCE_REACTIVE_URL="postgresql://127.0.0.1:$BENCH_PG_PORT/bench" \
       QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$BENCH_PG_PORT/bench" \
       QUARKUS_DATASOURCE_USERNAME=matviews QUARKUS_DATASOURCE_PASSWORD=matviews \
-      MATVIEWS_AUTH_ADMIN_PASSWORD=bench-admin MATVIEWS_AUTH_VIEWER_PASSWORD=bench-viewer \
+      MATVIEWS_AUTH_ADMIN_PASSWORD=bench-admin-password MATVIEWS_AUTH_VIEWER_PASSWORD=bench-viewer-password \
       MATVIEWS_AUTH_SIGNING_KEY="$BENCH_SIGNING_KEY" MATVIEWS_INSTANCE_ID="$name" \
-      QUARKUS_HTTP_PORT="$port" QUARKUS_LOG_CONSOLE_JSON_ENABLED=false QUARKUS_SHUTDOWN_DELAY=0s "$@" \
+      QUARKUS_HTTP_PORT="$port" QUARKUS_MANAGEMENT_PORT="$(bench_mgmt_port "$port")" QUARKUS_LOG_CONSOLE_JSON_ENABLED=false QUARKUS_SHUTDOWN_DELAY=0s "$@" \
       java $BENCH_JAVA_OPTS $jfr -jar "$BENCH_ROOT/target/quarkus-app/quarkus-run.jar" >"$BENCH_OUT/$name.log" 2>&1 &
   local pid=$!
   BENCH_PIDS+=("$pid")
   BENCH_PID_OF[$name]=$pid
   for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/q/health/ready" >/dev/null 2>&1 && return 0
+    curl -sf "http://127.0.0.1:$(bench_mgmt_port "$port")/q/health/ready" >/dev/null 2>&1 && return 0
     kill -0 "$pid" 2>/dev/null || { tail -40 "$BENCH_OUT/$name.log"; exit 1; }
     sleep 0.2
   done
@@ -151,7 +154,7 @@ bench_pg_cpu_ms() { bench_cpu_ms "$(head -1 "$BENCH_WORK/pg/postmaster.pid")" tr
 # An admin token from an instance.
 bench_token() {
   curl -sf -X POST "http://127.0.0.1:$1/api/admin/auth" -H 'content-type: application/json' \
-    -d '{"password":"bench-admin"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+    -d '{"password":"bench-admin-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
 
 # bench_register PORT TOKEN SCHEMA VIEW MODE: registration id.

@@ -87,7 +87,7 @@ for i in 1 2 3; do
   echo "whole list (original form): $code, $size bytes, $(python3 -c "print(round($t * 1000, 1))") ms"
 done
 sleep 3
-echo "metrics scrape: $(curl -sf "$URL/q/metrics" | wc -c) bytes, $(curl -sf "$URL/q/metrics" | grep -c '^matviews_view_') per-view lines"
+echo "metrics scrape: $(curl -sf "http://127.0.0.1:$(bench_mgmt_port $PORT)/q/metrics" | wc -c) bytes, $(curl -sf "http://127.0.0.1:$(bench_mgmt_port $PORT)/q/metrics" | grep -c '^matviews_view_') per-view lines"
 echo "RSS with $REGS registrations: $(bench_rss_mb scale) MB; heap used after a full GC: $(heap_after_gc)"
 
 [[ ",${BENCH_SECTIONS:-1,2,3}," == *",3,"* ]] || exit 0
@@ -109,4 +109,4 @@ done
 echo "  heap used after a full GC: $(heap_after_gc); RSS $(bench_rss_mb scale) MB"
 sleep 10
 echo "  idle again 10 s later: RSS $(bench_rss_mb scale) MB"
-echo "  metrics scrape: $(curl -sf "$URL/q/metrics" | wc -c) bytes, $(curl -sf "$URL/q/metrics" | grep -c '^matviews_view_') per-view lines"
+echo "  metrics scrape: $(curl -sf "http://127.0.0.1:$(bench_mgmt_port $PORT)/q/metrics" | wc -c) bytes, $(curl -sf "http://127.0.0.1:$(bench_mgmt_port $PORT)/q/metrics" | grep -c '^matviews_view_') per-view lines"

@@ -7,7 +7,7 @@ import dev.matviews.auth.LoginFailedException;
 import dev.matviews.auth.LoginThrottledException;
 import dev.matviews.events.TooManyStreamsException;
 import dev.matviews.problem.InvalidInputException;
-import dev.matviews.refresh.MatviewGoneException;
+import dev.matviews.registry.MatviewGoneException;
 import dev.matviews.refresh.NotPopulatedException;
 import dev.matviews.refresh.RefreshCancelledException;
 import dev.matviews.refresh.RefreshCapacityException;

@@ -2,7 +2,7 @@ package dev.matviews.catalog;
 
 import dev.matviews.db.NameCursor;
 import dev.matviews.problem.InvalidInputException;
-import dev.matviews.refresh.MatviewGoneException;
+import dev.matviews.registry.MatviewGoneException;
 import dev.matviews.registry.Registration;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;

@@ -1,18 +1,14 @@
 package dev.matviews.refresh;
 
-import dev.matviews.problem.MatviewsException;
+/** The REFRESH itself failed in PostgreSQL (or its connection broke); the error was recorded on the run. */
+public final class RefreshFailedException extends RefreshException {
 
-/** The REFRESH itself failed in PostgreSQL; the error was recorded on the registration. */
-public final class RefreshFailedException extends MatviewsException {
-    private final String sqlState;
-
-    public RefreshFailedException(String detail, String sqlState) {
-        super(detail);
-        this.sqlState = sqlState;
+    RefreshFailedException(String detail, RefreshFailure failure) {
+        super(detail, failure);
     }
 
     /** SQLSTATE of the PostgreSQL error, or null when the failure was not PostgreSQL's. */
     public String sqlState() {
-        return sqlState;
+        return failure().sqlState();
     }
 }

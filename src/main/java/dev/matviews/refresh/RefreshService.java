@@ -6,6 +6,7 @@ import dev.matviews.db.BackendCancel;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.problem.MatviewsException;
+import dev.matviews.registry.MatviewGoneException;
 import dev.matviews.registry.RefreshMode;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistrationNotFoundException;
@@ -60,10 +61,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class RefreshService {
 
     private static final Logger LOG = Logger.getLogger(RefreshService.class);
-    private static final String QUERY_CANCELED = "57014";
-    private static final String LOCK_NOT_AVAILABLE = "55P03";
-    /** A cancel this close to statement_timeout is taken to be the timeout. */
-    private static final long TIMEOUT_SLACK_MS = 25;
     private static final String CALLER_GONE = "the client went away";
 
     private final BackendCancel canceller;
@@ -314,20 +311,23 @@ public class RefreshService {
         if (locked instanceof Preflight.Refused refused) {
             String detail = refused.refusal().detail(r);
             return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, RefreshNotPermittedException.SQLSTATE,
-                    new RefreshNotPermittedException(detail));
+                    new RefreshNotPermittedException(detail, new RefreshFailure(RefreshFailure.Kind.NOT_PERMITTED,
+                            RunStatus.ERROR, RefreshNotPermittedException.SQLSTATE, detail)));
         }
         if (locked instanceof Preflight.Unready unready) {
             // PostgreSQL's order: populated first, then the index.
             if (!unready.populated()) {
                 String detail = "materialized view " + r.qualifiedName() + " is not populated (created WITH NO DATA"
                         + " or never refreshed); CONCURRENTLY needs one standard refresh first";
-                return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new NotPopulatedException(detail));
+                return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new NotPopulatedException(detail,
+                        new RefreshFailure(RefreshFailure.Kind.NOT_POPULATED, RunStatus.ERROR, null, detail)));
             }
             String detail = "refreshing " + r.qualifiedName() + " concurrently needs a unique index on plain"
                     + " columns that is valid, immediate, non-partial and btree; "
                     + (unready.rejectedIndexes() == null ? "it has no unique index"
                     : "none qualifies: " + unready.rejectedIndexes());
-            return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new UniqueIndexRequiredException(detail));
+            return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new UniqueIndexRequiredException(detail,
+                    new RefreshFailure(RefreshFailure.Kind.UNIQUE_INDEX_REQUIRED, RunStatus.ERROR, null, detail)));
         }
         Preflight.Started start = (Preflight.Started) locked;
         Run run = start.run();
@@ -335,8 +335,9 @@ public class RefreshService {
         if (execution.cancelReason() != null) {
             String detail = "refresh of " + r.qualifiedName() + " cancelled before it started: "
                     + execution.cancelReason();
-            return finish(conn, run, RunStatus.CANCELLED, detail, QUERY_CANCELED, 0,
-                    new RefreshCancelledException(detail));
+            RefreshFailure failure = new RefreshFailure(RefreshFailure.Kind.CANCELLED, RunStatus.CANCELLED,
+                    RefreshFailure.QUERY_CANCELED, detail);
+            return finish(conn, run, failure, 0, new RefreshCancelledException(detail, failure));
         }
         RefreshSettings settings = settingsFor(r, execution.maxRuntime);
         long started = System.nanoTime();
@@ -370,52 +371,36 @@ public class RefreshService {
         return new RefreshSettings(statementTimeout, lockTimeout, (int) config.connectionCheckInterval().toMillis());
     }
 
-    /** Classifies a failed REFRESH so that foreseeable refusals get their own status and answer. */
+    /** Records a failed REFRESH as {@link RefreshFailure#classify} says, and answers with its exception. */
     private Uni<RefreshResult> failedRefresh(SqlConnection conn, Registration r, Run run, RefreshSettings settings,
                                             int elapsedMs, Throwable e, String cancelReason) {
         if (!(e instanceof PgException pg)) {
-            String detail = "refresh of " + r.qualifiedName() + " failed: connection to PostgreSQL lost ("
-                    + e.getMessage() + ")";
-            return Uni.createFrom().failure(new UnrecordedFailure(run, RunStatus.ERROR, detail, null, elapsedMs,
-                    new RefreshFailedException(detail, null)));
+            RefreshFailure lost = RefreshFailure.connectionLost(e.getMessage());
+            String detail = "refresh of " + r.qualifiedName() + " failed: " + lost.recorded();
+            return Uni.createFrom().failure(new UnrecordedFailure(run, lost.status(), detail, null, elapsedMs,
+                    new RefreshFailedException(detail, lost)));
         }
-        String state = pg.getSqlState();
-        String recorded = pg.getErrorMessage() + " (SQLSTATE " + state + ")";
-        boolean concurrent = run.refreshMode() == RefreshMode.CONCURRENT;
-        RunStatus status = RunStatus.ERROR;
-        MatviewsException answer;
-        if (QUERY_CANCELED.equals(state) && cancelReason != null) {
-            status = RunStatus.CANCELLED;
-            recorded = "refresh cancelled: " + cancelReason + "; " + recorded;
-            answer = new RefreshCancelledException(recorded);
-        } else if (QUERY_CANCELED.equals(state) && settings.statementTimeoutMs() > 0
-                && elapsedMs + TIMEOUT_SLACK_MS >= settings.statementTimeoutMs()) {
-            // SQLSTATE alone cannot tell a timeout from a cancel, and messages are localised.
-            status = RunStatus.TIMEOUT;
-            recorded = "statement_timeout of " + settings.statementTimeoutMs() + " ms reached; " + recorded;
-            answer = new RefreshTimeoutException("refresh of " + r.qualifiedName() + " timed out: " + recorded);
-        } else if (QUERY_CANCELED.equals(state)) {
-            status = RunStatus.CANCELLED;
-            recorded = "refresh cancelled; " + recorded;
-            answer = new RefreshCancelledException("refresh of " + r.qualifiedName() + " was cancelled: " + recorded);
-        } else if (LOCK_NOT_AVAILABLE.equals(state)) {
-            status = RunStatus.TIMEOUT;
-            recorded = "lock_timeout of " + settings.lockTimeoutMs() + " ms reached; " + recorded;
-            answer = new RefreshTimeoutException("refresh of " + r.qualifiedName() + " timed out waiting for its"
-                    + " table lock: " + recorded);
-        } else if (concurrent && "55000".equals(state)) {
-            answer = new UniqueIndexRequiredException(recorded);
-        } else if (concurrent && "0A000".equals(state)) {
-            answer = new NotPopulatedException(recorded);
-        } else if (RefreshNotPermittedException.SQLSTATE.equals(state)) {
+        RefreshFailure failure = RefreshFailure.classify(pg.getSqlState(), pg.getErrorMessage(),
+                run.refreshMode() == RefreshMode.CONCURRENT, cancelReason, elapsedMs, settings);
+        return finish(conn, run, failure, elapsedMs, answer(r, failure, cancelReason));
+    }
+
+    /** The answer to the caller for a classified failure; the API maps its class to a problem type. */
+    private static MatviewsException answer(Registration r, RefreshFailure f, String cancelReason) {
+        String view = r.qualifiedName();
+        return switch (f.kind()) {
+            case CANCELLED -> new RefreshCancelledException(cancelReason != null ? f.recorded()
+                    : "refresh of " + view + " was cancelled: " + f.recorded(), f);
+            case STATEMENT_TIMEOUT -> new RefreshTimeoutException("refresh of " + view + " timed out: " + f.recorded(), f);
+            case LOCK_TIMEOUT -> new RefreshTimeoutException("refresh of " + view + " timed out waiting for its"
+                    + " table lock: " + f.recorded(), f);
+            case UNIQUE_INDEX_REQUIRED -> new UniqueIndexRequiredException(f.recorded(), f);
+            case NOT_POPULATED -> new NotPopulatedException(f.recorded(), f);
             // Passed the preflight, so it is the view owner's privilege on what the view reads.
-            answer = new RefreshNotPermittedException("refresh of " + r.qualifiedName() + " refused: " + recorded);
-        } else if ("42P01".equals(state)) {
-            answer = new MatviewGoneException(r.qualifiedName());
-        } else {
-            answer = new RefreshFailedException("refresh of " + r.qualifiedName() + " failed: " + recorded, state);
-        }
-        return finish(conn, run, status, recorded, state, elapsedMs, answer);
+            case NOT_PERMITTED -> new RefreshNotPermittedException("refresh of " + view + " refused: " + f.recorded(), f);
+            case GONE -> new MatviewGoneException(view);
+            case FAILED, CONNECTION_LOST -> new RefreshFailedException("refresh of " + view + " failed: " + f.recorded(), f);
+        };
     }
 
     /** Records a failure before any run started, then fails with {@code answer}. */
@@ -428,9 +413,12 @@ public class RefreshService {
                 .flatMap(runId -> Uni.createFrom().failure(answer.withRun(runId)));
     }
 
-    /** Finishes the run on the pinned connection, then fails with {@code answer}. */
-    private Uni<RefreshResult> finish(SqlConnection conn, Run run, RunStatus status, String error, String sqlState,
-                                      int durationMs, MatviewsException answer) {
+    /** Finishes the run on the pinned connection as {@code failure} says, then fails with {@code answer}. */
+    private Uni<RefreshResult> finish(SqlConnection conn, Run run, RefreshFailure failure, int durationMs,
+                                      MatviewsException answer) {
+        RunStatus status = failure.status();
+        String error = failure.recorded();
+        String sqlState = failure.sqlState();
         answer.withRun(run.id());
         metrics.refreshed(run.refreshMode().dbName(),
                 run.trigger().dbName(), status.dbName(), Duration.ofMillis(durationMs));
@@ -494,7 +482,7 @@ public class RefreshService {
     }
 
     private static boolean cancelled(Throwable e) {
-        return e instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState());
+        return e instanceof PgException pg && RefreshFailure.QUERY_CANCELED.equals(pg.getSqlState());
     }
 
     /**

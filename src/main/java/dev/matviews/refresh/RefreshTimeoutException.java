@@ -1,10 +1,8 @@
 package dev.matviews.refresh;
 
-import dev.matviews.problem.MatviewsException;
-
 /** statement_timeout or lock_timeout ended the refresh; recorded as timeout. */
-public final class RefreshTimeoutException extends MatviewsException {
-    public RefreshTimeoutException(String detail) {
-        super(detail);
+public final class RefreshTimeoutException extends RefreshException {
+    RefreshTimeoutException(String detail, RefreshFailure failure) {
+        super(detail, failure);
     }
 }

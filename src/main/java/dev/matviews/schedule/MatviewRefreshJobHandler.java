@@ -4,15 +4,12 @@ import dev.matviews.cascade.Cascade;
 import dev.matviews.cascade.CascadePlan;
 import dev.matviews.cascade.CascadeService;
 import dev.matviews.problem.MatviewsException;
-import dev.matviews.refresh.MatviewGoneException;
-import dev.matviews.refresh.NotPopulatedException;
-import dev.matviews.refresh.RefreshCancelledException;
-import dev.matviews.refresh.RefreshFailedException;
+import dev.matviews.registry.MatviewGoneException;
+import dev.matviews.refresh.RefreshException;
+import dev.matviews.refresh.RefreshFailure;
 import dev.matviews.refresh.RefreshInProgressException;
-import dev.matviews.refresh.RefreshNotPermittedException;
 import dev.matviews.refresh.RefreshService;
 import dev.matviews.refresh.ShuttingDownException;
-import dev.matviews.refresh.UniqueIndexRequiredException;
 import dev.matviews.registry.AlreadyRegisteredException;
 import dev.matviews.registry.Identifiers;
 import dev.matviews.problem.InvalidInputException;
@@ -41,8 +38,6 @@ public class MatviewRefreshJobHandler implements JobHandler {
 
     private static final Set<String> FIELDS = Set.of("schema", "view_name", "cascade", "parallelism", "onBusy");
     private static final Set<String> CASCADE_FIELDS = Set.of("parallelism", "onBusy");
-    /** SQLSTATE classes that no retry can fix: syntax, privileges, undefined objects. */
-    private static final Set<String> PERMANENT_CLASSES = Set.of("42");
 
     private final Pool pool;
     private final RegistryService registry;
@@ -194,18 +189,20 @@ public class MatviewRefreshJobHandler implements JobHandler {
         });
     }
 
+    /** A failed refresh's job outcome, from the failure's one classification. */
     private JobOutcome outcome(Throwable e) {
         UUID runId = e instanceof MatviewsException m ? m.runId() : null;
-        if (e instanceof NotPopulatedException || e instanceof UniqueIndexRequiredException
-                || e instanceof MatviewGoneException || e instanceof RefreshNotPermittedException) {
+        if (e instanceof RefreshException refresh) {
+            RefreshFailure failure = refresh.failure();
+            return failure.kind() == RefreshFailure.Kind.CANCELLED ? new JobOutcome.Cancelled(e.getMessage(), runId)
+                    : failure.retryable() ? new JobOutcome.Transient(e.getMessage(), runId)
+                    : new JobOutcome.Permanent(e.getMessage(), runId);
+        }
+        if (e instanceof MatviewGoneException) {
             return new JobOutcome.Permanent(e.getMessage(), runId);
         }
-        if (e instanceof RefreshCancelledException || e instanceof ShuttingDownException) {
+        if (e instanceof ShuttingDownException) {
             return new JobOutcome.Cancelled(e.getMessage(), runId);
-        }
-        if (e instanceof RefreshFailedException f && f.sqlState() != null
-                && PERMANENT_CLASSES.contains(f.sqlState().substring(0, 2))) {
-            return new JobOutcome.Permanent(e.getMessage(), runId);
         }
         return new JobOutcome.Transient(message(e), runId);
     }

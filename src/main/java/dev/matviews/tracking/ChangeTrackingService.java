@@ -1,7 +1,7 @@
 package dev.matviews.tracking;
 
 import dev.matviews.config.MatviewsConfig;
-import dev.matviews.refresh.MatviewGoneException;
+import dev.matviews.registry.MatviewGoneException;
 import dev.matviews.registry.RegistryService;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;

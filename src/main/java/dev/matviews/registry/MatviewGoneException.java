@@ -1,4 +1,4 @@
-package dev.matviews.refresh;
+package dev.matviews.registry;
 
 import dev.matviews.problem.MatviewsException;
 
