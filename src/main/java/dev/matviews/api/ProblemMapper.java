@@ -10,12 +10,10 @@ import dev.matviews.problem.MatviewsException;
 import dev.matviews.refresh.RefreshFailedException;
 import dev.matviews.refresh.RefreshNotPermittedException;
 import dev.matviews.db.DatabaseConnectOptions;
-import io.vertx.core.VertxException;
+import dev.matviews.db.LostConnection;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
 import jakarta.inject.Inject;
-import io.vertx.core.impl.NoStackTraceThrowable;
-import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
@@ -176,27 +174,13 @@ public class ProblemMapper {
      * API that went away, an identity provider that cannot be reached) are not.
      */
     static String databaseUnavailable(Throwable e, String host, int port) {
+        String lost = LostConnection.describe(e);
+        if (lost != null) {
+            return lost;
+        }
         for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
-            if (t instanceof ClosedConnectionException) {
-                return "connection lost";
-            }
-            // How the SQL client fails statements in flight when its connection breaks.
-            if (t instanceof VertxException && t.getMessage() != null
-                    && t.getMessage().startsWith("Pending requests failed to be sent due to connection has been closed")) {
-                return "connection lost";
-            }
             if (t instanceof IOException io && fromDatabase(io, host, port)) {
                 return "connection lost or refused";
-            }
-            // What the client says when a statement is sent on a connection it has already seen
-            // close (a backend terminated between the pool handing it out and its first query).
-            if (t instanceof NoStackTraceThrowable && t.getMessage() != null
-                    && t.getMessage().startsWith("Connection is not active now")) {
-                return "connection lost";
-            }
-            if (t instanceof PgException pg && pg.getSqlState() != null
-                    && (pg.getSqlState().startsWith("08") || pg.getSqlState().startsWith("57P"))) {
-                return pg.getErrorMessage() + ", SQLSTATE " + pg.getSqlState();
             }
         }
         return null;

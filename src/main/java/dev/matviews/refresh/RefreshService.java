@@ -3,6 +3,7 @@ package dev.matviews.refresh;
 import dev.matviews.config.InstanceId;
 import dev.matviews.db.AdvisoryLocks;
 import dev.matviews.db.BackendCancel;
+import dev.matviews.db.LostConnection;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.problem.MatviewsException;
@@ -62,6 +63,9 @@ public class RefreshService {
 
     private static final Logger LOG = Logger.getLogger(RefreshService.class);
     private static final String CALLER_GONE = "the client went away";
+    /** Tries of a preflight whose connection broke under it (a failover, a terminated backend). */
+    private static final int PREFLIGHT_RETRIES = 3;
+    private static final Duration PREFLIGHT_RETRY_BACKOFF = Duration.ofMillis(25);
 
     private final BackendCancel canceller;
     private final Pool pool;
@@ -237,6 +241,10 @@ public class RefreshService {
         // The connection goes back to the pool only once no cancel request sent for it can still land.
         pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution)
                         .onTermination().call(execution::detach))
+                // A connection that broke before its preflight ran: a fresh one runs the refresh.
+                .onFailure(PreflightConnectionLost.class).retry()
+                .withBackOff(PREFLIGHT_RETRY_BACKOFF, PREFLIGHT_RETRY_BACKOFF.multipliedBy(4)).atMost(PREFLIGHT_RETRIES)
+                .onFailure(PreflightConnectionLost.class).transform(Throwable::getCause)
                 .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
                 .onTermination().invoke(() -> {
                     settle(id, attempt, null);
@@ -272,7 +280,9 @@ public class RefreshService {
                 })
                 // It may have failed after taking the lock (a cancel landing in it, a row that does
                 // not map): whatever this session holds goes before the connection does.
-                .onFailure().call(e -> releaseAll(conn, execution))
+                // A broken session holds nothing any more: only its pending cancels are awaited.
+                .onFailure().call(e -> LostConnection.describe(e) != null ? execution.detach() : releaseAll(conn, execution))
+                .onFailure(e -> LostConnection.describe(e) != null).transform(PreflightConnectionLost::new)
                 .flatMap(preflight -> afterPreflight(conn, id, trigger, execution, preflight));
     }
 
@@ -503,6 +513,17 @@ public class RefreshService {
                 emitter.complete(item);
             }
         }));
+    }
+
+    /**
+     * The pinned connection broke before the preflight answered. Its session ended, taking any
+     * lock with it, and its statement was rolled back unless its commit was what got lost: then a
+     * run is left running with no session, which the abandoned-run sweep records as such.
+     */
+    private static final class PreflightConnectionLost extends RuntimeException {
+        PreflightConnectionLost(Throwable cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
     }
 
     /** A failure whose record could not be written on the pinned connection. */

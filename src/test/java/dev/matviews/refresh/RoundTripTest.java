@@ -163,4 +163,19 @@ class RoundTripTest {
         assertEquals(burst - 1, lost);
         assertEquals(2, wire.roundTrips(), "one preflight and one REFRESH message for the whole burst");
     }
+
+    @Test
+    void aConnectionCutBeforeThePreflightReachedTheServerCostsTheRefreshNothing() {
+        String id = view("standard", "SELECT g AS id FROM generate_series(1, 10) g");
+        refresh(id);
+        long runsBefore = TestDb.count("SELECT count(*) FROM public._ayb_matview_refresh_runs WHERE view_name = '" + mv + "'");
+        // The pooled connection breaks as the preflight is sent: nothing of it ran, so another connection runs it.
+        wire.cutAtNextMessage();
+        RefreshResult result = refresh(id);
+        assertEquals(RefreshStatus.SUCCESS, result.registration().lastRefreshStatus());
+        assertEquals(runsBefore + 1, TestDb.count("SELECT count(*) FROM public._ayb_matview_refresh_runs"
+                + " WHERE view_name = '" + mv + "'"), "one run, no abandoned one");
+        assertEquals("success", TestDb.string("SELECT status FROM public._ayb_matview_refresh_runs"
+                + " WHERE view_name = '" + mv + "' ORDER BY started_at DESC LIMIT 1"));
+    }
 }

@@ -29,6 +29,7 @@ public final class WireCounter implements AutoCloseable {
     private final String targetHost;
     private final int targetPort;
     private final AtomicInteger roundTrips = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean cutNext = new java.util.concurrent.atomic.AtomicBoolean();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
     public WireCounter(String targetHost, int targetPort) throws IOException {
@@ -51,6 +52,15 @@ public final class WireCounter implements AutoCloseable {
 
     public void reset() {
         roundTrips.set(0);
+    }
+
+    /**
+     * The next message any client sends is not forwarded: its connection is cut instead (both
+     * sockets closed), as a failover or a NAT dropping an idle connection would leave it. The
+     * server never sees that message.
+     */
+    public void cutAtNextMessage() {
+        cutNext.set(true);
     }
 
     private void accept() {
@@ -116,6 +126,9 @@ public final class WireCounter implements AutoCloseable {
             }
             int length = in.readInt();
             byte[] body = in.readNBytes(length - 4);
+            if (cutNext.compareAndSet(true, false)) {
+                throw new EOFException("cut by the test");
+            }
             if (type == 'Q' || type == 'S') {
                 roundTrips.incrementAndGet();
             }
