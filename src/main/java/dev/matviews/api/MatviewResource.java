@@ -330,8 +330,14 @@ public class MatviewResource {
                             .header("Preference-Applied", "respond-async").build());
         }
         return Uni.createFrom().deferred(() -> refreshes.refresh(uuid(id)))
-                .map(result -> Response.ok(new RefreshResponse(result.registration(), result.durationMs(),
-                        result.runId(), result.skipped())).build());
+                .map(outcome -> outcome.match(
+                        refreshed -> Response.ok(new RefreshResponse(refreshed.registration(), refreshed.durationMs(),
+                                refreshed.runId(), null)).build(),
+                        unchanged -> Response.ok(new RefreshResponse(unchanged.registration(), 0, unchanged.runId(),
+                                unchanged.reason())).build(),
+                        busy -> { throw busy.answer(); },
+                        notStarted -> { throw notStarted.answer(); },
+                        failed -> { throw failed.answer(); }));
     }
 
     @POST

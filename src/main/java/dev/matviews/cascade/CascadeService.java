@@ -5,9 +5,8 @@ import dev.matviews.config.InstanceId;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.db.BatchDelete;
 import dev.matviews.problem.InvalidInputException;
-import dev.matviews.problem.MatviewsException;
-import dev.matviews.refresh.RefreshCancelledException;
-import dev.matviews.refresh.RefreshInProgressException;
+import dev.matviews.refresh.RefreshFailure;
+import dev.matviews.refresh.RefreshOutcome;
 import dev.matviews.refresh.RefreshService;
 import dev.matviews.registry.Identifiers;
 import dev.matviews.registry.Registration;
@@ -279,14 +278,24 @@ public class CascadeService {
             }
         }
 
+        /** How a node that did not succeed ended: its view busy elsewhere, this instance full, or failed. */
+        private enum NodeEnd { BUSY, FULL, FAILED }
+
         /** Starts what may start; ends the cascade when nothing runs or can run any more. */
         synchronized void pump() {
             while (!cancelled && running < parallelism && !ready.isEmpty()) {
                 UUID node = ready.poll();
                 running++;
                 refreshes.launchInCascade(node, id).done().subscribe().with(
-                        result -> succeeded(node),
-                        failure -> failed(node, failure));
+                        outcome -> outcome.match(
+                                refreshed -> succeeded(node),
+                                unchanged -> succeeded(node),
+                                busy -> settle(node, NodeEnd.BUSY, null),
+                                notStarted -> notStarted.reason() == RefreshOutcome.Reason.CAPACITY
+                                        ? settle(node, NodeEnd.FULL, null) : settle(node, NodeEnd.FAILED, null),
+                                failed -> failed.failure().kind() == RefreshFailure.Kind.CANCELLED
+                                        ? cancelledNode(node, failed.runId()) : settle(node, NodeEnd.FAILED, failed.runId())),
+                        failure -> settle(node, NodeEnd.FAILED, null));
             }
             if (cancelled) {
                 // Nothing pending starts; the nodes not started yet get a skipped run each.
@@ -305,7 +314,7 @@ public class CascadeService {
             }
         }
 
-        private void succeeded(UUID node) {
+        private Void succeeded(UUID node) {
             synchronized (this) {
                 running--;
                 ended.add(node);
@@ -316,34 +325,32 @@ public class CascadeService {
                 }
             }
             pump();
+            return null;
         }
 
-        private void failed(UUID node, Throwable failure) {
-            // A cancelled node may be the cascade's cancel, requested on another instance: learn
-            // that before settling the node, which still counts as running meanwhile, so the
-            // cascade cannot end in between as merely failed.
-            if (failure instanceof RefreshCancelledException) {
-                repository.cancelRequested(pool, id).subscribe().with(
-                        requested -> {
-                            if (requested) {
-                                synchronized (this) {
-                                    markCancelled();
-                                }
+        /**
+         * A cancelled node may be the cascade's cancel, requested on another instance: learn that
+         * before settling the node, which still counts as running meanwhile, so the cascade cannot
+         * end in between as merely failed.
+         */
+        private Void cancelledNode(UUID node, UUID runId) {
+            repository.cancelRequested(pool, id).subscribe().with(
+                    requested -> {
+                        if (requested) {
+                            synchronized (this) {
+                                markCancelled();
                             }
-                            settle(node, failure);
-                        },
-                        e -> settle(node, failure));
-                return;
-            }
-            settle(node, failure);
+                        }
+                        settle(node, NodeEnd.FAILED, runId);
+                    },
+                    e -> settle(node, NodeEnd.FAILED, runId));
+            return null;
         }
 
-        private void settle(UUID node, Throwable failure) {
+        private Void settle(UUID node, NodeEnd end, UUID runId) {
             // A full instance is waited out like a busy view: the node has not started.
-            boolean busy = failure instanceof RefreshInProgressException
-                    || failure instanceof dev.matviews.refresh.RefreshCapacityException;
-            if (busy && (waitWhenBusy || failure instanceof dev.matviews.refresh.RefreshCapacityException)
-                    && System.nanoTime() < busyDeadline) {
+            boolean busy = end != NodeEnd.FAILED;
+            if (busy && (waitWhenBusy || end == NodeEnd.FULL) && System.nanoTime() < busyDeadline) {
                 Duration delay;
                 synchronized (this) {
                     running--;
@@ -353,10 +360,9 @@ public class CascadeService {
                     delay = delay.compareTo(MAX_BUSY_RETRY) > 0 ? MAX_BUSY_RETRY : delay;
                 }
                 retryWhenFree(node, delay);
-                return;
+                return null;
             }
             String why = busy ? "was not refreshed (busy elsewhere)" : "failed";
-            UUID runId = failure instanceof MatviewsException m ? m.runId() : null;
             synchronized (this) {
                 running--;
                 failed = true;
@@ -378,6 +384,7 @@ public class CascadeService {
                 }
             }
             pump();
+            return null;
         }
 
         /** A busy view: tried again with backoff while the cascade is not cancelled (anywhere). */

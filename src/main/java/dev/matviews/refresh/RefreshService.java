@@ -16,6 +16,7 @@ import dev.matviews.runs.RunStatus;
 import dev.matviews.runs.Trigger;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
@@ -93,7 +94,7 @@ public class RefreshService {
     }
 
     /** Refreshes and answers with the outcome; a caller that cancels cancels the REFRESH. */
-    public Uni<RefreshResult> refresh(UUID id) {
+    public Uni<RefreshOutcome> refresh(UUID id) {
         return Uni.createFrom().deferred(() -> {
             Execution execution = launch(id, Trigger.MANUAL);
             return toUni(execution.done).onCancellation().invoke(() -> execution.cancel(CALLER_GONE));
@@ -171,7 +172,7 @@ public class RefreshService {
     }
 
     /** A refresh started on behalf of a job: when its run started, and its outcome. */
-    public record Handle(Uni<Run> started, Uni<RefreshResult> done) {
+    public record Handle(Uni<Run> started, Uni<RefreshOutcome> done) {
     }
 
     /**
@@ -209,7 +210,8 @@ public class RefreshService {
      */
     private void admit(Execution execution, UUID id, Trigger trigger) {
         if (draining) {
-            execution.fail(new ShuttingDownException(instanceId));
+            execution.complete(new RefreshOutcome.NotStarted(RefreshOutcome.Reason.SHUTTING_DOWN,
+                    new ShuttingDownException(instanceId)));
             return;
         }
         Registration holder = locked.get(id);
@@ -232,7 +234,8 @@ public class RefreshService {
         if (running.incrementAndGet() > config.maxConcurrent()) {
             running.decrementAndGet();
             settle(id, attempt, null);
-            execution.fail(new RefreshCapacityException(config.maxConcurrent()));
+            execution.complete(new RefreshOutcome.NotStarted(RefreshOutcome.Reason.CAPACITY,
+                    new RefreshCapacityException(config.maxConcurrent())));
             return;
         }
         active.add(execution);
@@ -246,6 +249,9 @@ public class RefreshService {
                 .withBackOff(PREFLIGHT_RETRY_BACKOFF, PREFLIGHT_RETRY_BACKOFF.multipliedBy(4)).atMost(PREFLIGHT_RETRIES)
                 .onFailure(PreflightConnectionLost.class).transform(Throwable::getCause)
                 .onFailure(UnrecordedFailure.class).recoverWithUni(this::recordThroughPool)
+                // Refreshed, then unregistered before the status write could read it back.
+                .onFailure(RegistrationNotFoundException.class).recoverWithItem(e -> new RefreshOutcome.NotStarted(
+                        RefreshOutcome.Reason.UNREGISTERED, (RegistrationNotFoundException) e))
                 .onTermination().invoke(() -> {
                     settle(id, attempt, null);
                     running.decrementAndGet();
@@ -256,8 +262,22 @@ public class RefreshService {
     }
 
     private void lost(Execution execution, Registration busy, Trigger trigger) {
+        busy(pool, busy, trigger, execution.cascadeId).subscribe().with(execution::complete, execution::fail);
+    }
+
+    /**
+     * The view's lock is held elsewhere. A scheduled refresh records a skipped run saying so (its
+     * job's history shows it); a manual one records nothing, as the original did; a cascade node
+     * is the cascade's to wait for or skip.
+     */
+    private Uni<RefreshOutcome> busy(SqlClient client, Registration r, Trigger trigger, UUID cascadeId) {
         metrics.lockContention(trigger.dbName());
-        execution.fail(new RefreshInProgressException(busy.qualifiedName()));
+        RefreshInProgressException answer = new RefreshInProgressException(r.qualifiedName());
+        if (trigger != Trigger.SCHEDULE) {
+            return Uni.createFrom().item(new RefreshOutcome.Busy(r.qualifiedName(), null, answer));
+        }
+        return repository.insertSkipped(client, r.id(), trigger, instanceId, "skipped: " + answer.getMessage(), cascadeId)
+                .map(run -> new RefreshOutcome.Busy(r.qualifiedName(), run == null ? null : run.id(), answer));
     }
 
     /**
@@ -269,7 +289,7 @@ public class RefreshService {
         attempt.complete(busy);
     }
 
-    private Uni<RefreshResult> onPinned(SqlConnection conn, UUID id, Trigger trigger, Execution execution) {
+    private Uni<RefreshOutcome> onPinned(SqlConnection conn, UUID id, Trigger trigger, Execution execution) {
         return repository.preflightAndLock(conn, id, trigger, instanceId, execution.cascadeId)
                 .invoke(preflight -> {
                     if (preflight instanceof Preflight.Locked held) {
@@ -286,27 +306,27 @@ public class RefreshService {
                 .flatMap(preflight -> afterPreflight(conn, id, trigger, execution, preflight));
     }
 
-    private Uni<RefreshResult> afterPreflight(SqlConnection conn, UUID id, Trigger trigger, Execution execution,
-                                              Preflight preflight) {
+    private Uni<RefreshOutcome> afterPreflight(SqlConnection conn, UUID id, Trigger trigger, Execution execution,
+                                               Preflight preflight) {
         if (preflight instanceof Preflight.Unknown) {
-            return Uni.createFrom().failure(new RegistrationNotFoundException(id));
+            return Uni.createFrom().item(new RefreshOutcome.NotStarted(RefreshOutcome.Reason.UNREGISTERED,
+                    new RegistrationNotFoundException(id)));
         }
         if (preflight instanceof Preflight.Unchanged unchanged) {
             // Recorded by the preflight; no lock was taken, nothing to release.
             execution.started(unchanged.run());
             metrics.unchanged(trigger.dbName());
-            return Uni.createFrom().item(new RefreshResult(unchanged.registration(), unchanged.run().id(), 0,
+            return Uni.createFrom().item(new RefreshOutcome.Unchanged(unchanged.registration(), unchanged.run().id(),
                     unchanged.run().error()));
         }
         if (preflight instanceof Preflight.Busy busy) {
             // Losing the lock leaves the stored outcome alone: the winner owns it.
-            metrics.lockContention(trigger.dbName());
-            return Uni.createFrom().failure(new RefreshInProgressException(busy.registration().qualifiedName()));
+            return busy(conn, busy.registration(), trigger, execution.cascadeId);
         }
         if (preflight instanceof Preflight.Gone gone) {
             Registration r = gone.registration();
-            return failBeforeStart(conn, r, trigger, execution.cascadeId, "matview no longer exists", null,
-                    new MatviewGoneException(r.qualifiedName()));
+            return failBeforeStart(conn, r, trigger, execution.cascadeId, new RefreshFailure(RefreshFailure.Kind.GONE,
+                    RunStatus.ERROR, null, "matview no longer exists"), new MatviewGoneException(r.qualifiedName()));
         }
         Preflight.Locked held = (Preflight.Locked) preflight;
         // Deferred: even a failure while building the locked part ends in the release below.
@@ -315,29 +335,33 @@ public class RefreshService {
                         .invoke(() -> locked.remove(id, held.registration())));
     }
 
-    private Uni<RefreshResult> underLock(SqlConnection conn, Preflight.Locked locked, Trigger trigger,
+    private Uni<RefreshOutcome> underLock(SqlConnection conn, Preflight.Locked locked, Trigger trigger,
                                          Execution execution) {
         Registration r = locked.registration();
         if (locked instanceof Preflight.Refused refused) {
             String detail = refused.refusal().detail(r);
-            return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, RefreshNotPermittedException.SQLSTATE,
-                    new RefreshNotPermittedException(detail, new RefreshFailure(RefreshFailure.Kind.NOT_PERMITTED,
-                            RunStatus.ERROR, RefreshNotPermittedException.SQLSTATE, detail)));
+            RefreshFailure failure = new RefreshFailure(RefreshFailure.Kind.NOT_PERMITTED, RunStatus.ERROR,
+                    RefreshNotPermittedException.SQLSTATE, detail);
+            return failBeforeStart(conn, r, trigger, execution.cascadeId, failure,
+                    new RefreshNotPermittedException(detail, failure));
         }
         if (locked instanceof Preflight.Unready unready) {
             // PostgreSQL's order: populated first, then the index.
             if (!unready.populated()) {
                 String detail = "materialized view " + r.qualifiedName() + " is not populated (created WITH NO DATA"
                         + " or never refreshed); CONCURRENTLY needs one standard refresh first";
-                return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new NotPopulatedException(detail,
-                        new RefreshFailure(RefreshFailure.Kind.NOT_POPULATED, RunStatus.ERROR, null, detail)));
+                RefreshFailure failure = new RefreshFailure(RefreshFailure.Kind.NOT_POPULATED, RunStatus.ERROR, null, detail);
+                return failBeforeStart(conn, r, trigger, execution.cascadeId, failure,
+                        new NotPopulatedException(detail, failure));
             }
             String detail = "refreshing " + r.qualifiedName() + " concurrently needs a unique index on plain"
                     + " columns that is valid, immediate, non-partial and btree; "
                     + (unready.rejectedIndexes() == null ? "it has no unique index"
                     : "none qualifies: " + unready.rejectedIndexes());
-            return failBeforeStart(conn, r, trigger, execution.cascadeId, detail, null, new UniqueIndexRequiredException(detail,
-                    new RefreshFailure(RefreshFailure.Kind.UNIQUE_INDEX_REQUIRED, RunStatus.ERROR, null, detail)));
+            RefreshFailure failure = new RefreshFailure(RefreshFailure.Kind.UNIQUE_INDEX_REQUIRED, RunStatus.ERROR, null,
+                    detail);
+            return failBeforeStart(conn, r, trigger, execution.cascadeId, failure,
+                    new UniqueIndexRequiredException(detail, failure));
         }
         Preflight.Started start = (Preflight.Started) locked;
         Run run = start.run();
@@ -363,7 +387,7 @@ public class RefreshService {
                             .orElseThrow(() -> new RegistrationNotFoundException(r.id()));
                     metrics.refreshed(run.refreshMode().dbName(), trigger.dbName(),
                             RunStatus.SUCCESS.dbName(), Duration.ofMillis(after.lastRefreshDurationMs()));
-                    return new RefreshResult(after, run.id(), after.lastRefreshDurationMs(), null);
+                    return (RefreshOutcome) new RefreshOutcome.Refreshed(after, run.id(), after.lastRefreshDurationMs());
                 })
                 .onFailure(e -> !(e instanceof RegistrationNotFoundException)).recoverWithUni(e -> {
                     int elapsed = (int) TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
@@ -382,12 +406,12 @@ public class RefreshService {
     }
 
     /** Records a failed REFRESH as {@link RefreshFailure#classify} says, and answers with its exception. */
-    private Uni<RefreshResult> failedRefresh(SqlConnection conn, Registration r, Run run, RefreshSettings settings,
-                                            int elapsedMs, Throwable e, String cancelReason) {
+    private Uni<RefreshOutcome> failedRefresh(SqlConnection conn, Registration r, Run run, RefreshSettings settings,
+                                             int elapsedMs, Throwable e, String cancelReason) {
         if (!(e instanceof PgException pg)) {
             RefreshFailure lost = RefreshFailure.connectionLost(e.getMessage());
             String detail = "refresh of " + r.qualifiedName() + " failed: " + lost.recorded();
-            return Uni.createFrom().failure(new UnrecordedFailure(run, lost.status(), detail, null, elapsedMs,
+            return Uni.createFrom().failure(new UnrecordedFailure(run, lost, detail, elapsedMs,
                     new RefreshFailedException(detail, lost)));
         }
         RefreshFailure failure = RefreshFailure.classify(pg.getSqlState(), pg.getErrorMessage(),
@@ -413,28 +437,25 @@ public class RefreshService {
         };
     }
 
-    /** Records a failure before any run started, then fails with {@code answer}. */
-    private Uni<RefreshResult> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, UUID cascadeId,
-                                               String error,
-                                               String sqlState, MatviewsException answer) {
+    /** Records a failure before any run started: a failed run of its own, answered with {@code answer}. */
+    private Uni<RefreshOutcome> failBeforeStart(SqlConnection conn, Registration r, Trigger trigger, UUID cascadeId,
+                                                RefreshFailure failure, MatviewsException answer) {
         metrics.refreshed(r.refreshMode().dbName(), trigger.dbName(),
                 RunStatus.ERROR.dbName(), Duration.ZERO);
-        return repository.insertFailed(conn, r.id(), trigger, instanceId, error, sqlState, cascadeId)
-                .flatMap(runId -> Uni.createFrom().failure(answer.withRun(runId)));
+        return repository.insertFailed(conn, r.id(), trigger, instanceId, failure.recorded(), failure.sqlState(),
+                        cascadeId)
+                .map(runId -> new RefreshOutcome.Failed(failure, runId, answer.withRun(runId)));
     }
 
-    /** Finishes the run on the pinned connection as {@code failure} says, then fails with {@code answer}. */
-    private Uni<RefreshResult> finish(SqlConnection conn, Run run, RefreshFailure failure, int durationMs,
-                                      MatviewsException answer) {
-        RunStatus status = failure.status();
-        String error = failure.recorded();
-        String sqlState = failure.sqlState();
+    /** Finishes the run on the pinned connection as {@code failure} says, answered with {@code answer}. */
+    private Uni<RefreshOutcome> finish(SqlConnection conn, Run run, RefreshFailure failure, int durationMs,
+                                       MatviewsException answer) {
         answer.withRun(run.id());
         metrics.refreshed(run.refreshMode().dbName(),
-                run.trigger().dbName(), status.dbName(), Duration.ofMillis(durationMs));
-        return repository.finishFailed(conn, run.id(), status, error, sqlState, durationMs)
-                .onFailure().transform(e -> new UnrecordedFailure(run, status, error, sqlState, durationMs, answer))
-                .flatMap(ignored -> Uni.createFrom().failure(answer));
+                run.trigger().dbName(), failure.status().dbName(), Duration.ofMillis(durationMs));
+        return repository.finishFailed(conn, run.id(), failure.status(), failure.recorded(), failure.sqlState(), durationMs)
+                .onFailure().transform(e -> new UnrecordedFailure(run, failure, failure.recorded(), durationMs, answer))
+                .map(ignored -> new RefreshOutcome.Failed(failure, run.id(), answer));
     }
 
     /**
@@ -442,15 +463,15 @@ public class RefreshService {
      * pool may first hand out the very connection that just broke (it learns of the break on the
      * next write), hence a few retries; the write is idempotent.
      */
-    private Uni<RefreshResult> recordThroughPool(Throwable t) {
+    private Uni<RefreshOutcome> recordThroughPool(Throwable t) {
         UnrecordedFailure u = (UnrecordedFailure) t;
         u.answer.withRun(u.run.id());
-        return Uni.createFrom().deferred(() -> repository.finishFailed(pool, u.run.id(), u.status, u.error, u.sqlState,
-                        u.durationMs))
+        return Uni.createFrom().deferred(() -> repository.finishFailed(pool, u.run.id(), u.failure.status(), u.error,
+                        u.failure.sqlState(), u.durationMs))
                 .onFailure().retry().withBackOff(Duration.ofMillis(50), Duration.ofMillis(500)).atMost(4)
                 .onFailure().invoke(e -> LOG.errorf("could not record the failed refresh run %s of %s.%s: %s",
                         u.run.id(), u.run.schemaName(), u.run.viewName(), e.getMessage()))
-                .onItemOrFailure().transformToUni((ignored, e) -> Uni.createFrom().failure(u.answer));
+                .onItemOrFailure().transform((ignored, e) -> new RefreshOutcome.Failed(u.failure, u.run.id(), u.answer));
     }
 
     /**
@@ -529,19 +550,17 @@ public class RefreshService {
     /** A failure whose record could not be written on the pinned connection. */
     private static final class UnrecordedFailure extends RuntimeException {
         final Run run;
-        final RunStatus status;
+        final RefreshFailure failure;
+        /** What the run records as its error. */
         final String error;
-        final String sqlState;
         final int durationMs;
         final MatviewsException answer;
 
-        UnrecordedFailure(Run run, RunStatus status, String error, String sqlState, int durationMs,
-                          MatviewsException answer) {
+        UnrecordedFailure(Run run, RefreshFailure failure, String error, int durationMs, MatviewsException answer) {
             super(error, null, false, false);
             this.run = run;
-            this.status = status;
+            this.failure = failure;
             this.error = error;
-            this.sqlState = sqlState;
             this.durationMs = durationMs;
             this.answer = answer;
         }
@@ -555,7 +574,7 @@ public class RefreshService {
     private static final class Execution {
         private final BackendCancel canceller;
         final CompletableFuture<Run> started = new CompletableFuture<>();
-        final CompletableFuture<RefreshResult> done = new CompletableFuture<>();
+        final CompletableFuture<RefreshOutcome> done = new CompletableFuture<>();
         /** Why this instance cancelled it (its caller went away, shutdown); null while it did not. */
         private volatile String cancelReason;
         volatile Duration maxRuntime;
@@ -585,8 +604,13 @@ public class RefreshService {
             started.complete(run);
         }
 
-        void complete(RefreshResult result) {
-            done.complete(result);
+        /** Ended as {@code outcome}; a caller waiting for the run to start gets the answer if it never did. */
+        void complete(RefreshOutcome outcome) {
+            MatviewsException answer = outcome.answer();
+            if (answer != null) {
+                started.completeExceptionally(answer);
+            }
+            done.complete(outcome);
         }
 
         void fail(Throwable failure) {

@@ -4,12 +4,9 @@ import dev.matviews.cascade.Cascade;
 import dev.matviews.cascade.CascadePlan;
 import dev.matviews.cascade.CascadeService;
 import dev.matviews.problem.MatviewsException;
-import dev.matviews.registry.MatviewGoneException;
-import dev.matviews.refresh.RefreshException;
 import dev.matviews.refresh.RefreshFailure;
-import dev.matviews.refresh.RefreshInProgressException;
+import dev.matviews.refresh.RefreshOutcome;
 import dev.matviews.refresh.RefreshService;
-import dev.matviews.refresh.ShuttingDownException;
 import dev.matviews.registry.AlreadyRegisteredException;
 import dev.matviews.registry.Identifiers;
 import dev.matviews.problem.InvalidInputException;
@@ -151,13 +148,8 @@ public class MatviewRefreshJobHandler implements JobHandler {
     private Uni<JobOutcome> refresh(Registration r, Duration maxRuntime, Consumer<UUID> runStarted) {
         RefreshService.Handle handle = refreshes.launch(r.id(), Trigger.SCHEDULE, maxRuntime);
         handle.started().subscribe().with(run -> runStarted.accept(run.id()), ignored -> { });
-        return handle.done()
-                .<JobOutcome>map(result -> new JobOutcome.Completed(result.runId(), result.skipped()))
-                .onFailure(RefreshInProgressException.class).recoverWithUni(e -> refreshes.recordSkipped(r.id(),
-                                Trigger.SCHEDULE, "skipped: " + e.getMessage(), null)
-                        .map(skipped -> new JobOutcome.Completed(skipped == null ? null : skipped.id(),
-                                "skipped: " + e.getMessage())))
-                .onFailure().recoverWithItem(this::outcome);
+        return handle.done().map(MatviewRefreshJobHandler::outcome)
+                .onFailure().recoverWithItem(e -> new JobOutcome.Transient(message(e), null));
     }
 
     /**
@@ -189,22 +181,22 @@ public class MatviewRefreshJobHandler implements JobHandler {
         });
     }
 
-    /** A failed refresh's job outcome, from the failure's one classification. */
-    private JobOutcome outcome(Throwable e) {
-        UUID runId = e instanceof MatviewsException m ? m.runId() : null;
-        if (e instanceof RefreshException refresh) {
-            RefreshFailure failure = refresh.failure();
-            return failure.kind() == RefreshFailure.Kind.CANCELLED ? new JobOutcome.Cancelled(e.getMessage(), runId)
-                    : failure.retryable() ? new JobOutcome.Transient(e.getMessage(), runId)
-                    : new JobOutcome.Permanent(e.getMessage(), runId);
-        }
-        if (e instanceof MatviewGoneException) {
-            return new JobOutcome.Permanent(e.getMessage(), runId);
-        }
-        if (e instanceof ShuttingDownException) {
-            return new JobOutcome.Cancelled(e.getMessage(), runId);
-        }
-        return new JobOutcome.Transient(message(e), runId);
+    /** A refresh's job outcome: a busy view was skipped (the pipeline recorded the skip), a failure as classified. */
+    static JobOutcome outcome(RefreshOutcome outcome) {
+        return outcome.match(
+                refreshed -> new JobOutcome.Completed(refreshed.runId(), null),
+                unchanged -> new JobOutcome.Completed(unchanged.runId(), unchanged.reason()),
+                busy -> new JobOutcome.Completed(busy.runId(), "skipped: " + busy.answer().getMessage()),
+                notStarted -> switch (notStarted.reason()) {
+                    case SHUTTING_DOWN -> new JobOutcome.Cancelled(notStarted.answer().getMessage(), null);
+                    case CAPACITY -> new JobOutcome.Transient(notStarted.answer().getMessage(), null);
+                    // Unregistering cancels the view's jobs: this one ends so too, never retried.
+                    case UNREGISTERED -> new JobOutcome.Cancelled(notStarted.answer().getMessage(), null);
+                },
+                failed -> failed.failure().kind() == RefreshFailure.Kind.CANCELLED
+                        ? new JobOutcome.Cancelled(failed.answer().getMessage(), failed.runId())
+                        : failed.failure().retryable() ? new JobOutcome.Transient(failed.answer().getMessage(), failed.runId())
+                        : new JobOutcome.Permanent(failed.answer().getMessage(), failed.runId()));
     }
 
     private static String message(Throwable e) {

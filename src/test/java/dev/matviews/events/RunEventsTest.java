@@ -4,7 +4,7 @@ import dev.matviews.config.InstanceId;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.db.OwnSchema;
 import dev.matviews.refresh.RefreshRepository;
-import dev.matviews.refresh.RefreshResult;
+import dev.matviews.refresh.RefreshOutcome;
 import dev.matviews.refresh.RefreshService;
 import dev.matviews.support.Api;
 import dev.matviews.support.SseClient;
@@ -105,7 +105,7 @@ class RunEventsTest {
             OwnSchema schema = new OwnSchema(config);
             RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema), config,
                     new InstanceId("instance-b"), metrics, canceller);
-            RefreshResult result = otherInstance.refresh(UUID.fromString(id)).await().atMost(WAIT);
+            RefreshOutcome result = otherInstance.refresh(UUID.fromString(id)).await().atMost(WAIT);
             SseClient.Event event = sse.next(result.runId().toString(), WAIT);
             assertTrue(event.data().contains("\"instanceId\":\"instance-b\""), event.data());
         } finally {

@@ -89,8 +89,16 @@ class RoundTripTest {
         return Api.register("public", mv, mode);
     }
 
-    private RefreshResult refresh(String id) {
-        return service.refresh(UUID.fromString(id)).await().atMost(WAIT);
+    /** The refreshed view, or the outcome's answer thrown (as the API answers it). */
+    private RefreshOutcome.Refreshed refresh(String id) {
+        return refreshed(service.refresh(UUID.fromString(id)).await().atMost(WAIT));
+    }
+
+    private static RefreshOutcome.Refreshed refreshed(RefreshOutcome outcome) {
+        if (outcome.answer() != null) {
+            throw outcome.answer();
+        }
+        return (RefreshOutcome.Refreshed) outcome;
     }
 
     @Test
@@ -99,7 +107,7 @@ class RoundTripTest {
             String id = view(mode, "SELECT g AS id FROM generate_series(1, 10) g");
             refresh(id);
             wire.reset();
-            RefreshResult result = refresh(id);
+            RefreshOutcome.Refreshed result = refresh(id);
             assertEquals(2, wire.roundTrips(), mode + ": preflight, then REFRESH + record + unlock");
             assertEquals(RefreshStatus.SUCCESS, result.registration().lastRefreshStatus());
             assertEquals(0, TestDb.ourAdvisoryLocks(), mode + ": the message released the lock");
@@ -122,7 +130,7 @@ class RoundTripTest {
     void aLoserToThisInstanceCostsNoRoundTrip() {
         String id = view("standard", "SELECT 1 AS id FROM pg_sleep(1)");
         refresh(id);
-        CompletableFuture<RefreshResult> first = service.refresh(UUID.fromString(id)).subscribeAsCompletionStage();
+        CompletableFuture<RefreshOutcome> first = service.refresh(UUID.fromString(id)).subscribeAsCompletionStage();
         // Its REFRESH message is on the wire: nothing else of this refresh is sent until it answers.
         await().atMost(WAIT).until(() -> TestDb.count("SELECT count(*) FROM pg_stat_activity"
                 + " WHERE state = 'active' AND pid <> pg_backend_pid()"
@@ -130,7 +138,7 @@ class RoundTripTest {
         wire.reset();
         assertThrows(RefreshInProgressException.class, () -> refresh(id));
         assertEquals(0, wire.roundTrips(), "this instance knows it holds the lock");
-        assertInstanceOf(RefreshResult.class, first.join());
+        assertInstanceOf(RefreshOutcome.Refreshed.class, first.join());
         wire.reset();
         refresh(id);
         assertEquals(2, wire.roundTrips(), "once it ended, the next refresh runs");
@@ -142,13 +150,13 @@ class RoundTripTest {
         refresh(id);
         wire.reset();
         int burst = 3 * config.refresh().maxConcurrent();
-        List<CompletableFuture<RefreshResult>> all = new java.util.ArrayList<>();
+        List<CompletableFuture<RefreshOutcome.Refreshed>> all = new java.util.ArrayList<>();
         for (int i = 0; i < burst; i++) {
-            all.add(service.refresh(UUID.fromString(id)).subscribeAsCompletionStage());
+            all.add(service.refresh(UUID.fromString(id)).map(RoundTripTest::refreshed).subscribeAsCompletionStage());
         }
         int refreshed = 0;
         int lost = 0;
-        for (CompletableFuture<RefreshResult> f : all) {
+        for (CompletableFuture<RefreshOutcome.Refreshed> f : all) {
             try {
                 f.get(30, java.util.concurrent.TimeUnit.SECONDS);
                 refreshed++;
@@ -171,7 +179,7 @@ class RoundTripTest {
         long runsBefore = TestDb.count("SELECT count(*) FROM public._ayb_matview_refresh_runs WHERE view_name = '" + mv + "'");
         // The pooled connection breaks as the preflight is sent: nothing of it ran, so another connection runs it.
         wire.cutAtNextMessage();
-        RefreshResult result = refresh(id);
+        RefreshOutcome.Refreshed result = refresh(id);
         assertEquals(RefreshStatus.SUCCESS, result.registration().lastRefreshStatus());
         assertEquals(runsBefore + 1, TestDb.count("SELECT count(*) FROM public._ayb_matview_refresh_runs"
                 + " WHERE view_name = '" + mv + "'"), "one run, no abandoned one");
