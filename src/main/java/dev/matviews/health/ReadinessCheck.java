@@ -2,7 +2,7 @@ package dev.matviews.health;
 
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.db.ListenConnection;
-import dev.matviews.refresh.RefreshService;
+import dev.matviews.refresh.RefreshAdmission;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -27,11 +27,11 @@ public class ReadinessCheck implements AsyncHealthCheck {
     static final String NAME = "matviews database";
 
     private final Pool pool;
-    private final RefreshService refreshes;
+    private final RefreshAdmission refreshes;
     private final ListenConnection listen;
     private final Duration timeout;
 
-    public ReadinessCheck(Pool pool, RefreshService refreshes, ListenConnection listen, MatviewsConfig config) {
+    public ReadinessCheck(Pool pool, RefreshAdmission refreshes, ListenConnection listen, MatviewsConfig config) {
         this.pool = pool;
         this.refreshes = refreshes;
         this.listen = listen;

@@ -18,23 +18,18 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
-import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
-import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.pgclient.PgException;
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Refresh-now, and the one owner of the refresh lock's lifetime.
@@ -74,23 +69,22 @@ public class RefreshService {
     private final MatviewsConfig.Refresh config;
     private final String instanceId;
     private final MatviewsMetrics metrics;
-    private final AtomicInteger running = new AtomicInteger();
-    private final Set<Execution> active = ConcurrentHashMap.newKeySet();
+    private final RefreshAdmission admission;
     /** Registrations whose lock a pinned connection of this instance holds (or is letting go of). */
     private final Map<UUID, Registration> locked = new ConcurrentHashMap<>();
     /** Registrations whose preflight runs now; completes with the registration if the view turned out busy. */
     private final Map<UUID, CompletableFuture<Registration>> trying = new ConcurrentHashMap<>();
-    private volatile boolean draining;
-    private volatile long drainDeadline;
 
     public RefreshService(Pool pool, RefreshRepository repository, MatviewsConfig config,
-                          InstanceId instanceId, MatviewsMetrics metrics, BackendCancel canceller) {
+                          InstanceId instanceId, MatviewsMetrics metrics, BackendCancel canceller,
+                          RefreshAdmission admission) {
         this.pool = pool;
         this.canceller = canceller;
         this.repository = repository;
         this.config = config.refresh();
         this.instanceId = instanceId.value();
         this.metrics = metrics;
+        this.admission = admission;
     }
 
     /** Refreshes and answers with the outcome; a caller that cancels cancels the REFRESH. */
@@ -99,71 +93,6 @@ public class RefreshService {
             Execution execution = launch(id, Trigger.MANUAL);
             return toUni(execution.done).onCancellation().invoke(() -> execution.cancel(CALLER_GONE));
         });
-    }
-
-    /** Whether this instance is shutting down (it refuses new refreshes). */
-    public boolean draining() {
-        return draining;
-    }
-
-    /**
-     * Shutdown begins (SIGTERM; the delay during which readiness is already DOWN starts): refuse
-     * new refreshes, let running ones (of any trigger) finish within the grace, then cancel the
-     * rest, each recorded as cancelled with the reason and its caller answered. The HTTP layer
-     * meanwhile waits for in-flight requests (quarkus.shutdown.timeout), so synchronous callers
-     * get their answer before the server closes.
-     */
-    void onShutdownBegins(@Observes ShutdownDelayInitiatedEvent event) {
-        beginDrain(config.shutdownGrace());
-    }
-
-    /** Before the pool closes: whatever still runs (asynchronous and job refreshes) ends first. */
-    void onShutdown(@Observes @Priority(10) ShutdownEvent event) {
-        drain(config.shutdownGrace());
-    }
-
-    /** Starts draining (idempotent); cancels what still runs once {@code grace} has passed. */
-    public synchronized void beginDrain(Duration grace) {
-        if (draining) {
-            return;
-        }
-        draining = true;
-        drainDeadline = System.nanoTime() + grace.toNanos();
-        if (active.isEmpty()) {
-            return;
-        }
-        LOG.infof("shutdown: refusing new refreshes; %d running may finish within %d ms", active.size(), grace.toMillis());
-        Thread waiter = new Thread(() -> {
-            if (!awaitIdle(grace)) {
-                String reason = "instance " + instanceId + " shut down and its grace of " + grace.toMillis() + " ms ended";
-                LOG.infof("shutdown: cancelling %d refresh(es) still running after the grace", active.size());
-                active.forEach(e -> e.cancel(reason));
-            }
-        }, "matviews-refresh-drain");
-        waiter.setDaemon(true);
-        waiter.start();
-    }
-
-    /** Drains and waits until no refresh runs (the grace, then up to 10 s for the cancelled ones). */
-    public void drain(Duration grace) {
-        beginDrain(grace);
-        Duration left = Duration.ofNanos(Math.max(0, drainDeadline - System.nanoTime())).plusSeconds(10);
-        if (!awaitIdle(left)) {
-            LOG.warnf("shutdown: %d refresh(es) did not end after being cancelled", active.size());
-        }
-    }
-
-    private boolean awaitIdle(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!active.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return active.isEmpty();
     }
 
     /** Starts a refresh and answers with its run as soon as it is running; the refresh goes on alone. */
@@ -209,7 +138,7 @@ public class RefreshService {
      * for one view costs one preflight per instance, and none of them takes a refresh slot.
      */
     private void admit(Execution execution, UUID id, Trigger trigger) {
-        if (draining) {
+        if (admission.draining()) {
             execution.complete(new RefreshOutcome.NotStarted(RefreshOutcome.Reason.SHUTTING_DOWN,
                     new ShuttingDownException(instanceId)));
             return;
@@ -231,15 +160,12 @@ public class RefreshService {
             });
             return;
         }
-        if (running.incrementAndGet() > config.maxConcurrent()) {
-            running.decrementAndGet();
+        Optional<RefreshOutcome.NotStarted> refused = admission.admit(execution);
+        if (refused.isPresent()) {
             settle(id, attempt, null);
-            execution.complete(new RefreshOutcome.NotStarted(RefreshOutcome.Reason.CAPACITY,
-                    new RefreshCapacityException(config.maxConcurrent())));
+            execution.complete(refused.get());
             return;
         }
-        active.add(execution);
-        metrics.refreshStarted();
         execution.attempt = attempt;
         // The connection goes back to the pool only once no cancel request sent for it can still land.
         pool.withConnection(conn -> onPinned(execution.attach(conn), id, trigger, execution)
@@ -254,9 +180,7 @@ public class RefreshService {
                         RefreshOutcome.Reason.UNREGISTERED, (RegistrationNotFoundException) e))
                 .onTermination().invoke(() -> {
                     settle(id, attempt, null);
-                    running.decrementAndGet();
-                    active.remove(execution);
-                    metrics.refreshEnded();
+                    admission.release(execution);
                 })
                 .subscribe().with(execution::complete, execution::fail);
     }
@@ -571,7 +495,7 @@ public class RefreshService {
      * caller that went away to cancel whatever the pinned connection runs. The flag is checked
      * before REFRESH starts, so a caller gone during the preflight never starts one.
      */
-    private static final class Execution {
+    private static final class Execution implements RefreshAdmission.Running {
         private final BackendCancel canceller;
         final CompletableFuture<Run> started = new CompletableFuture<>();
         final CompletableFuture<RefreshOutcome> done = new CompletableFuture<>();
@@ -627,7 +551,8 @@ public class RefreshService {
          * connection runs now. A cancel request hits whatever the backend runs when it arrives,
          * so none is sent once the pipeline detached from the connection.
          */
-        synchronized void cancel(String reason) {
+        @Override
+        public synchronized void cancel(String reason) {
             if (done.isDone()) {
                 return;
             }

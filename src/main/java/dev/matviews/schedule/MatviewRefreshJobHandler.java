@@ -4,6 +4,7 @@ import dev.matviews.cascade.Cascade;
 import dev.matviews.cascade.CascadePlan;
 import dev.matviews.cascade.CascadeService;
 import dev.matviews.problem.MatviewsException;
+import dev.matviews.refresh.RefreshAdmission;
 import dev.matviews.refresh.RefreshFailure;
 import dev.matviews.refresh.RefreshOutcome;
 import dev.matviews.refresh.RefreshService;
@@ -41,9 +42,11 @@ public class MatviewRefreshJobHandler implements JobHandler {
     private final RefreshService refreshes;
     private final JobRepository jobs;
     private final CascadeService cascades;
+    private final RefreshAdmission admission;
 
     public MatviewRefreshJobHandler(Pool pool, RegistryService registry, RefreshService refreshes, JobRepository jobs,
-                                    CascadeService cascades) {
+                                    CascadeService cascades, RefreshAdmission admission) {
+        this.admission = admission;
         this.pool = pool;
         this.registry = registry;
         this.refreshes = refreshes;
@@ -172,7 +175,7 @@ public class MatviewRefreshJobHandler implements JobHandler {
             if (c.status().equals("success")) {
                 return new JobOutcome.Completed(runId, summary);
             }
-            if (c.status().equals("cancelled") || refreshes.draining()) {
+            if (c.status().equals("cancelled") || admission.draining()) {
                 return new JobOutcome.Cancelled(summary, runId);
             }
             String firstError = c.nodes().stream().filter(n -> n.error() != null && !"skipped".equals(n.status()))

@@ -104,7 +104,7 @@ class RunEventsTest {
         try (SseClient sse = connect(events, null)) {
             OwnSchema schema = new OwnSchema(config);
             RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema), config,
-                    new InstanceId("instance-b"), metrics, canceller);
+                    new InstanceId("instance-b"), metrics, canceller, new dev.matviews.refresh.RefreshAdmission(config, new InstanceId("instance-b"), metrics));
             RefreshOutcome result = otherInstance.refresh(UUID.fromString(id)).await().atMost(WAIT);
             SseClient.Event event = sse.next(result.runId().toString(), WAIT);
             assertTrue(event.data().contains("\"instanceId\":\"instance-b\""), event.data());

@@ -34,7 +34,7 @@ class DrainTest {
     }
 
     @Inject
-    RefreshService refreshes;
+    RefreshAdmission refreshes;
 
     @Test
     void newRefreshesAreRefusedAndARefreshPastTheGraceIsCancelledRecordedAndAnswered() {

@@ -89,7 +89,8 @@ class FeatureOffCostTest {
                 .addProperty("track_functions", "all");
         Pool pool = Pool.newInstance(PgDriver.INSTANCE.createPool(vertx.getDelegate(), List.of(options),
                 new PoolOptions().setMaxSize(1)));
-        RefreshService service = new RefreshService(pool, repository, config, instanceId, metrics, canceller);
+        RefreshService service = new RefreshService(pool, repository, config, instanceId, metrics, canceller,
+                new RefreshAdmission(config, instanceId, metrics));
         Map<String, Long> before = calls();
         try {
             for (int i = 0; i < 10; i++) {

@@ -70,7 +70,8 @@ class RoundTripTest {
         options.setHost("127.0.0.1").setPort(wire.port());
         pool = Pool.newInstance(PgDriver.INSTANCE.createPool(vertx.getDelegate(), List.of(options),
                 new PoolOptions().setMaxSize(1)));
-        service = new RefreshService(pool, repository, config, instanceId, metrics, canceller);
+        service = new RefreshService(pool, repository, config, instanceId, metrics, canceller,
+                new RefreshAdmission(config, instanceId, metrics));
     }
 
     @AfterEach
