@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import dev.matviews.config.Limits;
 import dev.matviews.catalog.CatalogPage;
 import dev.matviews.catalog.CatalogService;
 import dev.matviews.catalog.DependencyGraph;
@@ -66,7 +67,7 @@ public class CatalogResource {
                     schema = @Schema(type = SchemaType.BOOLEAN)) @QueryParam("registered") String registered,
             @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor,
             @Parameter(description = "Page size, 1 to " + CatalogService.MAX_PAGE, schema = @Schema(
-                    type = SchemaType.INTEGER, minimum = "1", maximum = "1000", defaultValue = "100"))
+                    type = SchemaType.INTEGER, minimum = "1", maximum = Limits.PAGE_MAX_TEXT, defaultValue = Limits.PAGE_DEFAULT_TEXT))
             @QueryParam("limit") String limit) {
         return Uni.createFrom().deferred(() -> catalog.page(schema, Requests.trueOrFalse("registered", registered),
                 cursor, Requests.whole("limit", limit)));

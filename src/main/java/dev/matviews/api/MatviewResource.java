@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import dev.matviews.config.Limits;
 import dev.matviews.cascade.Cascade;
 import dev.matviews.cascade.CascadePlan;
 import dev.matviews.cascade.CascadeService;
@@ -92,7 +93,7 @@ public class MatviewResource {
             @QueryParam("stale") String stale,
             @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor,
             @Parameter(description = "Page size, 1 to " + RegistryService.MAX_PAGE, schema = @Schema(
-                    type = SchemaType.INTEGER, minimum = "1", maximum = "1000", defaultValue = "100"))
+                    type = SchemaType.INTEGER, minimum = "1", maximum = Limits.PAGE_MAX_TEXT, defaultValue = Limits.PAGE_DEFAULT_TEXT))
             @QueryParam("limit") String limit) {
         return Uni.createFrom().deferred(() -> {
             RegistrationFilter filter = new RegistrationFilter(schema, view, status, Requests.trueOrFalse("stale", stale));
@@ -312,7 +313,8 @@ public class MatviewResource {
                     + " cascade (200 when it ended, 202 at once when async)",
                     schema = @Schema(enumeration = {"downstream", "upstream"})) @QueryParam("cascade") String cascade,
             @Parameter(description = "With cascade: nodes refreshed at once (default matviews.cascade.parallelism)",
-                    schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000"))
+                    schema = @Schema(type = SchemaType.INTEGER, minimum = Limits.PARALLELISM_MIN_TEXT,
+                            maximum = Limits.PARALLELISM_MAX_TEXT))
             @QueryParam("parallelism") String parallelism,
             @Parameter(description = "With cascade: a node whose view is being refreshed elsewhere waits for it or is"
                     + " skipped (default matviews.cascade.on-busy)", schema = @Schema(enumeration = {"wait", "skip"}))
@@ -357,7 +359,8 @@ public class MatviewResource {
             @Parameter(description = "Same as Prefer: respond-async", schema = @Schema(type = SchemaType.BOOLEAN))
             @QueryParam("async") String async,
             @Parameter(description = "Views refreshed at once (default matviews.cascade.parallelism)",
-                    schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000"))
+                    schema = @Schema(type = SchemaType.INTEGER, minimum = Limits.PARALLELISM_MIN_TEXT,
+                            maximum = Limits.PARALLELISM_MAX_TEXT))
             @QueryParam("parallelism") String parallelism,
             @Parameter(description = "A view being refreshed elsewhere is waited for or skipped (default"
                     + " matviews.cascade.on-busy)", schema = @Schema(enumeration = {"wait", "skip"}))

@@ -1,5 +1,6 @@
 package dev.matviews.cascade;
 
+import dev.matviews.config.Limits;
 import dev.matviews.catalog.CatalogService;
 import dev.matviews.config.InstanceId;
 import dev.matviews.config.MatviewsConfig;
@@ -105,8 +106,9 @@ public class CascadeService {
         return Uni.createFrom().deferred(() -> {
             Options options = request.options();
             int parallelism = options.parallelism() == null ? config.parallelism() : options.parallelism();
-            if (parallelism < 1 || parallelism > 1000) {
-                throw new InvalidInputException("parallelism must be between 1 and 1000, got " + parallelism);
+            if (!Limits.parallelismAllowed(parallelism)) {
+                throw new InvalidInputException("parallelism must be between " + Limits.PARALLELISM_MIN + " and "
+                        + Limits.PARALLELISM_MAX + ", got " + parallelism);
             }
             String onBusy = options.onBusy() == null ? config.onBusy() : options.onBusy();
             if (!onBusy.equals("wait") && !onBusy.equals("skip")) {

@@ -1,5 +1,6 @@
 package dev.matviews.catalog;
 
+import dev.matviews.config.Limits;
 import dev.matviews.db.NameCursor;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.MatviewGoneException;
@@ -14,8 +15,8 @@ import java.util.List;
 @ApplicationScoped
 public class CatalogService {
 
-    public static final int DEFAULT_PAGE = 100;
-    public static final int MAX_PAGE = 1000;
+    public static final int DEFAULT_PAGE = Limits.PAGE_DEFAULT;
+    public static final int MAX_PAGE = Limits.PAGE_MAX;
 
     private final Pool pool;
     private final CatalogRepository repository;

@@ -1,5 +1,6 @@
 package dev.matviews.registry;
 
+import dev.matviews.config.Limits;
 import dev.matviews.db.NameCursor;
 import dev.matviews.problem.InvalidInputException;
 import io.smallrye.mutiny.Uni;
@@ -84,8 +85,8 @@ public class RegistryService {
         return repository.page(pool, filter, "", "", Integer.MAX_VALUE);
     }
 
-    public static final int DEFAULT_PAGE = 100;
-    public static final int MAX_PAGE = 1000;
+    public static final int DEFAULT_PAGE = Limits.PAGE_DEFAULT;
+    public static final int MAX_PAGE = Limits.PAGE_MAX;
 
     /** One page of registrations in name order; nextCursor is null on the last page. */
     public record Page(List<Registration> items, String nextCursor) {

@@ -1,5 +1,6 @@
 package dev.matviews.schedule;
 
+import dev.matviews.config.Limits;
 import dev.matviews.cascade.Cascade;
 import dev.matviews.cascade.CascadePlan;
 import dev.matviews.cascade.CascadeService;
@@ -89,8 +90,9 @@ public class MatviewRefreshJobHandler implements JobHandler {
             }
         }
         Object parallelism = payload.getValue("parallelism");
-        if (parallelism != null && !(parallelism instanceof Integer p && p >= 1 && p <= 1000)) {
-            throw new InvalidInputException("payload.parallelism must be a whole number from 1 to 1000");
+        if (parallelism != null && !(parallelism instanceof Integer p && Limits.parallelismAllowed(p))) {
+            throw new InvalidInputException("payload.parallelism must be a whole number from " + Limits.PARALLELISM_MIN
+                    + " to " + Limits.PARALLELISM_MAX);
         }
         Object onBusy = payload.getValue("onBusy");
         if (onBusy != null && !"wait".equals(onBusy) && !"skip".equals(onBusy)) {

@@ -1,5 +1,6 @@
 package dev.matviews.schedule;
 
+import dev.matviews.config.Limits;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -23,7 +24,8 @@ public record ScheduleRequest(
         @Size(max = 100, message = "must be at most {max} characters")
         String jobType,
         @Schema(description = "For materialized_view_refresh: {\"schema\"?: \"public\", \"view_name\": \"...\","
-                + " \"cascade\"?: \"downstream\" | \"upstream\", \"parallelism\"?: 1-1000, \"onBusy\"?: \"wait\" | \"skip\"};"
+                + " \"cascade\"?: \"downstream\" | \"upstream\", \"parallelism\"?: " + Limits.PARALLELISM_MIN + "-"
+                + Limits.PARALLELISM_MAX + ", \"onBusy\"?: \"wait\" | \"skip\"};"
                 + " with cascade, each firing refreshes the view with its registered dependents (or ancestors)")
         Map<String, Object> payload,
         @Schema(description = "5-field cron, 6 with leading seconds, @hourly/@daily/@weekly/@monthly/@yearly, or"
