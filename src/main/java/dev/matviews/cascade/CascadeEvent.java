@@ -48,7 +48,7 @@ public record CascadeEvent(
             + " cancel_requested_at, event_id";
 
     public boolean finished() {
-        return !"running".equals(status);
+        return !CascadeStatus.RUNNING.is(status);
     }
 
     static CascadeEvent map(Row row) {

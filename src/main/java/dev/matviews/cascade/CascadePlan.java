@@ -1,5 +1,6 @@
 package dev.matviews.cascade;
 
+import dev.matviews.db.DbEnum;
 import dev.matviews.catalog.DependencyGraph;
 
 import java.util.ArrayDeque;
@@ -29,13 +30,18 @@ public record CascadePlan(List<Node> nodes) {
     public record Node(UUID registrationId, String schemaName, String viewName, List<UUID> after) {
     }
 
-    public enum Direction {
+    public enum Direction implements DbEnum {
         /** The view, then every registered view that reads it, at any depth. */
         DOWNSTREAM,
         /** Every registered view the view reads, at any depth, then the view. */
         UPSTREAM,
         /** Every registered view. */
-        ALL
+        ALL;
+
+        @Override
+        public String dbName() {
+            return DbEnum.lowercase(this);
+        }
     }
 
     /** The plan for {@code root} (null with ALL) over {@code graph}. */

@@ -78,7 +78,7 @@ public class CascadeRepository {
 
     /** A new cascade, leased to its coordinator for {@code lease}. */
     record NewCascade(CascadePlan.Direction direction, UUID root, String schemaName, String trigger, String instanceId,
-                      int parallelism, String onBusy, CascadePlan plan, UUID jobId, Duration lease) {
+                      int parallelism, OnBusy onBusy, CascadePlan plan, UUID jobId, Duration lease) {
     }
 
     Uni<UUID> insert(SqlClient client, NewCascade c) {
@@ -90,15 +90,15 @@ public class CascadeRepository {
                     .put("schemaName", n.schemaName()).put("viewName", n.viewName()).put("after", after));
         }
         return client.preparedQuery(insert)
-                .execute(Tuple.tuple().addString(c.direction().name().toLowerCase()).addUUID(c.root())
+                .execute(Tuple.tuple().addString(c.direction().dbName()).addUUID(c.root())
                         .addString(c.schemaName()).addString(c.trigger()).addString(c.instanceId())
-                        .addInteger(c.parallelism()).addString(c.onBusy()).addValue(nodes).addUUID(c.jobId())
+                        .addInteger(c.parallelism()).addString(c.onBusy().dbName()).addValue(nodes).addUUID(c.jobId())
                         .addLong(c.lease().toMillis()))
                 .map(rows -> rows.iterator().next().getUUID(0));
     }
 
-    Uni<Void> finish(SqlClient client, UUID id, String status) {
-        return client.preparedQuery(finish).execute(Tuple.of(id, status)).replaceWithVoid();
+    Uni<Void> finish(SqlClient client, UUID id, CascadeStatus status) {
+        return client.preparedQuery(finish).execute(Tuple.of(id, status.dbName())).replaceWithVoid();
     }
 
     Uni<Boolean> cancelRequested(SqlClient client, UUID id) {
@@ -186,7 +186,7 @@ public class CascadeRepository {
             JsonObject run = runs.get(n.getString("registrationId"));
             nodes.add(new Cascade.Node(UUID.fromString(n.getString("registrationId")), n.getString("schemaName"),
                     n.getString("viewName"), after, run != null ? run.getString("status")
-                            : "abandoned".equals(status) ? "abandoned" : "pending",
+                            : CascadeStatus.ABANDONED.is(status) ? "abandoned" : "pending",
                     run == null ? null : UUID.fromString(run.getString("runId")),
                     run == null ? null : time(run.getString("startedAt")),
                     run == null ? null : time(run.getString("finishedAt")),

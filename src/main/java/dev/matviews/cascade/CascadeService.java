@@ -1,5 +1,6 @@
 package dev.matviews.cascade;
 
+import dev.matviews.runs.RunStatus;
 import dev.matviews.config.Limits;
 import dev.matviews.catalog.CatalogService;
 import dev.matviews.config.InstanceId;
@@ -110,10 +111,7 @@ public class CascadeService {
                 throw new InvalidInputException("parallelism must be between " + Limits.PARALLELISM_MIN + " and "
                         + Limits.PARALLELISM_MAX + ", got " + parallelism);
             }
-            String onBusy = options.onBusy() == null ? config.onBusy() : options.onBusy();
-            if (!onBusy.equals("wait") && !onBusy.equals("skip")) {
-                throw new InvalidInputException("onBusy must be wait or skip, got " + onBusy);
-            }
+            OnBusy onBusy = OnBusy.parse(options.onBusy() == null ? config.onBusy() : options.onBusy());
             if (request.schemaName() != null) {
                 Identifiers.require("schema", request.schemaName());
             }
@@ -126,7 +124,7 @@ public class CascadeService {
                                     root, request.schemaName(), request.trigger().dbName(), instanceId, parallelism,
                                     onBusy, plan, request.jobId(), config.lease()))
                             .map(id -> {
-                                Execution execution = new Execution(id, plan, parallelism, onBusy.equals("wait"));
+                                Execution execution = new Execution(id, plan, parallelism, onBusy == OnBusy.WAIT);
                                 coordinating.put(id, execution);
                                 execution.pump();
                                 // A subscriber that leaves must not complete the execution's future.
@@ -149,7 +147,7 @@ public class CascadeService {
     public Uni<Cascade> cancel(UUID id) {
         return repository.requestCancel(pool, id).flatMap(found -> {
             String[] state = found.orElseThrow(() -> new CascadeNotFoundException(id));
-            if (!state[0].equals("running")) {
+            if (!CascadeStatus.RUNNING.is(state[0])) {
                 throw new CascadeFinishedException(id, state[0]);
             }
             Execution local = coordinating.get(id);
@@ -184,7 +182,7 @@ public class CascadeService {
     }
 
     private Uni<Void> cancelRunning(Cascade cascade) {
-        List<Uni<Void>> cancels = cascade.nodes().stream().filter(n -> "running".equals(n.status()))
+        List<Uni<Void>> cancels = cascade.nodes().stream().filter(n -> RunStatus.RUNNING.dbName().equals(n.status()))
                 .map(n -> runs.cancel(n.runId()).replaceWithVoid()
                         .onFailure().invoke(e -> LOG.debugf("cancel of run %s: %s", n.runId(), e.getMessage()))
                         .onFailure().recoverWithNull())
@@ -470,14 +468,15 @@ public class CascadeService {
                 return;
             }
             ending = true;
-            String status = cancelled ? "cancelled" : failed ? "failed" : "success";
+            CascadeStatus status = cancelled ? CascadeStatus.CANCELLED : failed ? CascadeStatus.FAILED
+                    : CascadeStatus.SUCCESS;
             repository.finish(pool, id, status).subscribe().with(
                     ignored -> {
                         coordinating.remove(id);
                         finished.complete(null);
                     },
                     e -> {
-                        LOG.warnf("cascade %s ended %s but could not be recorded: %s", id, status, e.getMessage());
+                        LOG.warnf("cascade %s ended %s but could not be recorded: %s", id, status.dbName(), e.getMessage());
                         coordinating.remove(id);
                         finished.complete(null);
                     });

@@ -1,5 +1,7 @@
 package dev.matviews.schedule;
 
+import dev.matviews.runs.RunStatus;
+import dev.matviews.cascade.CascadeStatus;
 import dev.matviews.config.Limits;
 import dev.matviews.cascade.Cascade;
 import dev.matviews.cascade.CascadePlan;
@@ -171,13 +173,13 @@ public class MatviewRefreshJobHandler implements JobHandler {
         return cascades.start(request).flatMap(CascadeService.Started::finished).map(c -> {
             UUID runId = c.nodes().stream().filter(n -> n.registrationId().equals(r.id())).findFirst()
                     .map(Cascade.Node::runId).orElse(null);
-            long refreshed = c.nodes().stream().filter(n -> "success".equals(n.status())).count();
+            long refreshed = c.nodes().stream().filter(n -> RunStatus.SUCCESS.dbName().equals(n.status())).count();
             String summary = "cascade " + c.id() + " " + c.status() + ": " + refreshed + " of " + c.nodes().size()
                     + " view(s) refreshed";
-            if (c.status().equals("success")) {
+            if (CascadeStatus.SUCCESS.is(c.status())) {
                 return new JobOutcome.Completed(runId, summary);
             }
-            if (c.status().equals("cancelled") || admission.draining()) {
+            if (CascadeStatus.CANCELLED.is(c.status()) || admission.draining()) {
                 return new JobOutcome.Cancelled(summary, runId);
             }
             String firstError = c.nodes().stream().filter(n -> n.error() != null && !"skipped".equals(n.status()))
