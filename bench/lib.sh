@@ -9,6 +9,7 @@
 #   BENCH_JFR=1    record each instance with JDK Flight Recorder into $BENCH_OUT/<name>.jfr
 #   BENCH_OUT      where logs and recordings go (default target/bench)
 #   BENCH_PG_LOG_MIN_DURATION  log statements slower than this many ms (PostgreSQL's log in $BENCH_OUT/pg.log)
+#   BENCH_PG_EXTRA_CONF  more postgresql.conf lines (later lines win)
 
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,6 +71,7 @@ logging_collector = off
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
 log_min_duration_statement = ${BENCH_PG_LOG_MIN_DURATION:--1}
+${BENCH_PG_EXTRA_CONF:-}
 CONF
   as_postgres "$PG_BIN/pg_ctl" -D "$BENCH_WORK/pg" -l "$BENCH_WORK/pg.log" -w start >/dev/null
   psql -qX -U postgres -d postgres -c "CREATE ROLE matviews LOGIN PASSWORD 'matviews'" \
