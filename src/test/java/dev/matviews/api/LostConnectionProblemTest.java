@@ -12,6 +12,7 @@ import java.time.Duration;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -26,6 +27,8 @@ class LostConnectionProblemTest {
     Pool pool;
     @Inject
     io.vertx.mutiny.core.Vertx vertx;
+    @Inject
+    dev.matviews.db.DatabaseConnectOptions connectOptions;
 
     private final ProblemMapper mapper = new ProblemMapper();
 
@@ -49,6 +52,30 @@ class LostConnectionProblemTest {
             assertEquals("urn:matviews:problem:database-unavailable", ((Problem) response.getEntity()).type());
         } finally {
             conn.close().await().atMost(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aConnectionResetByThePeerIsA503() throws Exception {
+        pool.query("SELECT 1").execute().await().atMost(Duration.ofSeconds(10)); // the pool's options exist
+        io.vertx.pgclient.PgConnectOptions options = connectOptions.copy();
+        try (dev.matviews.support.WireCounter wire = new dev.matviews.support.WireCounter(options.getHost(), options.getPort())) {
+            options.setHost("127.0.0.1").setPort(wire.port());
+            Pool proxied = Pool.newInstance(io.vertx.pgclient.spi.PgDriver.INSTANCE.createPool(vertx.getDelegate(),
+                    java.util.List.of(options), new io.vertx.sqlclient.PoolOptions().setMaxSize(1)));
+            try {
+                proxied.query("SELECT 1").execute().await().atMost(Duration.ofSeconds(10));
+                // An RST rather than a close: the client fails the statement with the socket's own exception
+                // (CI's run met it as the first failure after pg_terminate_backend, and it was a 500).
+                wire.resetAtNextMessage();
+                Throwable reset = failure(proxied);
+                assertInstanceOf(java.net.SocketException.class, reset, "the real client's failure");
+                Response response = mapper.unexpected(reset);
+                assertEquals(503, response.getStatus(), reset.toString());
+                assertEquals("urn:matviews:problem:database-unavailable", ((Problem) response.getEntity()).type());
+            } finally {
+                proxied.close().await().atMost(Duration.ofSeconds(10));
+            }
         }
     }
 

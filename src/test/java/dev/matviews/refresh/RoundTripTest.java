@@ -187,4 +187,17 @@ class RoundTripTest {
         assertEquals("success", TestDb.string("SELECT status FROM public._ayb_matview_refresh_runs"
                 + " WHERE view_name = '" + mv + "' ORDER BY started_at DESC LIMIT 1"));
     }
+
+    @Test
+    void aConnectionResetBeforeThePreflightReachedTheServerCostsTheRefreshNothing() {
+        String id = view("standard", "SELECT g AS id FROM generate_series(1, 10) g");
+        refresh(id);
+        long runsBefore = TestDb.count("SELECT count(*) FROM public._ayb_matview_refresh_runs WHERE view_name = '" + mv + "'");
+        // An RST instead of an orderly close: the client fails the preflight with the socket's own exception.
+        wire.resetAtNextMessage();
+        RefreshOutcome.Refreshed result = refresh(id);
+        assertEquals(RefreshStatus.SUCCESS, result.registration().lastRefreshStatus());
+        assertEquals(runsBefore + 1, TestDb.count("SELECT count(*) FROM public._ayb_matview_refresh_runs"
+                + " WHERE view_name = '" + mv + "'"), "one run, no abandoned one");
+    }
 }

@@ -30,6 +30,7 @@ public final class WireCounter implements AutoCloseable {
     private final int targetPort;
     private final AtomicInteger roundTrips = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicBoolean cutNext = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean resetNext = new java.util.concurrent.atomic.AtomicBoolean();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
     public WireCounter(String targetHost, int targetPort) throws IOException {
@@ -63,6 +64,15 @@ public final class WireCounter implements AutoCloseable {
         cutNext.set(true);
     }
 
+    /**
+     * The next message any client sends is not forwarded: the client's connection is reset (an
+     * RST, as a killed backend's host or a stateful firewall sends), so its next read fails with
+     * the socket's own "Connection reset" rather than an orderly close.
+     */
+    public void resetAtNextMessage() {
+        resetNext.set(true);
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
@@ -72,7 +82,7 @@ public final class WireCounter implements AutoCloseable {
                 upstream.setTcpNoDelay(true);
                 sockets.add(client);
                 sockets.add(upstream);
-                start(() -> countAndForward(client.getInputStream(),
+                start(() -> countAndForward(client, client.getInputStream(),
                         new BufferedOutputStream(upstream.getOutputStream())), client, upstream);
                 start(() -> upstream.getInputStream().transferTo(client.getOutputStream()), client, upstream);
             } catch (IOException e) {
@@ -101,7 +111,7 @@ public final class WireCounter implements AutoCloseable {
     }
 
     /** Copies the client's stream message by message, counting Query and Sync. */
-    private Object countAndForward(InputStream from, OutputStream to) throws IOException {
+    private Object countAndForward(Socket client, InputStream from, OutputStream to) throws IOException {
         DataInputStream in = new DataInputStream(from);
         // Untyped messages first: SSL/GSS requests (answered with one byte), then the startup message.
         while (true) {
@@ -128,6 +138,11 @@ public final class WireCounter implements AutoCloseable {
             byte[] body = in.readNBytes(length - 4);
             if (cutNext.compareAndSet(true, false)) {
                 throw new EOFException("cut by the test");
+            }
+            if (resetNext.compareAndSet(true, false)) {
+                client.setSoLinger(true, 0);
+                client.close();
+                throw new EOFException("reset by the test");
             }
             if (type == 'Q' || type == 'S') {
                 roundTrips.incrementAndGet();
