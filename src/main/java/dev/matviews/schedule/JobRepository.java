@@ -123,7 +123,10 @@ public class JobRepository {
                         + " run_at = CASE WHEN $3 = 'queued' THEN clock_timestamp() + $6 * interval '1 millisecond' ELSE run_at END,"
                         + " completed_at = CASE WHEN $3 = 'queued' THEN NULL ELSE clock_timestamp() END,"
                         + " updated_at = clock_timestamp()"
-                        + " WHERE id = $1 AND worker_id = $2 AND state = 'running' RETURNING id, " + WAKE)
+                        // Only a job queued again is news to the other replicas' schedulers (a new due
+                        // time); a finished one is not, and a burst of them woke every replica per job.
+                        + " WHERE id = $1 AND worker_id = $2 AND state = 'running'"
+                        + " RETURNING id, CASE WHEN $3 = 'queued' THEN " + WAKE + " END")
                 .execute(Tuple.tuple().addUUID(id).addString(workerId).addString(state.dbName()).addString(error).addUUID(runId)
                         .addLong(retryInMs))
                 .map(rows -> rows.rowCount() == 1);

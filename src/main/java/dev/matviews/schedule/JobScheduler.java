@@ -51,6 +51,13 @@ public class JobScheduler {
 
     private static final Logger LOG = Logger.getLogger(JobScheduler.class);
     private static final int FIRE_BATCH = 100;
+    /**
+     * While jobs keep ending, requeueing expired leases and firing due schedules run at most this
+     * often; each ending job only claims the next one (a burst of 1,000 jobs ran 1,000 full passes).
+     */
+    private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** A pass that filled every free slot leaves the timer as it was: the queue is not empty. */
+    private static final long KEEP_TIMER = Long.MIN_VALUE;
 
     private final Vertx vertx;
     private final Pool pool;
@@ -67,6 +74,8 @@ public class JobScheduler {
     private final Map<UUID, Active> active = new ConcurrentHashMap<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
+    private final AtomicBoolean againFull = new AtomicBoolean();
+    private volatile long lastHousekeeping = System.nanoTime() - HOUSEKEEPING_NANOS;
     private final AtomicBoolean stopped = new AtomicBoolean();
     private volatile boolean accepting;
     private volatile long timerId = -1;
@@ -164,41 +173,60 @@ public class JobScheduler {
         wake();
     }
 
-    /** Plans again now: called on start, on NOTIFY, when a timer fires and when a worker slot frees. */
+    /** Plans again now: called on start, on NOTIFY and when a timer fires. */
     public void wake() {
+        wake(true);
+    }
+
+    /**
+     * A full pass (requeue expired leases, fire due schedules, claim, plan the next wake-up), or,
+     * when a worker slot freed, a claim with the rest only if it is due ({@link #HOUSEKEEPING_NANOS})
+     * or the queue ran dry.
+     */
+    private void wake(boolean full) {
         if (!accepting) {
             return;
+        }
+        if (full) {
+            againFull.set(true);
         }
         if (ticking.getAndSet(true)) {
             again.set(true);
             return;
         }
         again.set(false);
-        tick().subscribe().with(this::sleep, e -> {
+        tick(againFull.getAndSet(false)).subscribe().with(this::sleep, e -> {
             LOG.warnf("scheduler pass failed: %s", e.getMessage());
             sleep(1000L);
         });
     }
 
-    private Uni<Long> tick() {
-        return jobs.requeueExpired(pool, types)
-                .invoke(n -> {
-                    if (n > 0) {
-                        LOG.infof("requeued %d job(s) whose worker stopped renewing its lease", n);
-                    }
-                })
-                .flatMap(n -> fireDue())
-                .flatMap(fired -> claim())
-                .flatMap(claimed -> jobs.millisUntilNextDue(pool, types));
+    private Uni<Long> tick(boolean full) {
+        boolean housekeeping = full || System.nanoTime() - lastHousekeeping >= HOUSEKEEPING_NANOS;
+        Uni<Integer> fired = Uni.createFrom().item(0);
+        if (housekeeping) {
+            lastHousekeeping = System.nanoTime();
+            fired = jobs.requeueExpired(pool, types)
+                    .invoke(n -> {
+                        if (n > 0) {
+                            LOG.infof("requeued %d job(s) whose worker stopped renewing its lease", n);
+                        }
+                    })
+                    .flatMap(n -> fireDue());
+        }
+        int free = config.workers() - active.size();
+        return fired.flatMap(n -> claim())
+                .flatMap(claimed -> !full && free > 0 && claimed == free ? Uni.createFrom().item(KEEP_TIMER)
+                        : jobs.millisUntilNextDue(pool, types));
     }
 
     private void sleep(Long untilDueMs) {
         ticking.set(false);
         if (again.getAndSet(false)) {
-            wake();
+            wake(false);
             return;
         }
-        if (!accepting) {
+        if (!accepting || (untilDueMs != null && untilDueMs == KEEP_TIMER)) {
             return;
         }
         long delay = untilDueMs == null ? config.maxSleep().toMillis()
@@ -303,7 +331,7 @@ public class JobScheduler {
                 .subscribe().with(ignored -> {
                     // this attempt's entry only: after a lost lease the job may run here again
                     active.remove(job.id(), a);
-                    wake();
+                    wake(false);
                 });
     }
 
