@@ -8,6 +8,9 @@
 # report every minute and the median of the minutes after the first.
 #
 #   bench/burst.sh [minutes per side, default 3]
+#
+# BENCH_BURST_SIDES=matviews (or pg_cron) runs one side only; BENCH_BURST_ENV="NAME=VALUE ..."
+# configures the three instances (for example MATVIEWS_SCHEDULER_WORKERS=8).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MINUTES=${1:-3}
@@ -31,6 +34,8 @@ wait_past() { # sleeps until MINUTES whole minutes from the next one have passed
   sleep $((60 - $(date +%-S) + 60 * MINUTES + 15))
 }
 
+SIDES=${BENCH_BURST_SIDES:-pg_cron,matviews}
+if [[ ",$SIDES," == *",pg_cron,"* ]]; then
 echo
 echo "pg_cron $(psql -qXtA -U postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'pg_cron'"),"\
 " cron.max_running_jobs $(psql -qXtA -U postgres -c "SHOW cron.max_running_jobs"), background workers"
@@ -58,12 +63,17 @@ SELECT format('median of the minutes after the first: %s s',
                   FROM cron.job_run_details GROUP BY 1) y) x WHERE n > 1;
 SQL
 psql -qX -U postgres -c "DROP EXTENSION pg_cron" >/dev/null
+fi
 
+[[ ",$SIDES," == *",matviews,"* ]] || exit 0
 echo
-bench_service s1 18101
-bench_service s2 18102
-bench_service s3 18103
-echo "matviews, 3 instances"
+# shellcheck disable=SC2086 # one word per setting
+bench_service s1 18101 ${BENCH_BURST_ENV:-}
+# shellcheck disable=SC2086
+bench_service s2 18102 ${BENCH_BURST_ENV:-}
+# shellcheck disable=SC2086
+bench_service s3 18103 ${BENCH_BURST_ENV:-}
+echo "matviews, 3 instances ${BENCH_BURST_ENV:-}"
 psql -qX -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
 INSERT INTO _ayb_job_schedules (name, job_type, payload, cron_expr, next_run_at)
 SELECT 'burst-' || i, 'materialized_view_refresh', jsonb_build_object('schema', 'bench', 'view_name', 'v' || i),

@@ -2,6 +2,7 @@ package dev.matviews.health;
 
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.db.ListenConnection;
+import dev.matviews.db.StartupWarmup;
 import dev.matviews.refresh.RefreshAdmission;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
@@ -19,6 +20,8 @@ import java.time.Duration;
  * built-in datasource checks are off: the JDBC datasource serves only Flyway at start-up, and its
  * validation stayed DOWN for up to a minute after a database restart. The LISTEN connection is
  * reported, not required: without it events and scheduler wake-ups are late, refreshes still work.
+ * A fresh instance is not ready until its warm-up ended ({@link StartupWarmup}), so a load
+ * balancer sends it nothing it would answer slowly.
  */
 @Readiness
 @ApplicationScoped
@@ -30,9 +33,12 @@ public class ReadinessCheck implements AsyncHealthCheck {
     private final RefreshAdmission refreshes;
     private final ListenConnection listen;
     private final Duration timeout;
+    private final StartupWarmup warmup;
 
-    public ReadinessCheck(Pool pool, RefreshAdmission refreshes, ListenConnection listen, MatviewsConfig config) {
+    public ReadinessCheck(Pool pool, RefreshAdmission refreshes, ListenConnection listen, MatviewsConfig config,
+                          StartupWarmup warmup) {
         this.pool = pool;
+        this.warmup = warmup;
         this.refreshes = refreshes;
         this.listen = listen;
         this.timeout = config.database().readinessTimeout();
@@ -42,6 +48,9 @@ public class ReadinessCheck implements AsyncHealthCheck {
     public Uni<HealthCheckResponse> call() {
         if (refreshes.draining()) {
             return Uni.createFrom().item(HealthCheckResponse.named(NAME).down().withData("reason", "shutting down").build());
+        }
+        if (!warmup.warm()) {
+            return Uni.createFrom().item(HealthCheckResponse.named(NAME).down().withData("reason", "warming up").build());
         }
         String listening = listen.connected() ? "connected" : "reconnecting: " + listen.lastError();
         return pool.query("SELECT 1").execute()

@@ -2,6 +2,7 @@ package dev.matviews.refresh;
 
 import dev.matviews.db.AdvisoryLocks;
 import dev.matviews.db.CatalogRules;
+import dev.matviews.db.Warmup;
 import dev.matviews.db.OwnSchema;
 import dev.matviews.registry.Identifiers;
 import dev.matviews.registry.RefreshMode;
@@ -32,7 +33,7 @@ import java.util.UUID;
  * key, so two views never share a lock.
  */
 @ApplicationScoped
-public class RefreshRepository {
+public class RefreshRepository implements Warmup {
 
     private static final String PREFLIGHT = """
             WITH pre AS MATERIALIZED (
@@ -239,6 +240,12 @@ public class RefreshRepository {
                     row.getOffsetDateTime("started_at"), null, null, null, null, null, row.getString("mode_reason"),
                     cascadeId, row.getLong("event_id")), row.getString("fingerprint") != null);
         });
+    }
+
+    /** The preflight prepared: for a registration that cannot exist it locks, records and changes nothing. */
+    @Override
+    public Uni<Void> warm(SqlConnection conn) {
+        return preflightAndLock(conn, new UUID(0, 0), Trigger.SCHEDULE, "warm-up", null).replaceWithVoid();
     }
 
     /** What the REFRESH message answered: the registration after the run, and whether the lock was let go. */

@@ -2,6 +2,7 @@ package dev.matviews.schedule;
 
 import dev.matviews.config.InstanceId;
 import dev.matviews.db.ListenConnection;
+import dev.matviews.db.StartupWarmup;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.runs.RunService;
@@ -71,6 +72,7 @@ public class JobScheduler {
     private final ListenConnection listen;
     private final String workerId;
     private final MatviewsMetrics metrics;
+    private final StartupWarmup warmup;
     private final Map<UUID, Active> active = new ConcurrentHashMap<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
@@ -78,6 +80,8 @@ public class JobScheduler {
     private volatile long lastHousekeeping = System.nanoTime() - HOUSEKEEPING_NANOS;
     private final AtomicBoolean stopped = new AtomicBoolean();
     private volatile boolean accepting;
+    /** Shutdown began: nothing starts the scheduler any more (a warm-up ending late included). */
+    private volatile boolean closing;
     private volatile long timerId = -1;
     private long renewTimerId = -1;
     private ListenConnection.Subscription listening;
@@ -98,15 +102,16 @@ public class JobScheduler {
     @Inject
     public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
                         Instance<JobHandler> handlers, MatviewsConfig config, InstanceId instanceId, ListenConnection listen,
-                        MatviewsMetrics metrics) {
-        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), listen, metrics);
+                        MatviewsMetrics metrics, StartupWarmup warmup) {
+        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), listen, metrics, warmup);
     }
 
     /** Also for starting extra schedulers by hand, as more replicas would be (tests, benchmarks). */
     public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
                         Iterable<JobHandler> handlers, MatviewsConfig.Scheduler config, String instanceId,
-                        ListenConnection listen, MatviewsMetrics metrics) {
+                        ListenConnection listen, MatviewsMetrics metrics, StartupWarmup warmup) {
         this.metrics = metrics;
+        this.warmup = warmup;
         this.vertx = vertx;
         this.pool = pool;
         this.schedules = schedules;
@@ -128,9 +133,18 @@ public class JobScheduler {
         return types.clone();
     }
 
+    /** Starts once the instance is warm (connections open, statements prepared), or at once without a warm-up. */
     void onStart(@Observes StartupEvent event) {
         if (config.enabled()) {
-            start();
+            if (warmup == null) {
+                start();
+            } else {
+                warmup.done().subscribe().with(v -> {
+                    if (!closing) {
+                        start();
+                    }
+                });
+            }
         }
     }
 
@@ -157,6 +171,7 @@ public class JobScheduler {
      * no other replica takes one over while its refresh drains.
      */
     private void stopClaiming() {
+        closing = true;
         accepting = false;
         if (timerId >= 0) {
             vertx.cancelTimer(timerId);

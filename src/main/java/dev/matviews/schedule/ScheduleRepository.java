@@ -1,12 +1,14 @@
 package dev.matviews.schedule;
 
 import dev.matviews.db.OwnSchema;
+import dev.matviews.db.Warmup;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowIterator;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -23,7 +25,7 @@ import java.util.UUID;
  * replicas wake up and re-plan instead of polling.
  */
 @ApplicationScoped
-public class ScheduleRepository {
+public class ScheduleRepository implements Warmup {
 
     public static final String CHANNEL = "matviews_scheduler";
     public static final String MATVIEW_JOB = "materialized_view_refresh";
@@ -41,6 +43,12 @@ public class ScheduleRepository {
     public record Fields(String name, String jobType, JsonObject payload, String cronExpr, String timezone,
                          boolean enabled, int maxAttempts, int maxRuntimeMs, MissedRunPolicy missedRunPolicy,
                          Instant nextRunAt) {
+    }
+
+    /** The firing pass's statements prepared: no job type matches, so no schedule is locked. */
+    @Override
+    public Uni<Void> warm(SqlConnection conn) {
+        return databaseNow(conn).call(() -> lockDue(conn, 0, new String[0])).replaceWithVoid();
     }
 
     public Uni<Instant> databaseNow(SqlClient client) {

@@ -29,6 +29,7 @@ public final class WireCounter implements AutoCloseable {
     private final String targetHost;
     private final int targetPort;
     private final AtomicInteger roundTrips = new AtomicInteger();
+    private final AtomicInteger parses = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicBoolean cutNext = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicBoolean resetNext = new java.util.concurrent.atomic.AtomicBoolean();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
@@ -53,6 +54,12 @@ public final class WireCounter implements AutoCloseable {
 
     public void reset() {
         roundTrips.set(0);
+        parses.set(0);
+    }
+
+    /** Statements the clients prepared (Parse messages) since the last reset. */
+    public int parses() {
+        return parses.get();
     }
 
     /**
@@ -146,6 +153,9 @@ public final class WireCounter implements AutoCloseable {
             }
             if (type == 'Q' || type == 'S') {
                 roundTrips.incrementAndGet();
+            }
+            if (type == 'P') {
+                parses.incrementAndGet();
             }
             // -Dwire.debug=true prints each message, to see what a count is made of.
             if (Boolean.getBoolean("wire.debug")) {
