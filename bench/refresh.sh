@@ -4,7 +4,9 @@
 #   2. one client, a 1,000,000-row view: the two interleaved, average of each;
 #   3. 8 clients over 50 views at random: successful refreshes per second, service / pgbench;
 #   4. database round trips and WAL flushes per successful refresh, from PostgreSQL's own
-#      statement log and pg_stat_wal (the service's background work switched off for it).
+#      statement log and pg_stat_wal (the service's background work switched off for it);
+#   5. where one refresh's time goes: PostgreSQL's time for the bare REFRESH and for the service's
+#      statements (statement log), the rest of the service's latency, and the machine's HTTP floor.
 #
 #   bench/refresh.sh [seconds per measurement, default 15] [big-view rounds, default 5]
 #
@@ -45,7 +47,7 @@ BIG=$(bench_register $PORT "$TOKEN" bench big standard)
 IDS=()
 for i in $(seq 1 50); do IDS+=("$(bench_register $PORT "$TOKEN" bench v$i standard)"); done
 URL="http://127.0.0.1:$PORT"
-want() { [[ ",${BENCH_SECTIONS:-1,2,3,4}," == *",$1,"* ]]; }
+want() { [[ ",${BENCH_SECTIONS:-1,2,3,4,5}," == *",$1,"* ]]; }
 result() { grep '^RESULT' | sed 's/^RESULT //'; }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
 
@@ -147,6 +149,47 @@ echo "statements inside them, top by total time (pg_stat_statements, nested stat
 psql -qX -U postgres -P pager=off -c "SELECT calls, round(mean_exec_time::numeric, 3) AS mean_ms,
     round(total_exec_time::numeric / $N, 3) AS ms_per_refresh, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query
   FROM pg_stat_statements WHERE userid = 'matviews'::regrole ORDER BY total_exec_time DESC LIMIT 14"
+}
+want 5 && {
+echo
+echo "== 5. where one refresh's time goes (one client, 10-row view, ${SECS}s each, statement log on for all)"
+psql -qX -U postgres -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+log_from=$(wc -l < "$(bench_pg_log)")
+echo 'REFRESH MATERIALIZED VIEW bench.tiny;' > "$BENCH_WORK/one.sql"
+read -r bare_ms _ <<<"$(bench_pgbench "$BENCH_WORK/one.sql" 1 "$SECS")"
+svc=$(wrk -t1 -c1 -d"${SECS}s" -s bench/refresh.lua "$URL" -- "$TOKEN" "$TINY" | result)
+psql -qX -U postgres -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
+# The machine's HTTP floor: the same client on the liveness check (no database), and on a read of
+# the registration (one indexed SELECT) with the token.
+live=$(wrk -t1 -c1 -d"${SECS}s" -s bench/get.lua "http://127.0.0.1:$(bench_mgmt_port $PORT)/q/health/live" | result)
+one=$(wrk -t1 -c1 -d"${SECS}s" -s bench/get.lua "$URL/api/admin/matviews/$TINY" -- "$TOKEN" | result)
+tail -n +"$((log_from + 1))" "$(bench_pg_log)" > "$BENCH_WORK/phase.log"
+python3 - "$BENCH_WORK/phase.log" "$bare_ms" "$(field "$svc" avg_ms)" "$(field "$live" avg_ms)" "$(field "$one" avg_ms)" <<'PY'
+import re, sys
+log, bare_client, svc_client, live_client, one_client = sys.argv[1], *map(float, sys.argv[2:])
+bare, pre, msg = [], [], []
+for line in open(log):
+    m = re.search(r' (\S+) LOG:  duration: ([0-9.]+) ms  (statement|execute [^:]*): *(.*)', line)
+    if not m:
+        continue
+    app, ms, kind, text = m.group(1), float(m.group(2)), m.group(3), m.group(4)
+    if app == 'pgbench' and text.startswith('REFRESH'):
+        bare.append(ms)
+    elif app == 'vertx-pg-client' and text.startswith('WITH pre AS'):
+        pre.append(ms)
+    elif app == 'vertx-pg-client' and text.startswith("SELECT set_config('statement_timeout'"):
+        msg.append(ms)
+avg = lambda v: sum(v) / len(v) if v else float('nan')
+server_bare, server_svc = avg(bare), avg(pre) + avg(msg)
+print(f"bare REFRESH: client {bare_client:.3f} ms, of which PostgreSQL {server_bare:.3f} ms ({len(bare)} refreshes)")
+print(f"service:      client {svc_client:.3f} ms, of which PostgreSQL {server_svc:.3f} ms: preflight {avg(pre):.3f},"
+      f" REFRESH message {avg(msg):.3f} ({len(msg)} refreshes)")
+print(f"  the run history, the lock and the checks in PostgreSQL (service's PostgreSQL time - bare's): {server_svc - server_bare:.3f} ms")
+print(f"  HTTP, JSON, the JVM and one more round trip (service client - its PostgreSQL time):     {svc_client - server_svc:.3f} ms")
+print(f"  the machine's HTTP floor: GET /q/health/live {live_client:.3f} ms; GET one registration (one SELECT) {one_client:.3f} ms")
+print(f"  ratio service / bare REFRESH {svc_client / bare_client:.2f}x; without the statement log see section 1")
+PY
 }
 echo
 echo "instance RSS now: $(bench_rss_mb bench-1) MB"

@@ -1,5 +1,6 @@
 package dev.matviews.db;
 
+import dev.matviews.config.MatviewsConfig;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -23,8 +24,11 @@ import java.util.concurrent.TimeUnit;
  * authentication, session settings) and each feature's hot statements prepared on it, and the
  * hot in-memory code run once. Without it the first burst of scheduled refreshes after a start
  * paid for all of that and finished 1.5-2x later than the next minutes' (bench/burst.sh).
- * A warm-up that fails or takes too long is logged and the instance goes on: it is an
- * optimisation, never a reason not to serve.
+ * It opens as many connections as the scheduler's workers use at once plus two (the scheduler's
+ * own statements, a request), not the whole pool: replicas starting together should not take
+ * the database's connections all at once. A warm-up that fails or takes longer than
+ * {@link #LIMIT} is logged and the instance goes on (the warm-up finishes in the background and
+ * gives its connections back): it is an optimisation, never a reason not to serve.
  */
 @ApplicationScoped
 public class StartupWarmup {
@@ -39,24 +43,30 @@ public class StartupWarmup {
     private volatile boolean warm;
 
     @Inject
-    public StartupWarmup(Pool pool, Instance<Warmup> warmups,
+    public StartupWarmup(Pool pool, Instance<Warmup> warmups, MatviewsConfig config,
                          @ConfigProperty(name = "quarkus.datasource.reactive.max-size", defaultValue = "20") int poolSize) {
-        this(pool, (Iterable<Warmup>) warmups, poolSize);
+        this(pool, (Iterable<Warmup>) warmups, Math.min(poolSize, config.scheduler().workers() + 2));
     }
 
-    /** Also for warming another pool by hand (tests). */
-    public StartupWarmup(Pool pool, Iterable<Warmup> warmups, int poolSize) {
+    /** Also for warming another pool by hand (tests): {@code connections} distinct connections. */
+    public StartupWarmup(Pool pool, Iterable<Warmup> warmups, int connections) {
         this.pool = pool;
         warmups.forEach(this.warmups::add);
-        this.connections = poolSize;
-        this.done = Uni.createFrom().deferred(this::run).memoize().indefinitely();
+        this.connections = connections;
+        Uni<Void> work = Uni.createFrom().deferred(this::run).memoize().indefinitely();
+        // Waiting for it is bounded; the work itself is not cut (a cut getConnection would leak
+        // the connection it delivers later): it ends on its own, the pool's timeouts included.
+        this.done = work.ifNoItem().after(LIMIT).recoverWithUni(() -> {
+            LOG.warnf("warm-up not over after %d s; serving anyway, it goes on in the background", LIMIT.toSeconds());
+            return Uni.createFrom().voidItem();
+        }).invoke(() -> warm = true).memoize().indefinitely();
     }
 
     void onStart(@Observes StartupEvent event) {
         done.subscribe().with(v -> { }, e -> { });
     }
 
-    /** Completes (never fails) once the warm-up is over, however it ended. */
+    /** Completes (never fails) once the warm-up is over, or {@link #LIMIT} has passed. */
     public Uni<Void> done() {
         return done;
     }
@@ -85,14 +95,12 @@ public class StartupWarmup {
                         .map(c -> c.close().onFailure().recoverWithNull()).toList()).andFailFast())
                 .map(conns -> (int) conns.stream().filter(Objects::nonNull).count());
         return Uni.combine().all().unis(code, pooled).asTuple()
-                .ifNoItem().after(LIMIT).fail()
                 .invoke(t -> LOG.infof("warmed up in %d ms: %d of %d pooled connections open with their statements"
                         + " prepared", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), t.getItem2(), connections))
                 .onFailure().invoke(e -> LOG.warnf("warm-up incomplete after %d ms (%s); serving anyway",
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), e.getMessage()))
                 .onFailure().recoverWithNull()
-                .replaceWithVoid()
-                .eventually(() -> warm = true);
+                .replaceWithVoid();
     }
 
     private Uni<Void> warmAll(SqlConnection conn) {
