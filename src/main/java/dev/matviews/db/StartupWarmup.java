@@ -62,8 +62,12 @@ public class StartupWarmup {
         }).invoke(() -> warm = true).memoize().indefinitely();
     }
 
+    /**
+     * Start-up waits for it (at most {@link #LIMIT}): the instance announces itself started, and
+     * answers ready, warm. The work runs on the event loop and a worker thread, never on this one.
+     */
     void onStart(@Observes StartupEvent event) {
-        done.subscribe().with(v -> { }, e -> { });
+        done.await().atMost(LIMIT.plusSeconds(5));
     }
 
     /** Completes (never fails) once the warm-up is over, or {@link #LIMIT} has passed. */
