@@ -50,13 +50,16 @@ class RunMaintenanceTest {
         String mv = TestDb.uniqueName("mv");
         TestDb.run("CREATE MATERIALIZED VIEW public." + mv + " AS SELECT 1 AS id");
         String id = Api.register("public", mv, "standard");
-        // pid 0 never names a backend: the instance and its session died mid-refresh
-        String runId = runningRun(id, mv, "0", "now() - interval '1 hour'");
-        // started long ago: its duration does not fit in milliseconds as int4
-        TestDb.run("UPDATE _ayb_matview_refresh_runs SET started_at = now() - interval '40 days' WHERE id = '" + runId + "'");
-
+        String runId;
         try (TestDb otherReplica = TestDb.open()) {
+            // Locked before the orphan exists: the service's own periodic sweep (also run at
+            // start-up) must not find it unlocked before this test means it to.
             otherReplica.lockView("public", mv);
+            // pid 0 never names a backend: the instance and its session died mid-refresh
+            runId = runningRun(id, mv, "0", "now() - interval '1 hour'");
+            // started long ago: its duration does not fit in milliseconds as int4
+            TestDb.run("UPDATE _ayb_matview_refresh_runs SET started_at = now() - interval '40 days' WHERE id = '"
+                    + runId + "'");
             maintenance.abandonOrphans().await().atMost(WAIT);
             assertStatus(runId, "running");   // the view is being refreshed by someone: not orphaned yet
             otherReplica.unlockView("public", mv);
