@@ -54,9 +54,13 @@ public class StartupWarmup {
         warmups.forEach(this.warmups::add);
         this.connections = connections;
         Uni<Void> work = Uni.createFrom().deferred(this::run).memoize().indefinitely();
-        // Waiting for it is bounded; the work itself is not cut (a cut getConnection would leak
-        // the connection it delivers later): it ends on its own, the pool's timeouts included.
-        this.done = work.ifNoItem().after(LIMIT).recoverWithUni(() -> {
+        // Waiting for it is bounded; the work itself is never cut (a cut getConnection would leak
+        // the connection it delivers later): a subscriber of its own that never cancels keeps it
+        // going to its end, the pool's timeouts included.
+        this.done = Uni.createFrom().deferred(() -> {
+            work.subscribe().with(v -> { }, e -> { });
+            return work;
+        }).ifNoItem().after(LIMIT).recoverWithUni(() -> {
             LOG.warnf("warm-up not over after %d s; serving anyway, it goes on in the background", LIMIT.toSeconds());
             return Uni.createFrom().voidItem();
         }).invoke(() -> warm = true).memoize().indefinitely();
