@@ -131,7 +131,7 @@ public class MatviewResource {
                     RegisterRequest valid = validator.valid(request);
                     return registry.register(valid.schema(), valid.viewName(), valid.refreshMode(),
                             valid.statementTimeoutMs(), valid.lockTimeoutMs(), valid.maxStalenessSeconds(),
-                            valid.skipUnchanged(), valid.maxSkipAgeSeconds());
+                            valid.skipUnchanged(), valid.maxSkipAgeSeconds(), valid.targetLag());
                 })
                 .map(r -> Response.created(URI.create("/api/admin/matviews/" + r.id())).entity(r).build());
     }
@@ -182,7 +182,7 @@ public class MatviewResource {
     @PUT
     @Path("/{id}")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Change a registration's refresh mode or timeouts")
+    @Operation(summary = "Change a registration's refresh mode, timeouts, skipUnchanged or freshness target")
     @RequestBody(required = true, content = @Content(schema = @Schema(implementation = UpdateRequest.class),
             examples = @ExampleObject(name = "update", value = Examples.UPDATE)))
     @APIResponse(responseCode = "200", description = "The updated registration",
@@ -205,9 +205,10 @@ public class MatviewResource {
             Setting<Integer> staleness = Requests.integer(body, "maxStalenessSeconds");
             Setting<Boolean> skip = Requests.booleanSetting(body, "skipUnchanged");
             Setting<Integer> maxSkipAge = Requests.integer(body, "maxSkipAgeSeconds");
+            Setting<String> targetLag = Requests.text(body, "targetLag");
             validator.valid(new UpdateRequest(mode.value(), statementTimeout.value(), lockTimeout.value(),
-                    staleness.value(), skip.value(), maxSkipAge.value()));
-            return registry.update(uuid, mode, statementTimeout, lockTimeout, staleness, skip, maxSkipAge);
+                    staleness.value(), skip.value(), maxSkipAge.value(), targetLag.value()));
+            return registry.update(uuid, mode, statementTimeout, lockTimeout, staleness, skip, maxSkipAge, targetLag);
         });
     }
 

@@ -209,7 +209,10 @@ public class MatviewsCli {
             Output.Column.of("ID", "id"), Output.Column.of("SCHEMA", "schemaName"), Output.Column.of("VIEW", "viewName"),
             Output.Column.of("MODE", "refreshMode"), Output.Column.of("LAST REFRESH", "lastRefreshAt"),
             new Output.Column("STATUS", r -> r.path("currentRunId").isTextual() ? "running"
-                    : Output.text(r.path("lastRefreshStatus"))));
+                    : Output.text(r.path("lastRefreshStatus"))),
+            Output.Column.of("TARGET", "targetLag"),
+            new Output.Column("LAG S", r -> r.path("lagSeconds").isNumber()
+                    ? String.format(java.util.Locale.ROOT, "%.1f", r.path("lagSeconds").asDouble()) : ""));
 
     static final List<Output.Column> RUN_COLUMNS = List.of(
             Output.Column.of("RUN", "id"), Output.Column.of("STARTED", "startedAt"), Output.Column.of("TRIGGER", "trigger"),
@@ -389,6 +392,9 @@ public class MatviewsCli {
                          + " since its last successful refresh (needs change tracking: matviews track)") boolean skipUnchanged,
                  @Option(names = "--max-skip-age", paramLabel = "SECONDS", description = "With --skip-unchanged: refresh"
                          + " anyway once the last successful refresh began this long ago") Integer maxSkipAge,
+                 @Option(names = "--target-lag", paramLabel = "LAG", description = "Keep the view at most this far behind"
+                         + " its tables (5m, 90s, PT1H) or downstream (as fresh as a view reading it with a target needs)")
+                 String targetLag,
                  @Mixin Formats format) {
         ObjectNode body = ApiClient.object().put("schema", schema).put("viewName", view).put("refreshMode", mode);
         if (statementTimeout != null) {
@@ -403,12 +409,16 @@ public class MatviewsCli {
         if (maxSkipAge != null) {
             body.put("maxSkipAgeSeconds", maxSkipAge);
         }
+        if (targetLag != null) {
+            body.put("targetLag", targetLag);
+        }
         ApiClient api = client();
         JsonNode r = api.post(MATVIEWS, body);
         if (format.json) {
             Output.json(out(), r);
         } else {
-            out().println("Registered " + name(r) + " (" + r.path("refreshMode").asText() + ") with id " + r.path("id").asText());
+            out().println("Registered " + name(r) + " (" + r.path("refreshMode").asText() + ") with id " + r.path("id").asText()
+                    + (r.path("targetLag").isTextual() ? ", target lag " + r.path("targetLag").asText() : ""));
             if (skipUnchanged) {
                 skipHint(api, r);
             }
@@ -425,8 +435,9 @@ public class MatviewsCli {
         }
     }
 
-    @Command(name = "update", description = "Change a registration's mode or timeouts.",
-            footerHeading = "%nExamples:%n", footer = {"  matviews update public.leaderboard --mode concurrent", "  matviews update public.leaderboard --statement-timeout 600000 --lock-timeout -1"})
+    @Command(name = "update", description = "Change a registration's mode, timeouts, skipping or freshness target.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews update public.leaderboard --mode concurrent",
+            "  matviews update public.leaderboard --target-lag 5m", "  matviews update public.leaderboard --statement-timeout 600000 --lock-timeout -1"})
     int update(@Parameters(paramLabel = "REF") String ref,
                @Option(names = "--mode", description = "auto, standard or concurrent") String mode,
                @Option(names = "--statement-timeout", paramLabel = "MS", description = "ms, 0: none, -1: service default") Integer statementTimeout,
@@ -435,6 +446,8 @@ public class MatviewsCli {
                        description = "Skip refreshes when nothing the view reads changed") Boolean skipUnchanged,
                @Option(names = "--max-skip-age", paramLabel = "SECONDS", description = "Refresh anyway once the last"
                        + " successful refresh began this long ago (0: no limit)") Integer maxSkipAge,
+               @Option(names = "--target-lag", paramLabel = "LAG", description = "Freshness target: 5m, 90s, PT1H,"
+                       + " downstream, or none to remove it") String targetLag,
                @Mixin Formats format) {
         ObjectNode body = ApiClient.object();
         if (mode != null) {
@@ -452,9 +465,17 @@ public class MatviewsCli {
                 body.put("maxSkipAgeSeconds", maxSkipAge);
             }
         }
+        if (targetLag != null) {
+            if (targetLag.equalsIgnoreCase("none")) {
+                body.putNull("targetLag");
+            } else {
+                body.put("targetLag", targetLag);
+            }
+        }
         if (body.isEmpty()) {
             throw new CommandLine.ParameterException(spec.commandLine().getSubcommands().get("update"),
-                    "Give at least one of --mode, --statement-timeout, --lock-timeout, --skip-unchanged, --max-skip-age");
+                    "Give at least one of --mode, --statement-timeout, --lock-timeout, --skip-unchanged, --max-skip-age,"
+                    + " --target-lag");
         }
         ApiClient api = client();
         JsonNode r = api.put(MATVIEWS + "/" + api.resolve(ref), body);
@@ -465,7 +486,8 @@ public class MatviewsCli {
                     + ", statement timeout " + orDefault(r.path("statementTimeoutMs"))
                     + ", lock timeout " + orDefault(r.path("lockTimeoutMs"))
                     + (r.path("skipUnchanged").asBoolean() ? ", skips unchanged" + (r.path("maxSkipAgeSeconds").isNumber()
-                    ? " for up to " + r.path("maxSkipAgeSeconds").asText() + " s" : "") : ""));
+                    ? " for up to " + r.path("maxSkipAgeSeconds").asText() + " s" : "") : "")
+                    + ", target lag " + (r.path("targetLag").isTextual() ? r.path("targetLag").asText() : "none"));
             if (Boolean.TRUE.equals(skipUnchanged)) {
                 skipHint(api, r);
             }

@@ -40,6 +40,31 @@ public interface MatviewsConfig {
 
     ChangeTracking changeTracking();
 
+    Targets targets();
+
+    /** Freshness targets (targetLag): how the scheduler keeps them. docs/freshness.md. */
+    interface Targets {
+        /**
+         * Time a target's refresh is started before it is strictly needed, beyond its predicted
+         * duration: room for a worker to take the job and for the prediction to be short. At most
+         * {@link #marginShare()} of the target.
+         */
+        @WithDefault("1s")
+        Duration margin();
+
+        /** The largest part of a target the margin may take. */
+        @WithDefault("0.2")
+        double marginShare();
+
+        /** Shortest time between two checks of a view nothing changed in (its lag stays near zero meanwhile). */
+        @WithDefault("250ms")
+        Duration minCheckInterval();
+
+        /** Views looked at per keeper pass; the rest wait for the next, least slack first. */
+        @WithDefault("200")
+        int batch();
+    }
+
     interface ChangeTracking {
         /**
          * How often each replica compacts the change log of skipUnchanged; between passes it grows

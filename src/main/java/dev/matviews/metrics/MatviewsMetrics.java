@@ -35,6 +35,9 @@ public class MatviewsMetrics {
     private final MultiGauge lastSuccess;
     private final MultiGauge staleness;
     private final MultiGauge lastDuration;
+    private final MultiGauge lag;
+    private final MultiGauge targetLag;
+    private final AtomicLong behindTarget = new AtomicLong();
 
     public MatviewsMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -55,6 +58,12 @@ public class MatviewsMetrics {
                 .description("Seconds since the view's last successful refresh").register(registry);
         lastDuration = MultiGauge.builder("matviews.view.last.refresh.duration").baseUnit("seconds")
                 .description("How long the view's latest finished refresh took").register(registry);
+        lag = MultiGauge.builder("matviews.view.lag").baseUnit("seconds")
+                .description("Seconds since the view's data timestamp (docs/freshness.md)").register(registry);
+        targetLag = MultiGauge.builder("matviews.view.target.lag").baseUnit("seconds")
+                .description("The view's freshness target (targetLag)").register(registry);
+        Gauge.builder("matviews.views.behind.target", behindTarget, AtomicLong::get)
+                .description("Registrations whose lag is above their target").register(registry);
     }
 
     public void refreshStarted() {
@@ -111,6 +120,12 @@ public class MatviewsMetrics {
         captureStopped.set(stopped ? 1 : 0);
     }
 
+    /** A freshness target was missed, and why (a handful of fixed reasons: bounded tags). */
+    public void targetMissed(String reason) {
+        Counter.builder("matviews.target.missed").description("Freshness targets missed, by reason")
+                .tags("reason", reason).register(registry).increment();
+    }
+
     /** How late a schedule fired its job. */
     public void fired(Duration lateness) {
         Timer.builder("matviews.schedule.firing.lateness").description("Time from a schedule's due time to its job")
@@ -119,12 +134,13 @@ public class MatviewsMetrics {
 
     /** Per-view freshness as last read from the database. */
     public record Freshness(String view, Double lastSuccessEpochSeconds, Double stalenessSeconds,
-                            Double lastDurationSeconds) {
+                            Double lastDurationSeconds, Double lagSeconds, Double targetLagSeconds) {
     }
 
     /** Totals over every registration, and per-view series for those in {@code views} (a bounded selection). */
-    void freshness(List<Freshness> views, long registered, long stale, long queued) {
+    void freshness(List<Freshness> views, long registered, long stale, long queued, long behind) {
         queuedJobs.set(queued);
+        behindTarget.set(behind);
         registeredViews.set(registered);
         staleViews.set(stale);
         lastSuccess.register(rows(views.stream().filter(v -> v.lastSuccessEpochSeconds() != null).toList(),
@@ -133,6 +149,9 @@ public class MatviewsMetrics {
                 Freshness::stalenessSeconds), true);
         lastDuration.register(rows(views.stream().filter(v -> v.lastDurationSeconds() != null).toList(),
                 Freshness::lastDurationSeconds), true);
+        lag.register(rows(views.stream().filter(v -> v.lagSeconds() != null).toList(), Freshness::lagSeconds), true);
+        targetLag.register(rows(views.stream().filter(v -> v.targetLagSeconds() != null).toList(),
+                Freshness::targetLagSeconds), true);
     }
 
     private static List<MultiGauge.Row<?>> rows(List<Freshness> views, ToDoubleFunction<Freshness> value) {

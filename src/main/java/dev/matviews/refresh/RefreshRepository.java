@@ -37,7 +37,7 @@ public class RefreshRepository implements Warmup {
 
     private static final String PREFLIGHT = """
             WITH pre AS MATERIALIZED (
-                SELECT r.*, m.relid::int4 AS lock_key, m.populated, m.missing_privilege, m.owner,
+                SELECT r.*, m.relid::int4 AS lock_key, m.relid AS view_oid, m.populated, m.missing_privilege, m.owner,
                        quote_ident(current_user) AS role, coalesce(ix.usable, false) AS usable, ix.rejected,
                        -- Known unchanged (skipUnchanged): no lock, no REFRESH, a skipped run below.
                        coalesce(r.skip_unchanged AND chk.kept_run_id IS NOT NULL AND chk.reason IS NULL
@@ -93,12 +93,15 @@ public class RefreshRepository implements Warmup {
                 -- this statement, so the history shows the refresh before REFRESH begins.
                 INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
                                          instance_id, backend_pid, backend_start, lock_key, mode_reason, cascade_id,
-                                         tracking, horizon)
+                                         tracking, horizon, data_timestamp)
                 SELECT pre.id, pre.schema_name, pre.view_name, pre.mode_used, $2, 'running', $3, pg_backend_pid(),
                        (SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_backend_pid()) a),
                        pre.lock_key, pre.mode_reason, $4::uuid, pre.fingerprint,
                        -- Change tracking: no snapshot this run takes later has an older xmin.
-                       CASE WHEN pre.skip_unchanged THEN pg_snapshot_xmin(pg_current_snapshot()) END
+                       CASE WHEN pre.skip_unchanged THEN pg_snapshot_xmin(pg_current_snapshot()) END,
+                       -- Until it succeeds, the data timestamp the registered matviews it reads have
+                       -- now (before REFRESH reads them): its data will be no newer than theirs.
+                       %7$s(pre.view_oid)
                   FROM pre
                  WHERE pre.locked AND pre.missing_privilege IS NULL
                    AND (pre.mode_used = 'standard' OR (pre.populated AND pre.usable))
@@ -106,10 +109,12 @@ public class RefreshRepository implements Warmup {
             ), kept AS (
                 INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
                                          instance_id, started_at, finished_at, duration_ms, error, cascade_id,
-                                         kept_run_id)
+                                         kept_run_id, data_timestamp)
                 SELECT pre.id, pre.schema_name, pre.view_name, pre.refresh_mode, $2, 'skipped', $3, clock_timestamp(),
                        clock_timestamp(), 0, 'skipped: unchanged since run ' || pre.kept_run_id || ' (started '
-                       || pre.kept_started_at || '), whose data the view keeps', $4::uuid, pre.kept_run_id
+                       || pre.kept_started_at || '), whose data the view keeps', $4::uuid, pre.kept_run_id,
+                       -- proven unchanged as of now, and no newer than the registered matviews it reads
+                       %8$s(statement_timestamp(), %7$s(pre.view_oid))
                   FROM pre
                  WHERE pre.unchanged
                 RETURNING run.*
@@ -134,6 +139,8 @@ public class RefreshRepository implements Warmup {
                    finished_at = clock_timestamp(),
                    xact = pg_current_xact_id(),
                    snapshot = nullif(current_setting('matviews.snapshot', true), '')::pg_snapshot,
+                   -- REFRESH's snapshot was taken after this message arrived; bounded by its sources'
+                   data_timestamp = %4$s(statement_timestamp(), coalesce(run.data_timestamp, 'infinity'::timestamptz)),
                    duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
                    event_id = %2$s
              WHERE run.id = '%%1$s';
@@ -177,8 +184,10 @@ public class RefreshRepository implements Warmup {
         this.cascades = schema.cascades();
         this.preflight = PREFLIGHT.formatted(schema.registrations(), AdvisoryLocks.tryLock("m.relid::int4"), runs,
                 CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON,
-                schema.qualify("_matviews_refresh_needed"));
-        this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations());
+                schema.qualify("_matviews_refresh_needed"), schema.qualify("_matviews_upstream_data_at"),
+                schema.qualify("_matviews_bounded_data_at"));
+        this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations(),
+                schema.qualify("_matviews_bounded_data_at"));
         this.finish = "UPDATE " + runs + " AS run SET status = $2, error = $3, sqlstate = $4, duration_ms = $5,"
                 + " finished_at = clock_timestamp(), event_id = " + schema.nextRunEvent()
                 + " WHERE run.id = $1 AND run.status IN ('running', 'abandoned')";

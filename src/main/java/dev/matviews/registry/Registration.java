@@ -53,7 +53,23 @@ public record Registration(
         Integer maxSkipAgeSeconds,
         @Schema(description = "When a refresh was last skipped because nothing had changed (counts as fresh for"
                 + " staleness)", nullable = true)
-        OffsetDateTime lastUnchangedAt) {
+        OffsetDateTime lastUnchangedAt,
+        @Schema(description = "How fresh the view must be: an ISO-8601 duration (its lag is kept under it), or"
+                + " downstream (only as fresh as a registered view that reads it and has a target needs); null: no"
+                + " target", nullable = true, example = "PT5M")
+        String targetLag,
+        @Schema(description = "The latest instant as of which the view's contents are known to reflect every"
+                + " committed change of its sources (docs/freshness.md); null until matviews has refreshed it",
+                nullable = true)
+        OffsetDateTime dataTimestamp,
+        @Schema(description = "Seconds from dataTimestamp to now, by the database clock", nullable = true)
+        Double lagSeconds,
+        @Schema(description = "When its lag last went past its target", nullable = true)
+        OffsetDateTime targetMissedAt,
+        @Schema(description = "Why the target was missed then: predicted duration above the target, workers busy,"
+                + " upstream failed, lock held elsewhere, refresh failed, refresh took longer than predicted, or"
+                + " scheduler late", nullable = true)
+        String targetMissedReason) {
 
     public String qualifiedName() {
         return schemaName + "." + viewName;

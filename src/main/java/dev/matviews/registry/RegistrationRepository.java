@@ -24,6 +24,10 @@ import java.util.UUID;
 @ApplicationScoped
 public class RegistrationRepository {
 
+    /** Wakes every replica's scheduler (its target keeper looks at a new or changed target). */
+    private static final String WAKE_SCHEDULERS = "pg_notify('" + dev.matviews.schedule.ScheduleRepository.CHANNEL
+            + "', 'targets')";
+
     private final String insert;
     private final String page;
     private final String findById;
@@ -37,7 +41,9 @@ public class RegistrationRepository {
         // What the view adds to a changed row: the same function the view is built on.
         String state = "LEFT JOIN LATERAL " + schema.qualify("_matviews_registration_state")
                 + "(reg.schema_name, reg.view_name, greatest(reg.last_success_at, reg.last_unchanged_at),"
-                + " reg.max_staleness_seconds) st ON true";
+                + " reg.max_staleness_seconds) st ON true"
+                + " LEFT JOIN LATERAL (SELECT round(extract(epoch FROM statement_timestamp() - reg.data_timestamp)::numeric, 3)"
+                + "::float8 AS lag_seconds) lag ON true";
         this.insert = """
                 WITH target AS (
                     SELECT EXISTS (
@@ -46,14 +52,20 @@ public class RegistrationRepository {
                         WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
                 ), reg AS (
                     INSERT INTO %1$s AS reg (schema_name, view_name, refresh_mode, statement_timeout_ms,
-                                             lock_timeout_ms, max_staleness_seconds, skip_unchanged, max_skip_age_seconds)
-                    SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int, coalesce($7::bool, false), $8::int
+                                             lock_timeout_ms, max_staleness_seconds, skip_unchanged, max_skip_age_seconds,
+                                             target_lag_seconds, target_downstream)
+                    SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int, coalesce($7::bool, false), $8::int,
+                           $9::int, coalesce($10::bool, false)
                       FROM target WHERE target.is_matview
                     ON CONFLICT (schema_name, view_name) DO NOTHING
                     RETURNING reg.*
+                ), wake AS (
+                    -- a view with a target: the keeper looks at it at its next pass, on every replica's wake-up
+                    SELECT %3$s FROM reg WHERE reg.target_lag_seconds IS NOT NULL
                 )
-                SELECT target.is_matview, reg.*, st.* FROM target LEFT JOIN reg ON true %2$s
-                """.formatted(table, state);
+                SELECT target.is_matview, reg.*, st.*, lag.* FROM target LEFT JOIN reg ON true %2$s
+                  LEFT JOIN (SELECT count(*) FROM wake) w ON true
+                """.formatted(table, state, WAKE_SCHEDULERS);
         // The keyset condition is always there (from ('', '') on the first page), so that even the
         // generic plan walks the (schema_name, view_name) index from the cursor on.
         this.page = """
@@ -78,13 +90,18 @@ public class RegistrationRepository {
                            max_staleness_seconds = CASE WHEN $7 THEN $8::int ELSE max_staleness_seconds END,
                            skip_unchanged = coalesce($9::bool, skip_unchanged),
                            max_skip_age_seconds = CASE WHEN $10 THEN $11::int ELSE max_skip_age_seconds END,
+                           target_lag_seconds = CASE WHEN $12 THEN $13::int ELSE target_lag_seconds END,
+                           target_downstream = CASE WHEN $12 THEN coalesce($14::bool, false) ELSE target_downstream END,
+                           -- a new target is looked at by the keeper's next pass
+                           target_next_at = CASE WHEN $12 THEN NULL ELSE target_next_at END,
                            updated_at = NOW()
                      WHERE id = $1
                     RETURNING reg.*
                 )
-                SELECT reg.*, st.* FROM reg %2$s""".formatted(table, state);
+                SELECT reg.*, st.*, lag.*, CASE WHEN $12 THEN %3$s END AS woke FROM reg %2$s""".formatted(table, state,
+                WAKE_SCHEDULERS);
         this.delete = "WITH reg AS (DELETE FROM " + table + " AS reg WHERE id = $1 RETURNING reg.*)"
-                + " SELECT reg.*, st.* FROM reg " + state;
+                + " SELECT reg.*, st.*, lag.* FROM reg " + state;
     }
 
     /** Whether the target was a materialized view, and the new row unless it was already registered. */
@@ -95,11 +112,13 @@ public class RegistrationRepository {
     public Uni<InsertResult> insertIfMatview(SqlClient client, String schema, String view, RefreshMode mode,
                                              Integer statementTimeoutMs, Integer lockTimeoutMs,
                                              Integer maxStalenessSeconds, Boolean skipUnchanged,
-                                             Integer maxSkipAgeSeconds) {
+                                             Integer maxSkipAgeSeconds, TargetLag targetLag) {
         return client.preparedQuery(insert)
                 .execute(Tuple.tuple().addString(schema).addString(view).addString(mode.dbName())
                         .addInteger(statementTimeoutMs).addInteger(lockTimeoutMs).addInteger(maxStalenessSeconds)
-                        .addBoolean(skipUnchanged).addInteger(maxSkipAgeSeconds))
+                        .addBoolean(skipUnchanged).addInteger(maxSkipAgeSeconds)
+                        .addInteger(targetLag == null ? null : targetLag.seconds())
+                        .addBoolean(targetLag != null && targetLag.downstream()))
                 .map(rows -> {
                     Row row = rows.iterator().next();
                     boolean isMatview = row.getBoolean("is_matview");
@@ -130,13 +149,16 @@ public class RegistrationRepository {
     public Uni<Optional<Registration>> update(SqlClient client, UUID id, RefreshMode mode,
                                               Setting<Integer> statementTimeoutMs, Setting<Integer> lockTimeoutMs,
                                               Setting<Integer> maxStalenessSeconds, Boolean skipUnchanged,
-                                              Setting<Integer> maxSkipAgeSeconds) {
+                                              Setting<Integer> maxSkipAgeSeconds, Setting<TargetLag> targetLag) {
+        TargetLag target = targetLag.value();
         Tuple args = Tuple.tuple().addUUID(id).addString(mode == null ? null : mode.dbName())
                 .addBoolean(statementTimeoutMs.present()).addInteger(statementTimeoutMs.value())
                 .addBoolean(lockTimeoutMs.present()).addInteger(lockTimeoutMs.value())
                 .addBoolean(maxStalenessSeconds.present()).addInteger(maxStalenessSeconds.value())
                 .addBoolean(skipUnchanged)
-                .addBoolean(maxSkipAgeSeconds.present()).addInteger(maxSkipAgeSeconds.value());
+                .addBoolean(maxSkipAgeSeconds.present()).addInteger(maxSkipAgeSeconds.value())
+                .addBoolean(targetLag.present()).addInteger(target == null ? null : target.seconds())
+                .addBoolean(target != null && target.downstream());
         return client.preparedQuery(update).execute(args).map(RegistrationRepository::first);
     }
 
@@ -177,6 +199,15 @@ public class RegistrationRepository {
                 ScheduleSummary.from(row.getJsonObject("schedule")),
                 Boolean.TRUE.equals(row.getBoolean("skip_unchanged")),
                 row.getInteger("max_skip_age_seconds"),
-                row.getOffsetDateTime("last_unchanged_at"));
+                row.getOffsetDateTime("last_unchanged_at"),
+                display(TargetLag.fromColumns(row.getInteger("target_lag_seconds"), row.getBoolean("target_downstream"))),
+                row.getOffsetDateTime("data_timestamp"),
+                row.getDouble("lag_seconds"),
+                row.getOffsetDateTime("target_missed_at"),
+                row.getString("target_missed_reason"));
+    }
+
+    private static String display(TargetLag target) {
+        return target == null ? null : target.display();
     }
 }

@@ -49,23 +49,32 @@ public class RegistryService {
                                       Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds,
                                       Boolean skipUnchanged, Integer maxSkipAgeSeconds) {
         return register(pool, schema, viewName, refreshMode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
-                skipUnchanged, maxSkipAgeSeconds);
+                skipUnchanged, maxSkipAgeSeconds, null);
+    }
+
+    /** With a freshness target ({@link TargetLag}'s forms; null: none). */
+    public Uni<Registration> register(String schema, String viewName, String refreshMode,
+                                      Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds,
+                                      Boolean skipUnchanged, Integer maxSkipAgeSeconds, String targetLag) {
+        return register(pool, schema, viewName, refreshMode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
+                skipUnchanged, maxSkipAgeSeconds, targetLag);
     }
 
     /** Registers in standard mode within the caller's transaction, so it commits only with the rest of it. */
     public Uni<Registration> registerWithin(SqlClient tx, String schema, String viewName) {
-        return register(tx, schema, viewName, null, null, null, null, null, null);
+        return register(tx, schema, viewName, null, null, null, null, null, null, null);
     }
 
     private Uni<Registration> register(SqlClient client, String schema, String viewName, String refreshMode,
                                        Integer statementTimeoutMs, Integer lockTimeoutMs, Integer maxStalenessSeconds,
-                                       Boolean skipUnchanged, Integer maxSkipAgeSeconds) {
+                                       Boolean skipUnchanged, Integer maxSkipAgeSeconds, String targetLag) {
         return Uni.createFrom().deferred(() -> {
             String s = Identifiers.require("schema", schema == null ? DEFAULT_SCHEMA : schema);
             String v = Identifiers.require("viewName", viewName);
             RefreshMode mode = refreshMode == null ? RefreshMode.STANDARD : RefreshMode.parse(refreshMode);
+            TargetLag target = TargetLag.parse("targetLag", targetLag);
             return repository.insertIfMatview(client, s, v, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
-                            skipUnchanged, maxSkipAgeSeconds)
+                            skipUnchanged, maxSkipAgeSeconds, target)
                     .map(result -> {
                         if (!result.isMatview()) {
                             throw new NotAMatviewException(s, v);
@@ -125,18 +134,22 @@ public class RegistryService {
     public Uni<Registration> update(UUID id, Setting<String> refreshMode, Setting<Integer> statementTimeoutMs,
                                     Setting<Integer> lockTimeoutMs, Setting<Integer> maxStalenessSeconds) {
         return update(id, refreshMode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds, Setting.absent(),
-                Setting.absent());
+                Setting.absent(), Setting.absent());
     }
 
     public Uni<Registration> update(UUID id, Setting<String> refreshMode, Setting<Integer> statementTimeoutMs,
                                     Setting<Integer> lockTimeoutMs, Setting<Integer> maxStalenessSeconds,
-                                    Setting<Boolean> skipUnchanged, Setting<Integer> maxSkipAgeSeconds) {
+                                    Setting<Boolean> skipUnchanged, Setting<Integer> maxSkipAgeSeconds,
+                                    Setting<String> targetLag) {
         return Uni.createFrom().deferred(() -> {
             if (!refreshMode.present() && !statementTimeoutMs.present() && !lockTimeoutMs.present()
-                    && !maxStalenessSeconds.present() && !skipUnchanged.present() && !maxSkipAgeSeconds.present()) {
+                    && !maxStalenessSeconds.present() && !skipUnchanged.present() && !maxSkipAgeSeconds.present()
+                    && !targetLag.present()) {
                 throw new InvalidInputException("refreshMode is required (or statementTimeoutMs, lockTimeoutMs,"
-                        + " maxStalenessSeconds, skipUnchanged, maxSkipAgeSeconds)");
+                        + " maxStalenessSeconds, skipUnchanged, maxSkipAgeSeconds, targetLag)");
             }
+            Setting<TargetLag> target = targetLag.present() ? Setting.of(TargetLag.parse("targetLag", targetLag.value()))
+                    : Setting.absent();
             if (skipUnchanged.present() && skipUnchanged.value() == null) {
                 throw new InvalidInputException("skipUnchanged must be true or false");
             }
@@ -145,7 +158,7 @@ public class RegistryService {
             }
             RefreshMode mode = refreshMode.present() ? RefreshMode.parse(refreshMode.value()) : null;
             return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
-                            skipUnchanged.value(), maxSkipAgeSeconds)
+                            skipUnchanged.value(), maxSkipAgeSeconds, target)
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });
     }

@@ -3,6 +3,7 @@ package dev.matviews.schedule;
 import dev.matviews.config.InstanceId;
 import dev.matviews.db.ListenConnection;
 import dev.matviews.db.StartupWarmup;
+import dev.matviews.freshness.TargetRepository;
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.metrics.MatviewsMetrics;
 import dev.matviews.runs.RunService;
@@ -59,6 +60,10 @@ public class JobScheduler {
     private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** A pass that filled every free slot leaves the timer as it was: the queue is not empty. */
     private static final long KEEP_TIMER = Long.MIN_VALUE;
+    /** How soon to look at targets again when another replica held the keeper's lock, or a pass failed. */
+    private static final long KEEPER_RETRY_MS = 1000;
+    /** The payload field of a refresh job the target keeper queued (the registration's id). */
+    public static final String TARGET_FIELD = "target";
 
     private final Vertx vertx;
     private final Pool pool;
@@ -73,6 +78,10 @@ public class JobScheduler {
     private final String workerId;
     private final MatviewsMetrics metrics;
     private final StartupWarmup warmup;
+    /** Freshness targets kept in the housekeeping pass; null for a scheduler without them. */
+    private final TargetRepository targets;
+    /** When the target keeper has something to do next (System.nanoTime), or Long.MAX_VALUE. */
+    private volatile long keeperDueNanos = Long.MAX_VALUE;
     private final Map<UUID, Active> active = new ConcurrentHashMap<>();
     private final AtomicBoolean ticking = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
@@ -102,15 +111,18 @@ public class JobScheduler {
     @Inject
     public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
                         Instance<JobHandler> handlers, MatviewsConfig config, InstanceId instanceId, ListenConnection listen,
-                        MatviewsMetrics metrics, StartupWarmup warmup) {
-        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), listen, metrics, warmup);
+                        MatviewsMetrics metrics, StartupWarmup warmup, TargetRepository targets) {
+        this(vertx, pool, schedules, jobs, runs, handlers, config.scheduler(), instanceId.value(), listen, metrics, warmup,
+                targets);
     }
 
     /** Also for starting extra schedulers by hand, as more replicas would be (tests, benchmarks). */
     public JobScheduler(Vertx vertx, Pool pool, ScheduleRepository schedules, JobRepository jobs, RunService runs,
                         Iterable<JobHandler> handlers, MatviewsConfig.Scheduler config, String instanceId,
-                        ListenConnection listen, MatviewsMetrics metrics, StartupWarmup warmup) {
+                        ListenConnection listen, MatviewsMetrics metrics, StartupWarmup warmup,
+                        TargetRepository targets) {
         this.metrics = metrics;
+        this.targets = targets;
         this.warmup = warmup;
         this.vertx = vertx;
         this.pool = pool;
@@ -227,7 +239,8 @@ public class JobScheduler {
                             LOG.infof("requeued %d job(s) whose worker stopped renewing its lease", n);
                         }
                     })
-                    .flatMap(n -> fireDue());
+                    .flatMap(n -> fireDue())
+                    .call(this::keepTargets);
         }
         int free = config.workers() - active.size();
         return fired.flatMap(n -> claim())
@@ -249,11 +262,38 @@ public class JobScheduler {
         if (active.size() >= config.workers() && untilDueMs != null && untilDueMs <= 0) {
             delay = config.maxSleep().toMillis(); // all workers busy: a finishing job wakes us
         }
+        long keeper = keeperDueNanos;
+        if (keeper != Long.MAX_VALUE) {
+            delay = Math.max(1, Math.min(delay, TimeUnit.NANOSECONDS.toMillis(keeper - System.nanoTime())));
+        }
         long previous = timerId;
         if (previous >= 0) {
             vertx.cancelTimer(previous);
         }
         timerId = vertx.setTimer(delay, id -> wake());
+    }
+
+    /**
+     * One pass of the target keeper (one replica at a time does the work); remembers when it has
+     * something to do next. A failed pass is logged and tried again at the next housekeeping.
+     */
+    private Uni<Void> keepTargets() {
+        if (targets == null) {
+            return Uni.createFrom().voidItem();
+        }
+        return targets.keep(pool).invoke(pass -> {
+            if (metrics != null) {
+                pass.missed().forEach(m -> metrics.targetMissed(m.reason()));
+            }
+            pass.missed().forEach(m -> LOG.infof("registration %s missed its freshness target: %s", m.registrationId(),
+                    m.reason()));
+            // Another replica held the keeper's lock: it keeps the targets; look again within a second.
+            long next = pass.nextInMs() == null ? KEEPER_RETRY_MS : Math.max(0, pass.nextInMs());
+            keeperDueNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(next);
+        }).onFailure().invoke(e -> {
+            LOG.warnf("freshness target pass failed: %s", e.getMessage());
+            keeperDueNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(KEEPER_RETRY_MS);
+        }).onFailure().recoverWithNull().replaceWithVoid();
     }
 
     /** Fires every due schedule, FIRE_BATCH per transaction; returns how many were fired. */
@@ -346,7 +386,8 @@ public class JobScheduler {
                 .subscribe().with(ignored -> {
                     // this attempt's entry only: after a lost lease the job may run here again
                     active.remove(job.id(), a);
-                    wake(false);
+                    // a target's refresh ended: the keeper looks at its view again now
+                    wake(job.payload() != null && job.payload().containsKey(TARGET_FIELD));
                 });
     }
 

@@ -32,12 +32,14 @@ import java.util.function.Consumer;
  * The original system's {@code materialized_view_refresh} job: payload {@code {"schema"?, "view_name"}}.
  * A view that is not registered yet is registered (standard mode) first, race-free. With
  * {@code "cascade": "downstream" | "upstream"} (and optionally {@code parallelism}, {@code onBusy})
- * the job runs a cascade from the view instead of a single refresh.
+ * the job runs a cascade from the view instead of a single refresh. {@code "target"} (a
+ * registration id) marks a job the freshness target keeper queued.
  */
 @ApplicationScoped
 public class MatviewRefreshJobHandler implements JobHandler {
 
-    private static final Set<String> FIELDS = Set.of("schema", "view_name", "cascade", "parallelism", "onBusy");
+    private static final Set<String> FIELDS = Set.of("schema", "view_name", "cascade", "parallelism", "onBusy",
+            JobScheduler.TARGET_FIELD);
     private static final Set<String> CASCADE_FIELDS = Set.of("parallelism", "onBusy");
 
     private final Pool pool;
@@ -77,7 +79,7 @@ public class MatviewRefreshJobHandler implements JobHandler {
         for (String key : payload.fieldNames()) {
             if (!FIELDS.contains(key)) {
                 throw new InvalidInputException("payload of " + type() + " takes only schema, view_name, cascade,"
-                        + " parallelism and onBusy, got " + InvalidInputException.quoted(key));
+                        + " parallelism, onBusy and target, got " + InvalidInputException.quoted(key));
             }
         }
         Object cascade = payload.getValue("cascade");
@@ -99,6 +101,11 @@ public class MatviewRefreshJobHandler implements JobHandler {
         Object onBusy = payload.getValue("onBusy");
         if (onBusy != null && !"wait".equals(onBusy) && !"skip".equals(onBusy)) {
             throw new InvalidInputException("payload.onBusy must be wait or skip");
+        }
+        Object target = payload.getValue(JobScheduler.TARGET_FIELD);
+        if (target != null && !(target instanceof String t && isUuid(t))) {
+            throw new InvalidInputException("payload.target must be the id (UUID) of the registration whose freshness"
+                    + " target queued the job");
         }
         Object schema = payload.getValue("schema");
         Object view = payload.getValue("view_name");
@@ -204,6 +211,15 @@ public class MatviewRefreshJobHandler implements JobHandler {
                         ? new JobOutcome.Cancelled(failed.answer().getMessage(), failed.runId())
                         : failed.failure().retryable() ? new JobOutcome.Transient(failed.answer().getMessage(), failed.runId())
                         : new JobOutcome.Permanent(failed.answer().getMessage(), failed.runId()));
+    }
+
+    private static boolean isUuid(String text) {
+        try {
+            UUID.fromString(text);
+            return text.length() == 36;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static String message(Throwable e) {

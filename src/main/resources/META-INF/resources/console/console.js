@@ -365,8 +365,8 @@ async function show(page, generation) {
   }
 }
 
-const VIEW_COLUMNS = ['Schema', 'View', 'Mode', 'Status', 'Last refresh', 'Duration', 'Error', 'Staleness', 'Schedule',
-  'Next run'];
+const VIEW_COLUMNS = ['Schema', 'View', 'Mode', 'Status', 'Last refresh', 'Duration', 'Error', 'Staleness', 'Freshness',
+  'Schedule', 'Next run'];
 
 async function viewsPage(generation) {
   const body = h('tbody');
@@ -414,6 +414,29 @@ function staleness(r) {
   return h('span', { class: r.stale ? 'stale' : '' }, `${r.stale ? 'stale' : 'fresh'} (max ${seconds(r.maxStalenessSeconds)})`);
 }
 
+/** An ISO-8601 duration of whole seconds (PT1H30M, PT48H) in seconds; null for anything else. */
+function isoSeconds(text) {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(text || '');
+  return m ? (Number(m[1] || 0) * 3600 + Number(m[2] || 0) * 60 + Number(m[3] || 0)) : null;
+}
+
+function lagText(s) {
+  if (s < 90) return `${Math.max(0, Math.round(s))} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** The lag against the target: behind when over it. */
+function freshness(r) {
+  const lag = r.lagSeconds == null ? 'never refreshed' : `lag ${lagText(r.lagSeconds)}`;
+  if (!r.targetLag) return r.lagSeconds == null ? '' : lag;
+  if (r.targetLag === 'downstream') return `${lag} (downstream)`;
+  const target = isoSeconds(r.targetLag);
+  const behind = r.lagSeconds != null && target != null && r.lagSeconds > target;
+  return h('span', { class: behind ? 'behind' : 'on-target', dataset: { behind: String(behind) } },
+    `${lag} of ${seconds(target)}${behind ? ' – behind' : ''}`);
+}
+
 function scheduleText(r) {
   if (!r.schedule) return '';
   return r.schedule.cronExpr + (r.schedule.timezone && r.schedule.timezone !== 'UTC' ? ` (${r.schedule.timezone})` : '')
@@ -431,6 +454,7 @@ function viewRow(r) {
     h('td', { class: 'num' }, r.lastRefreshDurationMs == null ? '' : `${r.lastRefreshDurationMs} ms`),
     h('td', { class: 'error' }, r.lastRefreshError || ''),
     h('td', {}, staleness(r)),
+    h('td', { class: 'freshness' }, freshness(r)),
     h('td', {}, scheduleText(r)),
     h('td', {}, r.schedule && r.schedule.enabled ? time(r.schedule.nextRunAt) : ''),
     isAdmin() && h('td', { class: 'actions' }, actions(r)));
@@ -640,6 +664,8 @@ async function openEdit(id) {
   numberField('Statement timeout, ms (empty: the service default, 0: none)', 'statementTimeoutMs', r.statementTimeoutMs, 0),
   numberField('Lock timeout, ms (empty: the service default, 0: none)', 'lockTimeoutMs', r.lockTimeoutMs, 0),
   numberField('Stale after, seconds (empty: never)', 'maxStalenessSeconds', r.maxStalenessSeconds, 1),
+  h('label', {}, 'Freshness target: at most this far behind its tables (5m, 90s, PT1H), or downstream (empty: none)',
+    h('input', { name: 'targetLag', id: 'target-lag', type: 'text', value: r.targetLag || '', placeholder: '5m' })),
   h('fieldset', {}, h('legend', {}, 'Schedule'),
     h('label', {}, 'Cron (5 or 6 fields, @hourly, @every 10m; empty: none)', cron),
     h('label', {}, 'Time zone', tz),
@@ -659,6 +685,8 @@ async function saveEdit(r, data) {
     const value = text === '' ? null : Number(text);
     if (value !== r[field]) changes[field] = value;
   }
+  const targetLag = String(data.get('targetLag')).trim() || null;
+  if (targetLag !== r.targetLag) changes.targetLag = targetLag;
   if (Object.keys(changes).length) {
     upsert(await api('PUT', `/api/admin/matviews/${r.id}`, changes));
   }
@@ -761,6 +789,10 @@ async function viewPage(id, generation) {
       ['Staleness', staleness(reg)], ['Schedule', scheduleText(reg)],
       ['Next run', reg.schedule && reg.schedule.enabled ? time(reg.schedule.nextRunAt) : ''],
       ['Skip unchanged', reg.skipUnchanged ? `on${reg.maxSkipAgeSeconds ? ` (refresh at least every ${seconds(reg.maxSkipAgeSeconds)})` : ''}` : 'off'],
+      ['Freshness target', reg.targetLag ? (reg.targetLag === 'downstream' ? 'downstream (as fresh as its readers need)'
+        : seconds(isoSeconds(reg.targetLag))) : 'none'],
+      ['Data timestamp', time(reg.dataTimestamp)], ['Lag', freshness(reg)],
+      ['Target missed', reg.targetMissedAt ? `${time(reg.targetMissedAt)}: ${reg.targetMissedReason}` : ''],
     ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
     buttons.replaceChildren(...(isAdmin() ? actions(reg).filter(Boolean) : []));
   };

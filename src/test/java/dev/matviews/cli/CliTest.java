@@ -75,13 +75,13 @@ class CliTest {
         Result list = run("list");
         ok(list);
         assertTrue(list.out().lines().findFirst().orElseThrow()
-                .matches("ID +SCHEMA +VIEW +MODE +LAST REFRESH +STATUS"), list.out());
+                .matches("ID +SCHEMA +VIEW +MODE +LAST REFRESH +STATUS +TARGET +LAG S"), list.out());
         assertTrue(list.out().contains(mv));
         JsonNode json = run("list", "--json").json();
         assertTrue(json.isArray());
         assertTrue(json.toString().contains("\"viewName\":\"" + mv + "\""));
         Result csv = run("list", "--csv");
-        assertTrue(csv.out().startsWith("ID,SCHEMA,VIEW,MODE,LAST REFRESH,STATUS"), csv.out());
+        assertTrue(csv.out().startsWith("ID,SCHEMA,VIEW,MODE,LAST REFRESH,STATUS,TARGET,LAG S"), csv.out());
 
         JsonNode shown = run("show", "public." + mv, "--json").json();
         assertEquals(mv, shown.path("viewName").asText());
@@ -89,8 +89,17 @@ class CliTest {
 
         Result updated = run("update", "public." + mv, "--mode", "concurrent", "--lock-timeout", "2000");
         ok(updated);
-        assertEquals("Updated public." + mv + ": mode concurrent, statement timeout default, lock timeout 2000 ms",
-                updated.out().trim());
+        assertEquals("Updated public." + mv + ": mode concurrent, statement timeout default, lock timeout 2000 ms,"
+                + " target lag none", updated.out().trim());
+
+        Result target = run("update", "public." + mv, "--target-lag", "90s");
+        ok(target);
+        assertTrue(target.out().trim().endsWith(", target lag PT1M30S"), target.out());
+        assertTrue(run("list").out().lines().anyMatch(l -> l.contains(mv) && l.contains("PT1M30S")));
+        assertEquals(2, run("update", "public." + mv, "--target-lag", "soon").code(), "a bad target is a usage error");
+        assertEquals("PT1M30S", run("show", "public." + mv, "--json").json().path("targetLag").asText());
+        ok(run("update", "public." + mv, "--target-lag", "none"));
+        assertTrue(run("show", "public." + mv, "--json").json().path("targetLag").isNull());
 
         Result unregistered = run("unregister", "public." + mv);
         ok(unregistered);

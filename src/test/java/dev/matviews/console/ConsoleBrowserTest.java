@@ -362,6 +362,33 @@ class ConsoleBrowserTest {
     }
 
     @Test
+    void aFreshnessTargetIsEditedAndTheLagShownAgainstIt() {
+        String view = matview("target", "SELECT 1 AS id");
+        String id = register(view, "standard");
+        signIn("admin-secret");
+        action(id, "edit");
+        WebElement target = browser.await("#target-lag");
+        target.sendKeys("soon");
+        browser.find("#save").click();
+        browser.until(d -> d.findElement(By.cssSelector("#edit .error")).getText().contains("targetLag"));
+        admin().get(Api.BASE + "/" + id).then().body("targetLag", org.hamcrest.Matchers.nullValue());
+        shot("1-refused");
+        target.clear();
+        target.sendKeys("5m");
+        browser.find("#save").click();
+        browser.until(d -> d.findElements(By.id("edit")).isEmpty());
+        admin().get(Api.BASE + "/" + id).then().body("targetLag", org.hamcrest.Matchers.equalTo("PT5M"));
+        // the keeper refreshes the never-refreshed view; the list shows its lag against the target
+        browser.until(d -> row(id).findElement(By.cssSelector("td.freshness")).getText().matches("lag \\d+ s of 5 min"));
+        assertEquals("false", row(id).findElement(By.cssSelector("td.freshness span")).getDomAttribute("data-behind"));
+        shot("2-on-target");
+        row(id).findElement(By.cssSelector("td.name a")).click();
+        browser.until(d -> d.findElement(By.id("facts")).getText().contains("Freshness target"));
+        assertTrue(browser.find("#facts").getText().contains("5 min"), browser.find("#facts").getText());
+        shot("3-view");
+    }
+
+    @Test
     void textFromTheDatabaseIsShownAsTextNeverAsMarkup() {
         String table = TestDb.uniqueName("evil");
         String view = TestDb.uniqueName("evil");

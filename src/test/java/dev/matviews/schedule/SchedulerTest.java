@@ -96,7 +96,7 @@ class SchedulerTest {
             public Duration retryCap() { return Duration.ofMinutes(5); }
         };
         JobScheduler scheduler = new JobScheduler(vertx, pool, schedules, jobs, runs, List.of(handler), settings, name, listen,
-                metrics, null);
+                metrics, null, null);
         scheduler.start();
         started.add(scheduler);
         return scheduler;

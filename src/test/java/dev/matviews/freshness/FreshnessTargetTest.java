@@ -1,0 +1,263 @@
+package dev.matviews.freshness;
+
+import dev.matviews.support.Api;
+import dev.matviews.support.TestDb;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Freshness targets (issue 27) on a real database with the service's own scheduler: the keeper
+ * keeps a view's lag under its target while writers write, runs no REFRESH when nothing changed,
+ * and refreshes what a view reads first, so its data timestamp is never later than theirs.
+ */
+@QuarkusTest
+class FreshnessTargetTest {
+
+    static final String ROLE = ConfigProvider.getConfig().getValue("quarkus.datasource.username", String.class);
+    /** How far past its target a lag may go here: a pass's timer, a worker taking the job, the refresh. */
+    static final double TOLERANCE_SECONDS = 0.5;
+
+    private static String schema() {
+        String schema = TestDb.uniqueName("fresh");
+        TestDb.runAsSuperuser("CREATE SCHEMA " + schema + " AUTHORIZATION " + ROLE);
+        return schema;
+    }
+
+    private static String register(String schema, String view, String targetLag) {
+        String body = "{\"schema\":\"" + schema + "\",\"viewName\":\"" + view + "\",\"skipUnchanged\":true"
+                + (targetLag == null ? "" : ",\"targetLag\":\"" + targetLag + "\"") + "}";
+        String id = given().contentType(ContentType.JSON).body(body).post(Api.BASE).then().statusCode(201)
+                .extract().path("id");
+        given().post(Api.BASE + "/" + id + "/change-tracking").then().statusCode(200);
+        return id;
+    }
+
+    private static Connection connect() throws SQLException {
+        var config = ConfigProvider.getConfig();
+        Properties props = new Properties();
+        props.setProperty("user", ROLE);
+        props.setProperty("password", config.getOptionalValue("quarkus.datasource.password", String.class).orElse(""));
+        return DriverManager.getConnection(config.getValue("quarkus.datasource.jdbc.url", String.class), props);
+    }
+
+    private static long successfulRuns(String id) {
+        return TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + id
+                + "' AND status = 'success'");
+    }
+
+    @Test
+    void aTargetIsValidatedNormalizedAndCleared() {
+        String schema = schema();
+        TestDb.run("CREATE MATERIALIZED VIEW " + schema + ".v AS SELECT 1 AS x");
+        String id = given().contentType(ContentType.JSON)
+                .body("{\"schema\":\"" + schema + "\",\"viewName\":\"v\",\"targetLag\":\"5m\"}")
+                .post(Api.BASE).then().statusCode(201).body("targetLag", equalTo("PT5M"))
+                .body("dataTimestamp", nullValue()).body("lagSeconds", nullValue()).extract().path("id");
+        for (String[] given : new String[][]{{"PT90S", "PT1M30S"}, {"1h30m", "PT1H30M"}, {"2d", "PT48H"},
+                {"45s", "PT45S"}, {"DOWNSTREAM", "downstream"}, {"pt10m", "PT10M"}}) {
+            given().contentType(ContentType.JSON).body("{\"targetLag\":\"" + given[0] + "\"}").put(Api.BASE + "/" + id)
+                    .then().statusCode(200).body("targetLag", equalTo(given[1]));
+        }
+        for (String bad : new String[]{"\"5 minutes\"", "\"0s\"", "\"PT0.5S\"", "\"367d\"", "\"\"", "\"-5m\"",
+                "\"P1Y\"", "12", "true", "{}"}) {
+            given().contentType(ContentType.JSON).body("{\"targetLag\":" + bad + "}").put(Api.BASE + "/" + id)
+                    .then().statusCode(400).contentType("application/problem+json");
+            Api.get(id).body("targetLag", equalTo("PT10M"));
+        }
+        given().contentType(ContentType.JSON).body("{\"targetLag\":null}").put(Api.BASE + "/" + id)
+                .then().statusCode(200).body("targetLag", nullValue());
+        Api.refresh(id).statusCode(200);
+        Api.get(id).body("dataTimestamp", notNullValue()).body("lagSeconds", notNullValue());
+    }
+
+    /**
+     * Random writes for 12 s to a view with a 3 s target: sampled every 50 ms, its lag never passes the
+     * target (plus tolerance), and its data timestamp never claims a write its contents lack: every
+     * write committed before the data timestamp is in the view (both read in one snapshot).
+     */
+    @Test
+    void aThreeSecondTargetIsKeptUnderRandomWrites() throws Exception {
+        String schema = schema();
+        TestDb.run("CREATE TABLE " + schema + ".t (id bigint PRIMARY KEY, v int NOT NULL);"
+                + " INSERT INTO " + schema + ".t VALUES (0, 0);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".mv AS SELECT count(*) AS n, max(id) AS last_id, sum(v) AS total"
+                + " FROM " + schema + ".t");
+        String id = register(schema, "mv", "3s");
+        // writes committed, with the database time just after each commit
+        ConcurrentLinkedQueue<long[]> committed = new ConcurrentLinkedQueue<>();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            try (Connection c = connect(); Statement st = c.createStatement()) {
+                long next = 1;
+                while (writing.get()) {
+                    st.execute("INSERT INTO " + schema + ".t VALUES (" + next + ", " + ThreadLocalRandom.current().nextInt(100) + ")");
+                    try (ResultSet rs = st.executeQuery("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")) {
+                        rs.next();
+                        committed.add(new long[]{next, rs.getLong(1)});
+                    }
+                    next++;
+                    Thread.sleep(ThreadLocalRandom.current().nextInt(400));
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        writer.start();
+        double maxLag = 0;
+        int samples = 0;
+        List<String> violations = new ArrayList<>();
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            // the keeper's first look refreshes the never-refreshed view
+            await().atMost(Duration.ofSeconds(10)).until(() -> successfulRuns(id) > 0);
+            long end = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+            while (System.nanoTime() < end) {
+                try (ResultSet rs = st.executeQuery("SELECT r.lag_seconds, (extract(epoch FROM r.data_timestamp) * 1000000)::bigint,"
+                        + " (SELECT last_id FROM " + schema + ".mv) FROM _matviews_registrations r WHERE r.id = '" + id + "'")) {
+                    rs.next();
+                    double lag = rs.getDouble(1);
+                    long dataMicros = rs.getLong(2);
+                    long lastId = rs.getLong(3);
+                    maxLag = Math.max(maxLag, lag);
+                    for (long[] write : committed) {
+                        if (write[1] < dataMicros && write[0] > lastId) {
+                            violations.add("write " + write[0] + " committed before the data timestamp but the view's last id is "
+                                    + lastId);
+                        }
+                    }
+                }
+                samples++;
+                Thread.sleep(50);
+            }
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
+        assertTrue(violations.isEmpty(), violations.toString());
+        assertTrue(maxLag <= 3 + TOLERANCE_SECONDS, "lag reached " + maxLag + " s over " + samples + " samples");
+        assertTrue(committed.size() > 30, "the writer wrote " + committed.size() + " rows");
+        // it refreshed as the writes asked, not on every pass: each refresh stood for several writes
+        long refreshes = successfulRuns(id);
+        assertTrue(refreshes >= 3 && refreshes < committed.size(), refreshes + " refreshes for " + committed.size() + " writes");
+    }
+
+    /** With change tracking and no writes, checks keep the lag well under the target and no REFRESH runs. */
+    @Test
+    void noWritesNoRefreshAndTheLagStaysLow() throws Exception {
+        String schema = schema();
+        TestDb.run("CREATE TABLE " + schema + ".t (id int); INSERT INTO " + schema + ".t VALUES (1);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".mv AS SELECT count(*) AS n FROM " + schema + ".t");
+        String id = register(schema, "mv", "2s");
+        await().atMost(Duration.ofSeconds(10)).until(() -> successfulRuns(id) == 1);
+        long runsBefore = TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + id + "'");
+        double maxLag = 0;
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            long end = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+            while (System.nanoTime() < end) {
+                try (ResultSet rs = st.executeQuery("SELECT lag_seconds FROM _matviews_registrations WHERE id = '" + id + "'")) {
+                    rs.next();
+                    maxLag = Math.max(maxLag, rs.getDouble(1));
+                }
+                Thread.sleep(50);
+            }
+        }
+        assertEquals(runsBefore, TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '"
+                + id + "'"), "no refresh and no run record: the checks move the data timestamp on their own");
+        assertTrue(maxLag <= 1.0 + TOLERANCE_SECONDS, "an unchanged view is checked at least every half target; lag reached "
+                + maxLag);
+        assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE payload ->> 'target' = '" + id
+                + "' AND state = 'completed' AND created_at > now() - interval '8 seconds'"), "no job was queued for it");
+    }
+
+    /**
+     * A &lt;- B &lt;- C, a target on C only, A and B downstream: writes under A are brought to C by one
+     * cascade each time, A then B then C, and C's data timestamp is never later than A's.
+     */
+    @Test
+    void aChainIsRefreshedFromItsRootAndMeasuredFromIt() throws Exception {
+        String schema = schema();
+        TestDb.run("CREATE TABLE " + schema + ".t (id bigint PRIMARY KEY); INSERT INTO " + schema + ".t VALUES (0);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".a AS SELECT max(id) AS last_id FROM " + schema + ".t;"
+                + " CREATE MATERIALIZED VIEW " + schema + ".b AS SELECT last_id FROM " + schema + ".a;"
+                + " CREATE MATERIALIZED VIEW " + schema + ".c AS SELECT last_id FROM " + schema + ".b");
+        String a = register(schema, "a", "downstream");
+        String b = register(schema, "b", "downstream");
+        String c = register(schema, "c", "3s");
+        await().atMost(Duration.ofSeconds(10)).until(() -> successfulRuns(c) > 0);
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            try (Connection conn = connect(); Statement st = conn.createStatement()) {
+                for (long next = 1; writing.get(); next++) {
+                    st.execute("INSERT INTO " + schema + ".t VALUES (" + next + ")");
+                    Thread.sleep(200 + ThreadLocalRandom.current().nextInt(300));
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        writer.start();
+        double maxLag = 0;
+        List<String> violations = new ArrayList<>();
+        try (Connection conn = connect(); Statement st = conn.createStatement()) {
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < end) {
+                try (ResultSet rs = st.executeQuery("SELECT rc.lag_seconds, rc.data_timestamp, ra.data_timestamp,"
+                        + " rb.data_timestamp FROM _matviews_registrations rc, _matviews_registrations ra, _matviews_registrations rb"
+                        + " WHERE rc.id = '" + c + "' AND ra.id = '" + a + "' AND rb.id = '" + b + "'")) {
+                    rs.next();
+                    maxLag = Math.max(maxLag, rs.getDouble(1));
+                    Timestamp dc = rs.getTimestamp(2);
+                    Timestamp da = rs.getTimestamp(3);
+                    Timestamp db = rs.getTimestamp(4);
+                    if (dc.after(da) || dc.after(db) || db.after(da)) {
+                        violations.add("C " + dc + ", B " + db + ", A " + da);
+                    }
+                }
+                Thread.sleep(50);
+            }
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
+        assertTrue(violations.isEmpty(), violations.toString());
+        assertTrue(maxLag <= 3 + TOLERANCE_SECONDS, "C's lag reached " + maxLag);
+        // every refresh of C came after A's and B's, in one cascade queued for C
+        try (TestDb db = TestDb.open()) {
+            long cascades = TestDb.count("SELECT count(DISTINCT cascade_id) FROM _ayb_matview_refresh_runs WHERE registration_id = '"
+                    + c + "' AND status = 'success' AND cascade_id IS NOT NULL");
+            assertTrue(cascades >= 3, cascades + " cascades refreshed C");
+            assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs rc"
+                    + " WHERE rc.registration_id = '" + c + "' AND rc.status = 'success' AND rc.cascade_id IS NOT NULL"
+                    + " AND NOT EXISTS (SELECT 1 FROM _ayb_matview_refresh_runs ra, _ayb_matview_refresh_runs rb"
+                    + "   WHERE ra.cascade_id = rc.cascade_id AND rb.cascade_id = rc.cascade_id"
+                    + "     AND ra.registration_id = '" + a + "' AND rb.registration_id = '" + b + "'"
+                    + "     AND ra.finished_at <= rb.started_at AND rb.finished_at <= rc.started_at)"),
+                    "each cascade refreshed A, then B, then C");
+            assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE payload ->> 'target' IN ('" + a + "', '" + b + "')"),
+                    "downstream views have no refresh of their own");
+        }
+    }
+}
