@@ -21,12 +21,124 @@ ALTER TABLE "${flyway:defaultSchema}"._ayb_matview_refreshes
     ADD COLUMN IF NOT EXISTS target_missed_at     TIMESTAMPTZ,
     ADD COLUMN IF NOT EXISTS target_missed_reason TEXT,
     -- scheduled (job) refreshes that failed in a row; any success resets it
-    ADD COLUMN IF NOT EXISTS consecutive_failures INT NOT NULL DEFAULT 0;
+    ADD COLUMN IF NOT EXISTS consecutive_failures INT NOT NULL DEFAULT 0,
+    -- suspended: no scheduled or target-driven refresh until resumed; suspended_by: the registration
+    -- whose failures suspended it (itself, or a registered view it reads)
+    ADD COLUMN IF NOT EXISTS suspended_at         TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS suspended_reason     TEXT,
+    ADD COLUMN IF NOT EXISTS suspended_by         UUID;
+
+-- What the database side needs of the service's configuration, written by every replica at start:
+-- suspend_after (matviews.suspension.after-failures; 0: never).
+CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}"._matviews_settings (
+    id            BOOLEAN PRIMARY KEY DEFAULT true CHECK (id),
+    suspend_after INT NOT NULL DEFAULT 5 CHECK (suspend_after >= 0)
+);
+INSERT INTO "${flyway:defaultSchema}"._matviews_settings DEFAULT VALUES ON CONFLICT (id) DO NOTHING;
+
+-- The alert outbox: every refresh-failed, suspended, target-missed and recovered event, written in
+-- the transaction of the state change it reports, so none is lost to a restart and none is told
+-- of a change that rolled back. Delivered to the configured webhook by one replica at a time
+-- (claimed FOR UPDATE SKIP LOCKED under a lease), retried with capped backoff, kept for
+-- matviews.alerts.retention and at most matviews.alerts.max-rows rows (the oldest go first).
+-- event_id comes from the run event sequence: the event stream replays alerts with runs.
+CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}"._matviews_alerts (
+    id              UUID        NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
+    event_id        BIGINT      NOT NULL DEFAULT nextval('"${flyway:defaultSchema}"._ayb_matview_run_event_seq'),
+    event           VARCHAR(20) NOT NULL CHECK (event IN ('refresh-failed', 'suspended', 'target-missed', 'recovered')),
+    registration_id UUID        NOT NULL,
+    schema_name     TEXT        NOT NULL,
+    view_name       TEXT        NOT NULL,
+    at              TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+    detail          JSONB       NOT NULL DEFAULT '{}'::jsonb,
+    state           VARCHAR(10) NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dropped')),
+    attempts        INT         NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+    delivered_at    TIMESTAMPTZ,
+    last_error      TEXT
+);
+CREATE INDEX IF NOT EXISTS _matviews_alerts_pending ON "${flyway:defaultSchema}"._matviews_alerts (next_attempt_at)
+    WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS _matviews_alerts_event_id ON "${flyway:defaultSchema}"._matviews_alerts (event_id);
+CREATE INDEX IF NOT EXISTS _matviews_alerts_at ON "${flyway:defaultSchema}"._matviews_alerts (at);
+
+-- Records an alert and tells every replica (the event stream), in the caller's transaction.
+CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_alert(kind text, reg_id uuid, info jsonb)
+    RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+BEGIN
+    INSERT INTO "${flyway:defaultSchema}"._matviews_alerts (event, registration_id, schema_name, view_name, detail)
+    SELECT kind, reg.id, reg.schema_name, reg.view_name, coalesce(info, '{}'::jsonb)
+      FROM "${flyway:defaultSchema}"._ayb_matview_refreshes reg WHERE reg.id = reg_id
+    RETURNING * INTO a;
+    IF a.id IS NOT NULL THEN
+        PERFORM pg_notify('matviews_runs', jsonb_build_object('alert', jsonb_build_object(
+            'id', a.id, 'eventId', a.event_id, 'event', a.event, 'registrationId', a.registration_id,
+            'schema', a.schema_name, 'view', a.view_name, 'at', a.at, 'detail', a.detail))::text);
+    END IF;
+END
+$$;
+
+-- Registered views that read the view, at any depth through plain views and other matviews.
+CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_registered_readers(view_oid oid)
+    RETURNS TABLE (registration_id uuid) LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE down(oid, path) AS (
+        SELECT view_oid, ARRAY[view_oid]
+        UNION
+        SELECT rw.ev_class, down.path || rw.ev_class
+          FROM down
+          JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = down.oid
+                                      AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+          JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid
+         WHERE rw.ev_class <> down.oid AND NOT rw.ev_class = ANY (down.path) AND cardinality(down.path) < 64
+    )
+    SELECT DISTINCT reg.id
+      FROM down
+      JOIN pg_catalog.pg_class c ON c.oid = down.oid AND c.relkind = 'm'
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      JOIN "${flyway:defaultSchema}"._ayb_matview_refreshes reg ON reg.schema_name = n.nspname AND reg.view_name = c.relname
+     WHERE down.oid <> view_oid
+$$;
+
+-- Suspends a registration and every registered view that reads it, naming it, with an alert each.
+CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_suspend(reg_id uuid, reason text)
+    RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    root record;
+    reader record;
+BEGIN
+    UPDATE "${flyway:defaultSchema}"._ayb_matview_refreshes reg
+       SET suspended_at = clock_timestamp(), suspended_reason = reason, suspended_by = reg.id
+     WHERE reg.id = reg_id AND reg.suspended_at IS NULL
+    RETURNING reg.* INTO root;
+    IF root.id IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM "${flyway:defaultSchema}"._matviews_alert('suspended', root.id, jsonb_build_object('reason', reason));
+    FOR reader IN
+        UPDATE "${flyway:defaultSchema}"._ayb_matview_refreshes reg
+           SET suspended_at = clock_timestamp(), suspended_by = root.id,
+               suspended_reason = 'reads ' || pg_catalog.quote_ident(root.schema_name) || '.'
+                                  || pg_catalog.quote_ident(root.view_name) || ', which is suspended: ' || reason
+         WHERE reg.suspended_at IS NULL
+           AND reg.id IN (SELECT r.registration_id FROM "${flyway:defaultSchema}"._matviews_registered_readers(
+                              pg_catalog.to_regclass(pg_catalog.quote_ident(root.schema_name) || '.'
+                                                     || pg_catalog.quote_ident(root.view_name))) r)
+        RETURNING reg.id, reg.suspended_reason
+    LOOP
+        PERFORM "${flyway:defaultSchema}"._matviews_alert('suspended', reader.id,
+                                                          jsonb_build_object('reason', reader.suspended_reason,
+                                                                             'suspendedBy', root.id));
+    END LOOP;
+END
+$$;
 ALTER TABLE "${flyway:defaultSchema}"._ayb_matview_refreshes DROP CONSTRAINT IF EXISTS _matviews_one_target;
 ALTER TABLE "${flyway:defaultSchema}"._ayb_matview_refreshes
     ADD CONSTRAINT _matviews_one_target CHECK (NOT (target_downstream AND target_lag_seconds IS NOT NULL));
 
--- data_timestamp: what the run's data reflects (success) or what the skip proved (skipped);
+-- data_timestamp: what the run's data reflects (success) or what the skip proved (skipped); while it
+-- runs, the bound the registered matviews it reads set (see _matviews_upstream_data_at);
 -- target_missed: the missed target this run was part of, with its reason.
 ALTER TABLE "${flyway:defaultSchema}"._ayb_matview_refresh_runs
     ADD COLUMN IF NOT EXISTS data_timestamp TIMESTAMPTZ,
@@ -125,11 +237,17 @@ BEGIN
 END
 $$;
 
--- Runs: a success or a skip that kept current data moves the data timestamp (never back); a
+-- Runs: a success or a skip that kept current data moves the data timestamp (never back). A
 -- scheduled refresh that failed (a job's, or a node's of a cascade a job started) counts toward
--- consecutive_failures, any success resets it.
--- Otherwise as in V15.
+-- consecutive_failures and raises refresh-failed; at _matviews_settings.suspend_after of them in a
+-- row the registration and its registered readers are suspended. A success resets the count, and
+-- raises recovered when there was one. Otherwise as in V15.
 CREATE OR REPLACE FUNCTION _matviews_run_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    scheduled boolean;
+    prev int;
+    upd record;
+    threshold int;
 BEGIN
     IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status THEN
         RETURN NULL;
@@ -147,21 +265,27 @@ BEGIN
              WHERE id = NEW.registration_id;
         END IF;
     ELSE
+        scheduled := NEW.status IN ('error', 'timeout')
+                     AND (NEW.trigger = 'schedule'
+                          OR (NEW.trigger = 'cascade' AND EXISTS (
+                              SELECT 1 FROM "${flyway:defaultSchema}"._matviews_cascades cas
+                               WHERE cas.id = NEW.cascade_id AND cas.trigger = 'schedule')));
+        IF NEW.status = 'success' THEN
+            SELECT reg.consecutive_failures INTO prev FROM "${flyway:defaultSchema}"._ayb_matview_refreshes reg
+             WHERE reg.id = NEW.registration_id;
+        END IF;
         UPDATE "${flyway:defaultSchema}"._ayb_matview_refreshes reg
            SET last_refresh_at = NEW.finished_at,
                last_refresh_duration_ms = NEW.duration_ms,
                last_refresh_status = CASE WHEN NEW.status = 'success' THEN 'success' ELSE 'error' END,
                last_refresh_error = NEW.error,
                last_success_at = CASE WHEN NEW.status = 'success' THEN NEW.finished_at ELSE reg.last_success_at END,
-               data_timestamp = CASE WHEN NEW.status = 'success' THEN greatest(reg.data_timestamp, NEW.data_timestamp)
-                                     ELSE reg.data_timestamp END,
+               -- '-infinity': a registered matview it read has no data timestamp, so neither has its data
+               data_timestamp = CASE WHEN NEW.status <> 'success' THEN reg.data_timestamp
+                                     WHEN NEW.data_timestamp = '-infinity' THEN NULL
+                                     ELSE greatest(reg.data_timestamp, NEW.data_timestamp) END,
                consecutive_failures = CASE WHEN NEW.status = 'success' THEN 0
-                                           WHEN NEW.status IN ('error', 'timeout')
-                                                AND (NEW.trigger = 'schedule'
-                                                     OR (NEW.trigger = 'cascade' AND EXISTS (
-                                                         SELECT 1 FROM "${flyway:defaultSchema}"._matviews_cascades cas
-                                                          WHERE cas.id = NEW.cascade_id AND cas.trigger = 'schedule')))
-                                                THEN reg.consecutive_failures + 1
+                                           WHEN scheduled THEN reg.consecutive_failures + 1
                                            ELSE reg.consecutive_failures END,
                current_run_id = CASE WHEN reg.current_run_id = NEW.id THEN NULL ELSE reg.current_run_id END,
                updated_at = NEW.finished_at
@@ -169,7 +293,23 @@ BEGIN
            AND (NEW.status <> 'abandoned' OR reg.current_run_id = NEW.id)
            AND (SELECT max(later.started_at) FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs later
                  WHERE later.registration_id = NEW.registration_id
-                   AND later.status NOT IN ('running', 'skipped')) <= NEW.started_at;
+                   AND later.status NOT IN ('running', 'skipped')) <= NEW.started_at
+        RETURNING reg.consecutive_failures, reg.suspended_at INTO upd;
+        IF scheduled AND upd.consecutive_failures IS NOT NULL THEN
+            PERFORM "${flyway:defaultSchema}"._matviews_alert('refresh-failed', NEW.registration_id, jsonb_build_object(
+                'runId', NEW.id, 'status', NEW.status, 'error', left(NEW.error, 1000), 'sqlState', NEW.sqlstate,
+                'consecutiveFailures', upd.consecutive_failures));
+            SELECT st.suspend_after INTO threshold FROM "${flyway:defaultSchema}"._matviews_settings st;
+            IF upd.suspended_at IS NULL AND coalesce(threshold, 5) > 0
+               AND upd.consecutive_failures >= coalesce(threshold, 5) THEN
+                PERFORM "${flyway:defaultSchema}"._matviews_suspend(NEW.registration_id,
+                    upd.consecutive_failures || ' scheduled refreshes failed in a row; the last: '
+                    || coalesce(left(NEW.error, 500), NEW.status));
+            END IF;
+        ELSIF NEW.status = 'success' AND prev > 0 AND upd.consecutive_failures IS NOT NULL THEN
+            PERFORM "${flyway:defaultSchema}"._matviews_alert('recovered', NEW.registration_id, jsonb_build_object(
+                'runId', NEW.id, 'failuresBefore', prev));
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -182,7 +322,7 @@ SELECT reg.id, reg.schema_name, reg.view_name, reg.refresh_mode, reg.last_refres
        reg.current_run_id, reg.statement_timeout_ms, reg.lock_timeout_ms, reg.max_staleness_seconds,
        st.stale, st.schedule, reg.skip_unchanged, reg.max_skip_age_seconds, reg.last_unchanged_at,
        reg.target_lag_seconds, reg.target_downstream, reg.data_timestamp, reg.target_missed_at,
-       reg.target_missed_reason, reg.consecutive_failures,
+       reg.target_missed_reason, reg.consecutive_failures, reg.suspended_at, reg.suspended_reason, reg.suspended_by,
        round(extract(epoch FROM statement_timestamp() - reg.data_timestamp)::numeric, 3)::float8 AS lag_seconds
   FROM _ayb_matview_refreshes reg,
        LATERAL _matviews_registration_state(reg.schema_name, reg.view_name,
@@ -217,8 +357,8 @@ CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_predicted_ms(reg_
              ORDER BY run.started_at DESC LIMIT 5) x
 $$;
 
--- One pass of the target keeper; every replica calls it, one at a time does the work (the
--- transaction's advisory lock), so each due view is looked at and queued once across replicas.
+-- One pass of the target keeper; every replica calls it, one at a time does the work (it holds
+-- the settings row's lock), so each due view is looked at and queued once across replicas.
 -- 1. Missed targets: a view whose lag passed its target, not yet recorded for this deadline, gets
 --    the miss and its reason recorded (registration, its current or latest run) and returned.
 -- 2. Due views (target_next_at passed, no target job queued or running), least slack first: the
@@ -230,9 +370,9 @@ $$;
 --    changed, it is looked at again when its lag could next reach the target.
 -- Returns the registrations queued or missed, and one row (registration_id NULL) with when the
 -- keeper has something to do next.
-CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_keep_targets(lock_space int, lock_key int, margin_ms int,
+CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_keep_targets(margin_ms int,
                                                                          margin_share float8, min_check_ms int,
-                                                                         batch int, channel text)
+                                                                         batch int, channel text, suspend_after int)
     RETURNS TABLE (registration_id uuid, action text, detail text, next_at timestamptz)
     LANGUAGE plpgsql AS $$
 DECLARE
@@ -250,9 +390,14 @@ DECLARE
     why text;
     queued int := 0;
 BEGIN
-    IF NOT pg_catalog.pg_try_advisory_xact_lock(lock_space, lock_key) THEN
+    -- the settings row is the keeper's baton: taken by one replica's pass, skipped by the others
+    PERFORM 1 FROM "${flyway:defaultSchema}"._matviews_settings FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
         RETURN; -- another replica is keeping the targets right now
     END IF;
+    -- the run trigger's threshold follows the configuration of the replica keeping the targets
+    UPDATE "${flyway:defaultSchema}"._matviews_settings st SET suspend_after = _matviews_keep_targets.suspend_after
+     WHERE st.suspend_after IS DISTINCT FROM _matviews_keep_targets.suspend_after;
 
     FOR root IN
         SELECT reg.*, c.oid AS view_oid,
@@ -262,7 +407,7 @@ BEGIN
           FROM "${flyway:defaultSchema}"._ayb_matview_refreshes reg
           JOIN pg_catalog.pg_namespace n ON n.nspname = reg.schema_name
           JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = reg.view_name AND c.relkind = 'm'
-         WHERE reg.target_lag_seconds IS NOT NULL AND reg.data_timestamp IS NOT NULL
+         WHERE reg.target_lag_seconds IS NOT NULL AND reg.data_timestamp IS NOT NULL AND reg.suspended_at IS NULL
            AND now_at > reg.data_timestamp + reg.target_lag_seconds * interval '1 second'
            AND (reg.target_missed_at IS NULL
                 OR reg.target_missed_at < reg.data_timestamp + reg.target_lag_seconds * interval '1 second')
@@ -286,6 +431,9 @@ BEGIN
          WHERE id = coalesce(root.current_run_id,
                              (SELECT run.id FROM "${flyway:defaultSchema}"._ayb_matview_refresh_runs run
                                WHERE run.registration_id = root.id ORDER BY run.started_at DESC LIMIT 1));
+        PERFORM "${flyway:defaultSchema}"._matviews_alert('target-missed', root.id, jsonb_build_object(
+            'reason', why, 'targetLag', 'PT' || root.target_lag_seconds || 'S', 'dataTimestamp', root.data_timestamp,
+            'lagSeconds', round(extract(epoch FROM now_at - root.data_timestamp)::numeric, 3)));
         registration_id := root.id; action := 'missed'; detail := why; next_at := NULL;
         RETURN NEXT;
     END LOOP;
@@ -295,7 +443,7 @@ BEGIN
           FROM "${flyway:defaultSchema}"._ayb_matview_refreshes reg
           JOIN pg_catalog.pg_namespace n ON n.nspname = reg.schema_name
           JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = reg.view_name AND c.relkind = 'm'
-         WHERE reg.target_lag_seconds IS NOT NULL
+         WHERE reg.target_lag_seconds IS NOT NULL AND reg.suspended_at IS NULL
            AND coalesce(reg.target_next_at, '-infinity') <= now_at
            AND NOT EXISTS (SELECT 1 FROM "${flyway:defaultSchema}"._ayb_jobs j
                             WHERE j.type = 'materialized_view_refresh' AND j.state IN ('queued', 'running')
@@ -361,7 +509,7 @@ BEGIN
     registration_id := NULL; action := 'next'; detail := NULL;
     SELECT least(
                (SELECT min(coalesce(reg.target_next_at, now_at)) FROM "${flyway:defaultSchema}"._ayb_matview_refreshes reg
-                 WHERE reg.target_lag_seconds IS NOT NULL
+                 WHERE reg.target_lag_seconds IS NOT NULL AND reg.suspended_at IS NULL
                    AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                                 WHERE n.nspname = reg.schema_name AND c.relname = reg.view_name AND c.relkind = 'm')
                    AND NOT EXISTS (SELECT 1 FROM "${flyway:defaultSchema}"._ayb_jobs j
@@ -369,7 +517,7 @@ BEGIN
                                       AND j.payload ->> 'target' = reg.id::text)),
                (SELECT min(reg.data_timestamp + reg.target_lag_seconds * interval '1 second')
                   FROM "${flyway:defaultSchema}"._ayb_matview_refreshes reg
-                 WHERE reg.target_lag_seconds IS NOT NULL AND reg.data_timestamp IS NOT NULL
+                 WHERE reg.target_lag_seconds IS NOT NULL AND reg.data_timestamp IS NOT NULL AND reg.suspended_at IS NULL
                    AND (reg.target_missed_at IS NULL
                         OR reg.target_missed_at < reg.data_timestamp + reg.target_lag_seconds * interval '1 second')))
       INTO next_at;

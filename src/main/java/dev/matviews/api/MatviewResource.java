@@ -81,7 +81,8 @@ public class MatviewResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = RegistrationList.class),
                     examples = @ExampleObject(name = "list", value = Examples.LIST)))
-    @APIResponse(responseCode = "400", description = "Unknown status, stale not true or false, bad cursor or limit",
+    @APIResponse(responseCode = "400", description = "Unknown status, stale or suspended not true or false, bad cursor"
+            + " or limit",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<RegistrationList> list(
             @Parameter(description = "Only views in this schema") @QueryParam("schema") String schema,
@@ -91,12 +92,16 @@ public class MatviewResource {
             @QueryParam("status") String status,
             @Parameter(description = "Only stale (true) or fresh (false) views", schema = @Schema(type = SchemaType.BOOLEAN))
             @QueryParam("stale") String stale,
+            @Parameter(description = "Only suspended (true) or not suspended (false) views",
+                    schema = @Schema(type = SchemaType.BOOLEAN))
+            @QueryParam("suspended") String suspended,
             @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor,
             @Parameter(description = "Page size, 1 to " + RegistryService.MAX_PAGE, schema = @Schema(
                     type = SchemaType.INTEGER, minimum = "1", maximum = Limits.PAGE_MAX_TEXT, defaultValue = Limits.PAGE_DEFAULT_TEXT))
             @QueryParam("limit") String limit) {
         return Uni.createFrom().deferred(() -> {
-            RegistrationFilter filter = new RegistrationFilter(schema, view, status, Requests.trueOrFalse("stale", stale));
+            RegistrationFilter filter = new RegistrationFilter(schema, view, status, Requests.trueOrFalse("stale", stale),
+                    Requests.trueOrFalse("suspended", suspended));
             Integer size = Requests.whole("limit", limit);
             if (size == null && cursor == null) {
                 return registry.matching(filter).map(RegistrationList::of);
@@ -210,6 +215,25 @@ public class MatviewResource {
                     staleness.value(), skip.value(), maxSkipAge.value(), targetLag.value()));
             return registry.update(uuid, mode, statementTimeout, lockTimeout, staleness, skip, maxSkipAge, targetLag);
         });
+    }
+
+    @POST
+    @Path("/{id}/resume")
+    @Operation(summary = "Resume a suspended registration",
+            description = "Scheduled and target-driven refreshes run again for it and for every registration suspended"
+                    + " because of it (the registered views that read it); their failure counts start from zero. A"
+                    + " registration that is not suspended is left as it is.")
+    @APIResponse(responseCode = "200", description = "The registration as it now is",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = Registration.class)))
+    @APIResponse(responseCode = "400", description = "id is not a UUID",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "404", description = "No such registration",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(name = "registration-not-found", value = Examples.NOT_FOUND)))
+    public Uni<Registration> resume(@Parameter(description = "Registration id (UUID)",
+            schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id) {
+        return Uni.createFrom().deferred(() -> registry.resume(uuid(id)));
     }
 
     @DELETE
@@ -390,6 +414,9 @@ public class MatviewResource {
             @Parameter(description = "Only runs with this status",
                     schema = @Schema(enumeration = {"running", "success", "error", "cancelled", "timeout", "skipped",
                             "abandoned"})) @QueryParam("status") String status,
+            @Parameter(description = "Only suspended (true) or not suspended (false) views",
+                    schema = @Schema(type = SchemaType.BOOLEAN))
+            @QueryParam("suspended") String suspended,
             @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor,
             @Parameter(description = "Page size, 1 to 200", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
                     maximum = "200", defaultValue = "50"))

@@ -42,6 +42,58 @@ public interface MatviewsConfig {
 
     Targets targets();
 
+    Suspension suspension();
+
+    Alerts alerts();
+
+    /** Alerts: the outbox every replica writes and one at a time delivers to a webhook (docs/freshness.md). */
+    interface Alerts {
+        Webhook webhook();
+
+        /** Alerts older than this are deleted, delivered or not. */
+        @WithDefault("168h")
+        Duration retention();
+
+        /** The outbox keeps at most this many alerts; past it the oldest are deleted (a dead endpoint fills no memory). */
+        @WithDefault("10000")
+        int maxRows();
+
+        /** First retry delay of a failed delivery; doubles per attempt. */
+        @WithDefault("1s")
+        Duration retryBase();
+
+        /** Longest retry delay. */
+        @WithDefault("5m")
+        Duration retryCap();
+
+        interface Webhook {
+            /** Where alerts are POSTed as JSON; none: alerts are only kept (and streamed as events). */
+            Optional<String> url();
+
+            /** Signs each body: header X-Matviews-Signature: sha256=HMAC-SHA256(secret, body) in hex. */
+            Optional<String> secret();
+
+            /** Which alerts are delivered: any of refresh-failed, suspended, target-missed, recovered. */
+            @WithDefault("refresh-failed,suspended,target-missed,recovered")
+            java.util.List<String> events();
+
+            /** How long a delivery may take before it counts as failed. */
+            @WithDefault("10s")
+            Duration timeout();
+        }
+    }
+
+    /** Suspending registrations whose scheduled refreshes keep failing (docs/freshness.md). */
+    interface Suspension {
+        /**
+         * Scheduled or target-driven refreshes that may fail in a row before the registration (and
+         * every registered view that reads it) is suspended; 0: never suspend. Manual refreshes do
+         * not count; any success resets the count.
+         */
+        @WithDefault("5")
+        int afterFailures();
+    }
+
     /** Freshness targets (targetLag): how the scheduler keeps them. docs/freshness.md. */
     interface Targets {
         /**

@@ -1,5 +1,7 @@
 package dev.matviews.events;
 
+import dev.matviews.alerts.Alert;
+import dev.matviews.alerts.AlertRepository;
 import dev.matviews.cascade.CascadeEvent;
 import dev.matviews.cascade.CascadeRepository;
 import dev.matviews.config.MatviewsConfig;
@@ -48,6 +50,7 @@ public class RunEvents {
     private final Pool pool;
     private final RunRepository runs;
     private final CascadeRepository cascades;
+    private final AlertRepository alerts;
     /** Replaced (and the old one failed with ResyncRequired) when events were lost for everyone. */
     private final AtomicReference<BroadcastProcessor<StreamEvent>> live = new AtomicReference<>(BroadcastProcessor.create());
     private final AtomicLong lastSeen = new AtomicLong();
@@ -56,8 +59,9 @@ public class RunEvents {
     private final ListenConnection listen;
     private final MatviewsConfig.Events config;
 
-    public RunEvents(Pool pool, RunRepository runs, CascadeRepository cascades, ListenConnection listen,
-                     MatviewsConfig config) {
+    public RunEvents(Pool pool, RunRepository runs, CascadeRepository cascades, AlertRepository alerts,
+                     ListenConnection listen, MatviewsConfig config) {
+        this.alerts = alerts;
         this.pool = pool;
         this.runs = runs;
         this.cascades = cascades;
@@ -169,17 +173,20 @@ public class RunEvents {
     /** Runs and cascades changed after {@code eventId}, merged in event order, at most REPLAY_LIMIT + 1. */
     private io.smallrye.mutiny.Uni<List<StreamEvent>> changedSince(long eventId) {
         return runs.changedSince(pool, eventId, REPLAY_LIMIT + 1)
-                .flatMap(changedRuns -> cascades.changedSince(pool, eventId, REPLAY_LIMIT + 1).map(changedCascades -> {
-                    List<StreamEvent> merged = new ArrayList<>(changedRuns.size() + changedCascades.size());
+                .flatMap(changedRuns -> cascades.changedSince(pool, eventId, REPLAY_LIMIT + 1)
+                        .flatMap(changedCascades -> alerts.changedSince(pool, eventId, REPLAY_LIMIT + 1).map(raised -> {
+                    List<StreamEvent> merged = new ArrayList<>(changedRuns.size() + changedCascades.size() + raised.size());
                     changedRuns.forEach(run -> merged.add(new StreamEvent.RunChanged(run)));
                     changedCascades.forEach(c -> merged.add(new StreamEvent.CascadeChanged(c)));
+                    raised.forEach(a -> merged.add(new StreamEvent.AlertRaised(a)));
                     merged.sort(Comparator.comparingLong(StreamEvent::eventId));
                     return merged.size() > REPLAY_LIMIT + 1 ? merged.subList(0, REPLAY_LIMIT + 1) : merged;
-                }));
+                })));
     }
 
     private io.smallrye.mutiny.Uni<Long> latestEventId() {
-        return runs.latestEventId(pool).flatMap(run -> cascades.latestEventId(pool).map(c -> Math.max(run, c)));
+        return runs.latestEventId(pool).flatMap(run -> cascades.latestEventId(pool).map(c -> Math.max(run, c)))
+                .flatMap(latest -> alerts.latestEventId(pool).map(a -> Math.max(latest, a)));
     }
 
     private void onNotification(String payload) {
@@ -187,6 +194,7 @@ public class RunEvents {
             JsonObject json = new JsonObject(payload);
             StreamEvent event = json.containsKey("cascade")
                     ? new StreamEvent.CascadeChanged(CascadeEvent.fromJson(json.getJsonObject("cascade")))
+                    : json.containsKey("alert") ? new StreamEvent.AlertRaised(Alert.fromJson(json.getJsonObject("alert")))
                     : new StreamEvent.RunChanged(Run.fromJson(json.getJsonObject("run")));
             lastSeen.accumulateAndGet(event.eventId(), Math::max);
             live.get().onNext(event);

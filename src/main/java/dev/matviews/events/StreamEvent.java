@@ -1,9 +1,13 @@
 package dev.matviews.events;
 
+import dev.matviews.alerts.Alert;
 import dev.matviews.cascade.CascadeEvent;
 import dev.matviews.runs.Run;
 
-/** One event of the stream: a run or a cascade that started or ended, with its id in the one order of both. */
+/**
+ * One event of the stream: a run or a cascade that started or ended, or an alert raised, with its
+ * id in the one order of all three.
+ */
 public sealed interface StreamEvent {
 
     long eventId();
@@ -45,6 +49,24 @@ public sealed interface StreamEvent {
         @Override
         public Object data() {
             return cascade;
+        }
+    }
+
+    /** A scheduled refresh failed, a registration was suspended, a target missed, a failing view recovered. */
+    record AlertRaised(Alert alert) implements StreamEvent {
+        @Override
+        public long eventId() {
+            return alert.eventId();
+        }
+
+        @Override
+        public String name() {
+            return "alert";
+        }
+
+        @Override
+        public Object data() {
+            return alert;
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.matviews.freshness;
 
 import dev.matviews.config.MatviewsConfig;
-import dev.matviews.db.AdvisoryLocks;
 import dev.matviews.db.OwnSchema;
 import dev.matviews.schedule.ScheduleRepository;
 import io.smallrye.mutiny.Uni;
@@ -18,32 +17,34 @@ import java.util.UUID;
 @ApplicationScoped
 public class TargetRepository {
 
-    /** The keeper's transaction lock, among the service's own second keys (below 16384). */
-    static final int KEEPER_LOCK = 27;
-
     private final String keep;
     private final MatviewsConfig.Targets config;
+    private final int suspendAfter;
 
     public TargetRepository(OwnSchema schema, MatviewsConfig config) {
         this.config = config.targets();
+        this.suspendAfter = config.suspension().afterFailures();
         this.keep = "SELECT registration_id, action, detail,"
                 + " (extract(epoch FROM next_at - clock_timestamp()) * 1000)::bigint AS next_in_ms FROM "
-                + schema.qualify("_matviews_keep_targets") + "($1, $2, $3, $4, $5, $6, $7)";
+                + schema.qualify("_matviews_keep_targets") + "($1, $2, $3, $4, $5, $6)";
     }
 
-    /** What one pass did: views queued for a refresh, targets found missed (with why), and when to pass next. */
-    public record Pass(List<UUID> queued, List<Missed> missed, Long nextInMs) {
+    /**
+     * What one pass did: whether it held the baton (else another replica's pass was running), views
+     * queued for a refresh, targets found missed (with why), and in how long it has something to do
+     * next (null: nothing, no target is set).
+     */
+    public record Pass(boolean held, List<UUID> queued, List<Missed> missed, Long nextInMs) {
     }
 
     public record Missed(UUID registrationId, String reason) {
     }
 
-    /** One keeper pass in its own transaction; an empty pass when another replica holds the keeper's lock. */
+    /** One keeper pass in its own transaction; an empty pass when another replica's pass holds the baton. */
     public Uni<Pass> keep(SqlClient client) {
-        Tuple args = Tuple.tuple().addInteger(AdvisoryLocks.NAMESPACE).addInteger(KEEPER_LOCK)
-                .addInteger((int) config.margin().toMillis()).addDouble(config.marginShare())
+        Tuple args = Tuple.tuple().addInteger((int) config.margin().toMillis()).addDouble(config.marginShare())
                 .addInteger((int) config.minCheckInterval().toMillis()).addInteger(config.batch())
-                .addString(ScheduleRepository.CHANNEL);
+                .addString(ScheduleRepository.CHANNEL).addInteger(suspendAfter);
         return client.preparedQuery(keep).execute(args).map(rows -> {
             List<UUID> queued = new ArrayList<>();
             List<Missed> missed = new ArrayList<>();
@@ -59,7 +60,7 @@ public class TargetRepository {
                     }
                 }
             }
-            return new Pass(queued, missed, held ? next : null);
+            return new Pass(held, queued, missed, next);
         });
     }
 

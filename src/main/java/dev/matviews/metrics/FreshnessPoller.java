@@ -25,9 +25,10 @@ public class FreshnessPoller {
     private static final String FRESHNESS = """
             WITH totals AS (
                 SELECT count(*) AS registered, count(*) FILTER (WHERE stale) AS stale,
-                       count(*) FILTER (WHERE lag_seconds > target_lag_seconds) AS behind FROM %2$s
+                       count(*) FILTER (WHERE lag_seconds > target_lag_seconds) AS behind,
+                       count(*) FILTER (WHERE suspended_at IS NOT NULL) AS suspended FROM %2$s
             )
-            SELECT totals.registered, totals.stale, totals.behind,
+            SELECT totals.registered, totals.stale, totals.behind, totals.suspended,
                    (SELECT count(*) FROM %1$s WHERE state = 'queued') AS queued, v.*
               FROM totals LEFT JOIN LATERAL (
                 SELECT schema_name || '.' || view_name AS view,
@@ -58,19 +59,20 @@ public class FreshnessPoller {
     Uni<Void> poll() {
         return pool.preparedQuery(freshness).execute(Tuple.of(maxViews)).invoke(rows -> {
                     List<MatviewsMetrics.Freshness> views = new ArrayList<>();
-                    long[] totals = new long[4];
+                    long[] totals = new long[5];
                     rows.forEach(row -> {
                         totals[0] = row.getLong("registered");
                         totals[1] = row.getLong("stale");
                         totals[2] = row.getLong("queued");
                         totals[3] = row.getLong("behind");
+                        totals[4] = row.getLong("suspended");
                         if (row.getString("view") != null) {
                             views.add(new MatviewsMetrics.Freshness(row.getString("view"), row.getDouble("last_success"),
                                     row.getDouble("staleness"), row.getDouble("last_duration"), row.getDouble("lag"),
                                     row.getDouble("target_lag")));
                         }
                     });
-                    metrics.freshness(views, totals[0], totals[1], totals[2], totals[3]);
+                    metrics.freshness(views, totals[0], totals[1], totals[2], totals[3], totals[4]);
                 }).replaceWithVoid()
                 .onFailure().invoke(e -> LOG.debugf("freshness metrics not read: %s", e.getMessage()))
                 .onFailure().recoverWithNull();

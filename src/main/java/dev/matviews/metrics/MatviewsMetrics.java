@@ -38,6 +38,8 @@ public class MatviewsMetrics {
     private final MultiGauge lag;
     private final MultiGauge targetLag;
     private final AtomicLong behindTarget = new AtomicLong();
+    private final AtomicLong suspendedViews = new AtomicLong();
+    private final AtomicLong alertsPending = new AtomicLong();
 
     public MatviewsMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -64,6 +66,11 @@ public class MatviewsMetrics {
                 .description("The view's freshness target (targetLag)").register(registry);
         Gauge.builder("matviews.views.behind.target", behindTarget, AtomicLong::get)
                 .description("Registrations whose lag is above their target").register(registry);
+        Gauge.builder("matviews.views.suspended", suspendedViews, AtomicLong::get)
+                .description("Registrations suspended after failing scheduled refreshes (or reading one that is)")
+                .register(registry);
+        Gauge.builder("matviews.alerts.pending", alertsPending, AtomicLong::get)
+                .description("Alerts in the outbox not delivered to the webhook yet").register(registry);
     }
 
     public void refreshStarted() {
@@ -126,6 +133,28 @@ public class MatviewsMetrics {
                 .tags("reason", reason).register(registry).increment();
     }
 
+    /** An alert reached the webhook. */
+    public void alertDelivered(String event) {
+        Counter.builder("matviews.alerts.delivered").description("Alerts delivered to the webhook, by event")
+                .tags("event", event).register(registry).increment();
+    }
+
+    /** A delivery attempt failed; the alert is tried again later. */
+    public void alertAttemptFailed() {
+        Counter.builder("matviews.alerts.delivery.failures").description("Webhook delivery attempts that failed")
+                .register(registry).increment();
+    }
+
+    /** Undelivered alerts removed by retention or the row cap. */
+    public void alertsDropped(long count) {
+        Counter.builder("matviews.alerts.dropped").description("Alerts removed from the outbox before delivery")
+                .register(registry).increment(count);
+    }
+
+    public void alertsPending(long count) {
+        alertsPending.set(count);
+    }
+
     /** How late a schedule fired its job. */
     public void fired(Duration lateness) {
         Timer.builder("matviews.schedule.firing.lateness").description("Time from a schedule's due time to its job")
@@ -138,9 +167,10 @@ public class MatviewsMetrics {
     }
 
     /** Totals over every registration, and per-view series for those in {@code views} (a bounded selection). */
-    void freshness(List<Freshness> views, long registered, long stale, long queued, long behind) {
+    void freshness(List<Freshness> views, long registered, long stale, long queued, long behind, long suspended) {
         queuedJobs.set(queued);
         behindTarget.set(behind);
+        suspendedViews.set(suspended);
         registeredViews.set(registered);
         staleViews.set(stale);
         lastSuccess.register(rows(views.stream().filter(v -> v.lastSuccessEpochSeconds() != null).toList(),

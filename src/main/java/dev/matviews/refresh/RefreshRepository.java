@@ -126,23 +126,22 @@ public class RefreshRepository implements Warmup {
             """;
 
     /**
-     * Success, in the REFRESH's own transaction, the registration as it now is (the trigger has
-     * written the outcome by the time the second statement reads it), and the view's lock let go.
+     * Success, in the REFRESH's own transaction, with its data timestamp (the arrival of this
+     * message: REFRESH's snapshot is taken after it; least() skips the NULL of a view that reads no
+     * registered matview and keeps the bound the preflight wrote for one that does, -infinity when
+     * one of them has none; docs/freshness.md),
+     * the registration as it now is (the trigger has written the outcome by the time the second
+     * statement reads it), and the view's lock let go.
      * The unlock is the transaction's last statement, so it runs only if everything before it
      * succeeded, and anything that fails after it (the commit) rolls the refresh back as well;
      * a session waiting for the lock from then on still queues behind this transaction's table
      * lock until the commit.
      */
     private static final String RECORD_SUCCESS = """
-            UPDATE %1$s AS run
-               SET status = 'success',
-                   finished_at = clock_timestamp(),
-                   xact = pg_current_xact_id(),
-                   snapshot = nullif(current_setting('matviews.snapshot', true), '')::pg_snapshot,
-                   -- REFRESH's snapshot was taken after this message arrived; bounded by its sources'
-                   data_timestamp = %4$s(statement_timestamp(), coalesce(run.data_timestamp, 'infinity'::timestamptz)),
-                   duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int,
-                   event_id = %2$s
+            UPDATE %1$s AS run SET status = 'success', finished_at = clock_timestamp(), xact = pg_current_xact_id(),
+             snapshot = nullif(current_setting('matviews.snapshot', true), '')::pg_snapshot,
+             data_timestamp = least(statement_timestamp(), run.data_timestamp),
+             duration_ms = (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::int, event_id = %2$s
              WHERE run.id = '%%1$s';
             SELECT * FROM %3$s WHERE id = '%%2$s';
             %%3$s""";
@@ -155,17 +154,15 @@ public class RefreshRepository implements Warmup {
      * did not see it, but committed its mark before this statement began.
      */
     private static final String SETTINGS = """
-            SELECT set_config('statement_timeout', '%2$d', true),
-                   set_config('lock_timeout', '%3$d', true),
-                   set_config('client_connection_check_interval', '%4$d', true),
-                   (SELECT pg_cancel_backend(pg_backend_pid()) FROM %1$s
-                     WHERE id = '%5$s' AND (cancel_requested_at IS NOT NULL%6$s))%7$s""";
+            SELECT set_config('statement_timeout', '%2$d', true), set_config('lock_timeout', '%3$d', true),
+             set_config('client_connection_check_interval', '%4$d', true), (SELECT pg_cancel_backend(pg_backend_pid())
+             FROM %1$s WHERE id = '%5$s' AND (cancel_requested_at IS NOT NULL%6$s))%7$s""";
 
     /**
      * SETTINGS' last item for a refresh of a skipUnchanged registration: the snapshot taken before
      * REFRESH, which sees no more than REFRESH does, kept for the success record.
      */
-    private static final String TAKE_SNAPSHOT = ",\n       set_config('matviews.snapshot', pg_current_snapshot()::text, true)";
+    private static final String TAKE_SNAPSHOT = ",\n set_config('matviews.snapshot', pg_current_snapshot()::text, true)";
 
     /** SETTINGS' extra condition for a node of a cascade; a single refresh's message stays as short as before. */
     private static final String CASCADE_CANCELLED =
@@ -186,8 +183,7 @@ public class RefreshRepository implements Warmup {
                 CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON,
                 schema.qualify("_matviews_refresh_needed"), schema.qualify("_matviews_upstream_data_at"),
                 schema.qualify("_matviews_bounded_data_at"));
-        this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations(),
-                schema.qualify("_matviews_bounded_data_at"));
+        this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations());
         this.finish = "UPDATE " + runs + " AS run SET status = $2, error = $3, sqlstate = $4, duration_ms = $5,"
                 + " finished_at = clock_timestamp(), event_id = " + schema.nextRunEvent()
                 + " WHERE run.id = $1 AND run.status IN ('running', 'abandoned')";

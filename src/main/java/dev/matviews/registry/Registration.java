@@ -69,7 +69,19 @@ public record Registration(
         @Schema(description = "Why the target was missed then: predicted duration above the target, workers busy,"
                 + " upstream failed, lock held elsewhere, refresh failed, refresh took longer than predicted, or"
                 + " scheduler late", nullable = true)
-        String targetMissedReason) {
+        String targetMissedReason,
+        @Schema(description = "Scheduled or target-driven refreshes that failed in a row (manual ones do not count;"
+                + " a success resets it)")
+        int consecutiveFailures,
+        @Schema(description = "No scheduled or target-driven refresh runs until it is resumed (POST .../resume);"
+                + " a manual refresh still does")
+        boolean suspended,
+        @Schema(nullable = true)
+        OffsetDateTime suspendedAt,
+        @Schema(description = "Why: its own failures, or a registered view it reads that is suspended", nullable = true)
+        String suspendedReason,
+        @Schema(description = "The registration whose failures suspended it (itself or one it reads)", nullable = true)
+        UUID suspendedBy) {
 
     public String qualifiedName() {
         return schemaName + "." + viewName;

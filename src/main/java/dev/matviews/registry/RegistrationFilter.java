@@ -13,10 +13,14 @@ import java.util.List;
  *               yet) or running (a refresh runs now)
  * @param stale  only stale (true) or fresh (false) views
  */
-public record RegistrationFilter(String schema, String view, String status, Boolean stale) {
+public record RegistrationFilter(String schema, String view, String status, Boolean stale, Boolean suspended) {
 
     public static final List<String> STATUSES = List.of("success", "error", "never", "running");
-    public static final RegistrationFilter NONE = new RegistrationFilter(null, null, null, null);
+    public static final RegistrationFilter NONE = new RegistrationFilter(null, null, null, null, null);
+
+    public RegistrationFilter(String schema, String view, String status, Boolean stale) {
+        this(schema, view, status, stale, null);
+    }
 
     public RegistrationFilter {
         if (status != null && !STATUSES.contains(status)) {

@@ -34,6 +34,7 @@ public class RegistrationRepository {
     private final String findByName;
     private final String update;
     private final String delete;
+    private final String resume;
 
     public RegistrationRepository(OwnSchema schema) {
         String table = schema.registry();
@@ -59,12 +60,11 @@ public class RegistrationRepository {
                       FROM target WHERE target.is_matview
                     ON CONFLICT (schema_name, view_name) DO NOTHING
                     RETURNING reg.*
-                ), wake AS (
-                    -- a view with a target: the keeper looks at it at its next pass, on every replica's wake-up
-                    SELECT %3$s FROM reg WHERE reg.target_lag_seconds IS NOT NULL
                 )
-                SELECT target.is_matview, reg.*, st.*, lag.* FROM target LEFT JOIN reg ON true %2$s
-                  LEFT JOIN (SELECT count(*) FROM wake) w ON true
+                -- a view with a target: every replica's scheduler wakes, and its keeper looks at it
+                SELECT target.is_matview, reg.*, st.*, lag.*,
+                       CASE WHEN reg.target_lag_seconds IS NOT NULL THEN %3$s END AS woke
+                  FROM target LEFT JOIN reg ON true %2$s
                 """.formatted(table, state, WAKE_SCHEDULERS);
         // The keyset condition is always there (from ('', '') on the first page), so that even the
         // generic plan walks the (schema_name, view_name) index from the cursor on.
@@ -77,6 +77,7 @@ public class RegistrationRepository {
                                                           ELSE $4::text = last_refresh_status END)
                    AND ($5::bool IS NULL OR stale = $5::bool)
                    AND ($7::text IS NULL OR view_name = $7::text)
+                   AND ($8::bool IS NULL OR (suspended_at IS NOT NULL) = $8::bool)
                  ORDER BY schema_name, view_name
                  LIMIT $6""".formatted(view);
         this.findById = "SELECT * FROM " + view + " WHERE id = $1";
@@ -100,6 +101,10 @@ public class RegistrationRepository {
                 )
                 SELECT reg.*, st.*, lag.*, CASE WHEN $12 THEN %3$s END AS woke FROM reg %2$s""".formatted(table, state,
                 WAKE_SCHEDULERS);
+        this.resume = "WITH resumed AS (UPDATE " + table + " SET suspended_at = NULL, suspended_reason = NULL,"
+                + " suspended_by = NULL, consecutive_failures = 0, target_next_at = NULL"
+                + " WHERE (id = $1 OR suspended_by = $1) AND suspended_at IS NOT NULL RETURNING id)"
+                + " SELECT count(*) AS n, CASE WHEN count(*) > 0 THEN " + WAKE_SCHEDULERS + " END AS woke FROM resumed";
         this.delete = "WITH reg AS (DELETE FROM " + table + " AS reg WHERE id = $1 RETURNING reg.*)"
                 + " SELECT reg.*, st.*, lag.* FROM reg " + state;
     }
@@ -133,7 +138,7 @@ public class RegistrationRepository {
         return client.preparedQuery(page)
                 .execute(Tuple.tuple().addString(afterSchema).addString(afterView).addString(filter.schema())
                         .addString(filter.status()).addBoolean(filter.stale()).addInteger(limit)
-                        .addString(filter.view()))
+                        .addString(filter.view()).addBoolean(filter.suspended()))
                 .map(RegistrationRepository::mapAll);
     }
 
@@ -160,6 +165,15 @@ public class RegistrationRepository {
                 .addBoolean(targetLag.present()).addInteger(target == null ? null : target.seconds())
                 .addBoolean(target != null && target.downstream());
         return client.preparedQuery(update).execute(args).map(RegistrationRepository::first);
+    }
+
+    /**
+     * Resumes a registration and every registration suspended because of it; their failure counts
+     * start again and the target keeper looks at them at its next pass. The registration, empty if
+     * there is none.
+     */
+    public Uni<Optional<Registration>> resume(SqlClient client, UUID id) {
+        return client.preparedQuery(resume).execute(Tuple.of(id)).flatMap(rows -> findById(client, id));
     }
 
     public Uni<Optional<Registration>> deleteReturning(SqlClient client, UUID id) {
@@ -204,7 +218,12 @@ public class RegistrationRepository {
                 row.getOffsetDateTime("data_timestamp"),
                 row.getDouble("lag_seconds"),
                 row.getOffsetDateTime("target_missed_at"),
-                row.getString("target_missed_reason"));
+                row.getString("target_missed_reason"),
+                row.getInteger("consecutive_failures"),
+                row.getOffsetDateTime("suspended_at") != null,
+                row.getOffsetDateTime("suspended_at"),
+                row.getString("suspended_reason"),
+                row.getUUID("suspended_by"));
     }
 
     private static String display(TargetLag target) {

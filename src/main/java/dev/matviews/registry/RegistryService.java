@@ -164,6 +164,14 @@ public class RegistryService {
     }
 
     /**
+     * Resumes a suspended registration and every registration suspended because of it (a no-op for
+     * one that is not suspended); returns it as it now is.
+     */
+    public Uni<Registration> resume(UUID id) {
+        return repository.resume(pool, id).map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
+    }
+
+    /**
      * Unregisters a view and removes what belongs to it (its refresh schedules, its queued refresh
      * jobs) in one transaction; returns the names of the schedules removed. The view itself stays.
      */

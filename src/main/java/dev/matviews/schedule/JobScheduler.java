@@ -287,9 +287,14 @@ public class JobScheduler {
             }
             pass.missed().forEach(m -> LOG.infof("registration %s missed its freshness target: %s", m.registrationId(),
                     m.reason()));
-            // Another replica held the keeper's lock: it keeps the targets; look again within a second.
-            long next = pass.nextInMs() == null ? KEEPER_RETRY_MS : Math.max(0, pass.nextInMs());
-            keeperDueNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(next);
+            if (!pass.held()) {
+                // another replica's pass was running: look again within a second, in case it stops
+                keeperDueNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(KEEPER_RETRY_MS);
+            } else {
+                // no target at all: a new one wakes the scheduler (the registry NOTIFYs)
+                keeperDueNanos = pass.nextInMs() == null ? Long.MAX_VALUE
+                        : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, pass.nextInMs()));
+            }
         }).onFailure().invoke(e -> {
             LOG.warnf("freshness target pass failed: %s", e.getMessage());
             keeperDueNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(KEEPER_RETRY_MS);

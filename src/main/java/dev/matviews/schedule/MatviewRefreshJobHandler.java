@@ -131,7 +131,12 @@ public class MatviewRefreshJobHandler implements JobHandler {
         String view = payload.getString("view_name");
         String cascade = payload.getString("cascade");
         return registration(schema, view, attempt)
-                .flatMap(r -> cascade == null ? refresh(r, attempt.maxRuntime(), attempt.runStarted())
+                .flatMap(r -> r.suspended()
+                        // suspended: no scheduled refresh until resumed; the job ends saying so
+                        ? Uni.createFrom().item((JobOutcome) new JobOutcome.Completed(null, "skipped: "
+                                + r.qualifiedName() + " is suspended (" + r.suspendedReason() + "); POST "
+                                + "/api/admin/matviews/" + r.id() + "/resume resumes it"))
+                        : cascade == null ? refresh(r, attempt.maxRuntime(), attempt.runStarted())
                         : cascade(r, cascade, payload, attempt))
                 .onFailure().recoverWithItem(e -> e instanceof NotAMatviewException
                         ? new JobOutcome.Permanent(e.getMessage(), null)

@@ -378,7 +378,9 @@ class ConsoleBrowserTest {
         browser.find("#save").click();
         browser.until(d -> d.findElements(By.id("edit")).isEmpty());
         admin().get(Api.BASE + "/" + id).then().body("targetLag", org.hamcrest.Matchers.equalTo("PT5M"));
-        // the keeper refreshes the never-refreshed view; the list shows its lag against the target
+        assertTrue(row(id).findElement(By.cssSelector("td.freshness")).getText().startsWith("never refreshed"));
+        // (this profile runs no scheduler) a refresh elsewhere: the list shows the new lag against the target
+        admin().post(Api.BASE + "/" + id + "/refresh").then().statusCode(200);
         browser.until(d -> row(id).findElement(By.cssSelector("td.freshness")).getText().matches("lag \\d+ s of 5 min"));
         assertEquals("false", row(id).findElement(By.cssSelector("td.freshness span")).getDomAttribute("data-behind"));
         shot("2-on-target");

@@ -64,6 +64,23 @@ class FreshnessTargetTest {
         return DriverManager.getConnection(config.getValue("quarkus.datasource.jdbc.url", String.class), props);
     }
 
+    /** Waits for the keeper's first refresh of a new registration; says what the keeper saw if it does not come. */
+    private static void firstRefresh(String id) {
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> successfulRuns(id) > 0);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no refresh of " + id + ": registration " + TestDb.string("SELECT row_to_json(r)::text"
+                    + " FROM _ayb_matview_refreshes r WHERE id = '" + id + "'") + "; jobs " + TestDb.string(
+                    "SELECT coalesce(json_agg(j)::text, '[]') FROM _ayb_jobs j WHERE payload ->> 'target' = '" + id + "'")
+                    + "; runs " + TestDb.string("SELECT coalesce(json_agg(r)::text, '[]') FROM _ayb_matview_refresh_runs r"
+                    + " WHERE registration_id = '" + id + "'") + "; all live jobs " + TestDb.string(
+                    "SELECT coalesce(json_agg(j)::text, '[]') FROM _ayb_jobs j WHERE state IN ('queued', 'running')")
+                    + "; sessions " + TestDb.string("SELECT coalesce(json_agg(json_build_object('pid', a.pid, 'state', a.state,"
+                    + " 'xact_start', a.xact_start, 'query', left(a.query, 200), 'app', a.application_name))::text, '[]')"
+                    + " FROM pg_stat_activity a WHERE a.state <> 'idle' AND a.pid <> pg_backend_pid()"), e);
+        }
+    }
+
     private static long successfulRuns(String id) {
         return TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + id
                 + "' AND status = 'success'");
@@ -132,7 +149,7 @@ class FreshnessTargetTest {
         List<String> violations = new ArrayList<>();
         try (Connection c = connect(); Statement st = c.createStatement()) {
             // the keeper's first look refreshes the never-refreshed view
-            await().atMost(Duration.ofSeconds(10)).until(() -> successfulRuns(id) > 0);
+            firstRefresh(id);
             long end = System.nanoTime() + Duration.ofSeconds(12).toNanos();
             while (System.nanoTime() < end) {
                 try (ResultSet rs = st.executeQuery("SELECT r.lag_seconds, (extract(epoch FROM r.data_timestamp) * 1000000)::bigint,"
@@ -170,8 +187,10 @@ class FreshnessTargetTest {
         String schema = schema();
         TestDb.run("CREATE TABLE " + schema + ".t (id int); INSERT INTO " + schema + ".t VALUES (1);"
                 + " CREATE MATERIALIZED VIEW " + schema + ".mv AS SELECT count(*) AS n FROM " + schema + ".t");
-        String id = register(schema, "mv", "2s");
-        await().atMost(Duration.ofSeconds(10)).until(() -> successfulRuns(id) == 1);
+        // tracked before its first refresh, so that refresh is one a check can compare with
+        String id = register(schema, "mv", null);
+        Api.refresh(id).statusCode(200);
+        given().contentType(ContentType.JSON).body("{\"targetLag\":\"2s\"}").put(Api.BASE + "/" + id).then().statusCode(200);
         long runsBefore = TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + id + "'");
         double maxLag = 0;
         try (Connection c = connect(); Statement st = c.createStatement()) {
@@ -206,7 +225,7 @@ class FreshnessTargetTest {
         String a = register(schema, "a", "downstream");
         String b = register(schema, "b", "downstream");
         String c = register(schema, "c", "3s");
-        await().atMost(Duration.ofSeconds(10)).until(() -> successfulRuns(c) > 0);
+        firstRefresh(c);
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread writer = new Thread(() -> {
             try (Connection conn = connect(); Statement st = conn.createStatement()) {
