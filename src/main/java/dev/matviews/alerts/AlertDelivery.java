@@ -58,14 +58,21 @@ public class AlertDelivery {
     private HttpClient http;
     private ListenConnection.Subscription listening;
 
+    @jakarta.inject.Inject
     public AlertDelivery(Vertx vertx, Pool pool, AlertRepository alerts, ListenConnection listen, MatviewsMetrics metrics,
                          MatviewsConfig config) {
+        this(vertx, pool, alerts, listen, metrics, config.alerts());
+    }
+
+    /** Also for starting more deliverers by hand, as more replicas would (tests). */
+    public AlertDelivery(Vertx vertx, Pool pool, AlertRepository alerts, ListenConnection listen, MatviewsMetrics metrics,
+                         MatviewsConfig.Alerts config) {
         this.vertx = vertx;
         this.pool = pool;
         this.alerts = alerts;
         this.listen = listen;
         this.metrics = metrics;
-        this.config = config.alerts();
+        this.config = config;
         this.events = this.config.webhook().events().stream().filter(Alert.EVENTS::contains).toArray(String[]::new);
     }
 

@@ -208,8 +208,8 @@ public class MatviewsCli {
     static final List<Output.Column> REGISTRATION_COLUMNS = List.of(
             Output.Column.of("ID", "id"), Output.Column.of("SCHEMA", "schemaName"), Output.Column.of("VIEW", "viewName"),
             Output.Column.of("MODE", "refreshMode"), Output.Column.of("LAST REFRESH", "lastRefreshAt"),
-            new Output.Column("STATUS", r -> r.path("currentRunId").isTextual() ? "running"
-                    : Output.text(r.path("lastRefreshStatus"))),
+            new Output.Column("STATUS", r -> (r.path("currentRunId").isTextual() ? "running"
+                    : Output.text(r.path("lastRefreshStatus"))) + (r.path("suspended").asBoolean() ? " (suspended)" : "")),
             Output.Column.of("TARGET", "targetLag"),
             new Output.Column("LAG S", r -> r.path("lagSeconds").isNumber()
                     ? String.format(java.util.Locale.ROOT, "%.1f", r.path("lagSeconds").asDouble()) : ""));
@@ -725,6 +725,25 @@ public class MatviewsCli {
     int cancel(@Parameters(paramLabel = "RUN_ID") String runId) {
         JsonNode run = client().post("/api/admin/matview-runs/" + runId + "/cancel", null);
         out().println("Cancellation requested for run " + run.path("id").asText() + " of " + name(run));
+        return 0;
+    }
+
+    @Command(name = "resume", description = "Resume a suspended view: scheduled and target-driven refreshes run again"
+            + " for it and for the views suspended because of it.",
+            footerHeading = "%nExamples:%n", footer = {"  matviews resume public.leaderboard",
+            "  matviews list --json | jq -r '.[] | select(.suspended) | .id' | xargs -n1 matviews resume"})
+    int resume(@Parameters(paramLabel = "REF", description = "Registration id or schema.view") String ref,
+               @Mixin Formats format) {
+        ApiClient api = client();
+        String id = api.resolve(ref);
+        boolean wasSuspended = api.get(MATVIEWS + "/" + id).path("suspended").asBoolean();
+        JsonNode r = api.post(MATVIEWS + "/" + id + "/resume", null);
+        if (format.json) {
+            Output.json(out(), r);
+        } else {
+            out().println(wasSuspended ? "Resumed " + name(r) + " and the views suspended because of it"
+                    : name(r) + " was not suspended");
+        }
         return 0;
     }
 

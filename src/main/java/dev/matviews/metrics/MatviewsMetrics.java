@@ -71,6 +71,11 @@ public class MatviewsMetrics {
                 .register(registry);
         Gauge.builder("matviews.alerts.pending", alertsPending, AtomicLong::get)
                 .description("Alerts in the outbox not delivered to the webhook yet").register(registry);
+        // Known from the start at zero, so that alerting rules see the first increase of each series.
+        TARGET_MISSED_REASONS.forEach(reason -> targetMissedCounter(reason));
+        ALERT_EVENTS.forEach(event -> alertDeliveredCounter(event));
+        alertFailures();
+        alertsDroppedCounter();
     }
 
     public void refreshStarted() {
@@ -127,28 +132,50 @@ public class MatviewsMetrics {
         captureStopped.set(stopped ? 1 : 0);
     }
 
-    /** A freshness target was missed, and why (a handful of fixed reasons: bounded tags). */
+    /** Why a freshness target can be missed (migration V16, _matviews_keep_targets): bounded tags. */
+    public static final List<String> TARGET_MISSED_REASONS = List.of("workers busy", "upstream failed",
+            "lock held elsewhere", "predicted duration above the target", "refresh failed",
+            "refresh took longer than predicted", "scheduler late");
+    public static final List<String> ALERT_EVENTS = dev.matviews.alerts.Alert.EVENTS;
+
+    private Counter targetMissedCounter(String reason) {
+        return Counter.builder("matviews.target.missed").description("Freshness targets missed, by reason")
+                .tags("reason", reason).register(registry);
+    }
+
+    /** A freshness target was missed, and why. */
     public void targetMissed(String reason) {
-        Counter.builder("matviews.target.missed").description("Freshness targets missed, by reason")
-                .tags("reason", reason).register(registry).increment();
+        targetMissedCounter(TARGET_MISSED_REASONS.contains(reason) ? reason : "scheduler late").increment();
+    }
+
+    private Counter alertDeliveredCounter(String event) {
+        return Counter.builder("matviews.alerts.delivered").description("Alerts delivered to the webhook, by event")
+                .tags("event", event).register(registry);
     }
 
     /** An alert reached the webhook. */
     public void alertDelivered(String event) {
-        Counter.builder("matviews.alerts.delivered").description("Alerts delivered to the webhook, by event")
-                .tags("event", event).register(registry).increment();
+        alertDeliveredCounter(event).increment();
+    }
+
+    private Counter alertFailures() {
+        return Counter.builder("matviews.alerts.delivery.failures").description("Webhook delivery attempts that failed")
+                .register(registry);
     }
 
     /** A delivery attempt failed; the alert is tried again later. */
     public void alertAttemptFailed() {
-        Counter.builder("matviews.alerts.delivery.failures").description("Webhook delivery attempts that failed")
-                .register(registry).increment();
+        alertFailures().increment();
+    }
+
+    private Counter alertsDroppedCounter() {
+        return Counter.builder("matviews.alerts.dropped").description("Alerts removed from the outbox before delivery")
+                .register(registry);
     }
 
     /** Undelivered alerts removed by retention or the row cap. */
     public void alertsDropped(long count) {
-        Counter.builder("matviews.alerts.dropped").description("Alerts removed from the outbox before delivery")
-                .register(registry).increment(count);
+        alertsDroppedCounter().increment(count);
     }
 
     public void alertsPending(long count) {

@@ -284,6 +284,8 @@ function dispatch(block) {
       route();
     } else if (data.length && (event === 'run-started' || event === 'run-finished')) {
       onRun(event, JSON.parse(data.join('\n')));
+    } else if (data.length && event === 'alert') {
+      onAlert(JSON.parse(data.join('\n')));
     }
   } catch (e) {
     console.warn('matviews: ignored an event it could not read', e);
@@ -306,6 +308,17 @@ function onRun(event, run) {
     }
   }
   if (state.page && state.page.onRun) state.page.onRun(event, run);
+}
+
+/** A suspension, a missed target or a recovery changed a registration: read it again with the others. */
+function onAlert(alert) {
+  if (!state.views.has(alert.registrationId)) return;
+  finished.add(alert.registrationId);
+  if (!finishedTimer) finishedTimer = setTimeout(reloadFinished, 150);
+  if (alert.event === 'suspended' || alert.event === 'target-missed') {
+    const r = state.views.get(alert.registrationId);
+    notice(`${name(r)}: ${alert.event}${alert.detail && alert.detail.reason ? ` – ${alert.detail.reason}` : ''}`);
+  }
 }
 
 // Registrations whose run ended, read again together: a burst of refreshes costs one list
@@ -449,7 +462,8 @@ function viewRow(r) {
     h('td', {}, r.schemaName),
     h('td', { class: 'name' }, h('a', { href: `#/views/${r.id}` }, r.viewName)),
     h('td', {}, r.refreshMode),
-    h('td', { class: 'status' }, h('span', { class: `badge ${status}` }, status)),
+    h('td', { class: 'status' }, h('span', { class: `badge ${status}` }, status),
+      r.suspended && h('span', { class: 'badge suspended', title: r.suspendedReason || '' }, 'suspended')),
     h('td', {}, time(r.lastRefreshAt)),
     h('td', { class: 'num' }, r.lastRefreshDurationMs == null ? '' : `${r.lastRefreshDurationMs} ms`),
     h('td', { class: 'error' }, r.lastRefreshError || ''),
@@ -468,10 +482,22 @@ function actions(r) {
       onclick: () => refresh(r.id, true) }, 'Async'),
     r.currentRunId && h('button', { type: 'button', dataset: { action: 'cancel' }, class: 'danger',
       onclick: () => cancel(r.id) }, 'Cancel'),
+    r.suspended && h('button', { type: 'button', dataset: { action: 'resume' }, class: 'primary',
+      title: 'Run scheduled and target-driven refreshes again, for it and the views suspended because of it',
+      onclick: () => act(() => resume(r.id)) }, 'Resume'),
     h('button', { type: 'button', dataset: { action: 'edit' }, onclick: () => act(() => openEdit(r.id)) }, 'Edit'),
     h('button', { type: 'button', dataset: { action: 'unregister' }, class: 'danger',
       onclick: () => confirmUnregister(r.id) }, 'Unregister'),
   ];
+}
+
+async function resume(id) {
+  const r = await api('POST', `/api/admin/matviews/${encodeURIComponent(id)}/resume`);
+  upsert(r);
+  // the views suspended because of it are resumed too
+  const list = await api('GET', '/api/admin/matviews');
+  for (const other of list.items) if (state.views.has(other.id)) upsert(other);
+  notice(`Resumed ${name(r)}.`);
 }
 
 function renderRow(r) {
@@ -793,6 +819,8 @@ async function viewPage(id, generation) {
         : seconds(isoSeconds(reg.targetLag))) : 'none'],
       ['Data timestamp', time(reg.dataTimestamp)], ['Lag', freshness(reg)],
       ['Target missed', reg.targetMissedAt ? `${time(reg.targetMissedAt)}: ${reg.targetMissedReason}` : ''],
+      ['Suspended', reg.suspended ? h('span', { class: 'stale', id: 'suspended' }, `since ${time(reg.suspendedAt)}: ${reg.suspendedReason}`)
+        : (reg.consecutiveFailures ? `no (${reg.consecutiveFailures} scheduled failure(s) in a row)` : 'no')],
     ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
     buttons.replaceChildren(...(isAdmin() ? actions(reg).filter(Boolean) : []));
   };

@@ -99,6 +99,16 @@ class CliTest {
         assertEquals(2, run("update", "public." + mv, "--target-lag", "soon").code(), "a bad target is a usage error");
         assertEquals("PT1M30S", run("show", "public." + mv, "--json").json().path("targetLag").asText());
         ok(run("update", "public." + mv, "--target-lag", "none"));
+        Result notSuspended = run("resume", "public." + mv);
+        ok(notSuspended);
+        assertEquals("public." + mv + " was not suspended", notSuspended.out().trim());
+        TestDb.run("UPDATE _ayb_matview_refreshes SET suspended_at = now(), suspended_reason = 'test', suspended_by = id"
+                + " WHERE view_name = '" + mv + "'");
+        assertTrue(run("list").out().lines().anyMatch(l -> l.contains(mv) && l.contains("(suspended)")));
+        Result resumed = run("resume", "public." + mv);
+        ok(resumed);
+        assertEquals("Resumed public." + mv + " and the views suspended because of it", resumed.out().trim());
+        assertTrue(!run("show", "public." + mv, "--json").json().path("suspended").asBoolean());
         assertTrue(run("show", "public." + mv, "--json").json().path("targetLag").isNull());
 
         Result unregistered = run("unregister", "public." + mv);

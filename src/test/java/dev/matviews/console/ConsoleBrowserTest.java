@@ -388,6 +388,18 @@ class ConsoleBrowserTest {
         browser.until(d -> d.findElement(By.id("facts")).getText().contains("Freshness target"));
         assertTrue(browser.find("#facts").getText().contains("5 min"), browser.find("#facts").getText());
         shot("3-view");
+
+        // suspended (as five failed scheduled refreshes would): shown with its reason, and resumed with a click
+        TestDb.run("UPDATE _ayb_matview_refreshes SET suspended_at = now(), suspended_by = id,"
+                + " suspended_reason = '5 scheduled refreshes failed in a row; the last: boom' WHERE id = '" + id + "'");
+        browser.find("a[href='#/']").click();
+        browser.until(d -> row(id).getText().contains("suspended"));
+        shot("4-suspended");
+        row(id).findElement(By.cssSelector("button[data-action='resume']")).click();
+        browser.until(d -> !row(id).getText().contains("suspended"));
+        admin().get(Api.BASE + "/" + id).then().body("suspended", org.hamcrest.Matchers.equalTo(false));
+        assertTrue(row(id).findElements(By.cssSelector("button[data-action='resume']")).isEmpty());
+        shot("5-resumed");
     }
 
     @Test
