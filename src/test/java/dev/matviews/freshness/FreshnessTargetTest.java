@@ -279,4 +279,87 @@ class FreshnessTargetTest {
                     "downstream views have no refresh of their own");
         }
     }
+
+    @jakarta.inject.Inject
+    TargetRepository targets;
+    @jakarta.inject.Inject
+    io.vertx.mutiny.sqlclient.Pool pool;
+
+    /** Three replicas' keepers at once, again and again: each due view gets one refresh job, never two. */
+    @Test
+    void threeKeepersAtOnceQueueOneRefreshPerDueView() throws Exception {
+        String schema = schema();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            TestDb.run("CREATE MATERIALIZED VIEW " + schema + ".v" + i + " AS SELECT " + i + " AS x");
+            ids.add(given().contentType(ContentType.JSON).body("{\"schema\":\"" + schema + "\",\"viewName\":\"v" + i
+                    + "\",\"targetLag\":\"1h\"}").post(Api.BASE).then().statusCode(201).extract().<String>path("id"));
+        }
+        int held = 0;
+        for (int round = 0; round < 5; round++) {
+            List<java.util.concurrent.CompletableFuture<TargetRepository.Pass>> passes = new ArrayList<>();
+            for (int replica = 0; replica < 3; replica++) {
+                passes.add(targets.keep(pool).subscribeAsCompletionStage());
+            }
+            for (var pass : passes) {
+                held += pass.get(10, java.util.concurrent.TimeUnit.SECONDS).held() ? 1 : 0;
+            }
+        }
+        assertTrue(held >= 5, "a pass at a time held the baton: " + held + " of 15");
+        for (String id : ids) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> successfulRuns(id) == 1);
+        }
+        for (String id : ids) {
+            assertEquals(1, TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE payload ->> 'target' = '" + id + "'"),
+                    "one job for the view's one due time");
+        }
+    }
+
+    /**
+     * More work than workers: twelve views whose refresh takes 1.5 s with 2 s targets, on four
+     * workers. Targets are missed, each with its reason (on the registration, its run, the metric,
+     * an alert), and the queue never holds more than one refresh per view.
+     */
+    @Test
+    void overloadRecordsMissedTargetsInsteadOfPilingRefreshesUp() throws Exception {
+        String schema = schema();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            TestDb.run("CREATE MATERIALIZED VIEW " + schema + ".slow" + i + " AS SELECT " + i + " AS x FROM pg_sleep(1.5)");
+            ids.add(given().contentType(ContentType.JSON).body("{\"schema\":\"" + schema + "\",\"viewName\":\"slow" + i
+                    + "\",\"targetLag\":\"2s\"}").post(Api.BASE).then().statusCode(201).extract().<String>path("id"));
+        }
+        String inList = "('" + String.join("', '", ids) + "')";
+        long most = 0;
+        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        try {
+            while (System.nanoTime() < end) {
+                most = Math.max(most, TestDb.count("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM _ayb_jobs"
+                        + " WHERE payload ->> 'target' IN " + inList + " AND state IN ('queued', 'running')"
+                        + " GROUP BY payload ->> 'target') per_view"));
+                Thread.sleep(100);
+            }
+            assertEquals(1, most, "at most one pending or running refresh per view");
+            long missed = TestDb.count("SELECT count(*) FROM _ayb_matview_refreshes WHERE id::text IN " + inList
+                    + " AND target_missed_at IS NOT NULL");
+            assertTrue(missed >= 3, missed + " of 12 views recorded a missed target");
+            String reasons = TestDb.string("SELECT string_agg(DISTINCT target_missed_reason, ', ') FROM _ayb_matview_refreshes"
+                    + " WHERE id::text IN " + inList);
+            assertTrue(reasons.matches("(workers busy|predicted duration above the target|refresh took longer than predicted"
+                    + "|scheduler late)(, .*)?"), reasons);
+            assertTrue(TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id::text IN " + inList
+                    + " AND target_missed IS NOT NULL") > 0, "runs carry the miss");
+            assertTrue(TestDb.count("SELECT count(*) FROM _matviews_alerts WHERE event = 'target-missed'"
+                    + " AND registration_id::text IN " + inList) >= missed, "an alert per miss");
+            String metrics = given().get("/q/metrics").then().extract().asString();
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("matviews_target_missed_total{") && !l.endsWith(" 0.0")),
+                    "the metric counts them");
+        } finally {
+            for (String id : ids) {
+                given().contentType(ContentType.JSON).body("{\"targetLag\":null}").put(Api.BASE + "/" + id).then().statusCode(200);
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE"
+                    + " payload ->> 'target' IN " + inList + " AND state IN ('queued', 'running')") == 0);
+        }
+    }
 }
