@@ -1,5 +1,5 @@
 -- Removes everything matviews created, and nothing else: its tables (registrations, run history,
--- cascades, change log, schedules and jobs) with their indexes and triggers, the change-tracking
+-- cascades, change log, alerts, settings, schedules and jobs) with their indexes and triggers, the change-tracking
 -- triggers it put on your tables, the registrations view, its functions, the run event sequence
 -- and its migration history.
 -- Stop every replica first. Run as the role matviews connects as (the owner of these objects):
@@ -18,6 +18,8 @@ DROP TABLE IF EXISTS :"schema"._matviews_tracked_tables;
 DROP TABLE IF EXISTS :"schema"._matviews_capture;
 DROP TABLE IF EXISTS :"schema"._matviews_cascades;
 DROP TABLE IF EXISTS :"schema"._matviews_login_attempts;
+DROP TABLE IF EXISTS :"schema"._matviews_alerts;
+DROP TABLE IF EXISTS :"schema"._matviews_settings;
 DROP TABLE IF EXISTS :"schema"._ayb_jobs;
 DROP TABLE IF EXISTS :"schema"._ayb_job_schedules;
 DROP TABLE IF EXISTS :"schema"._ayb_matview_refresh_runs;
@@ -36,4 +38,13 @@ DROP FUNCTION IF EXISTS :"schema"._matviews_registration_state(text, text, times
 DROP FUNCTION IF EXISTS :"schema"._matviews_targets_view(text, jsonb, text, text);
 DROP FUNCTION IF EXISTS :"schema"._matviews_capture_heartbeat(bigint, bigint);
 DROP FUNCTION IF EXISTS :"schema"._matviews_login_admit(text, timestamptz, int, bigint, bigint, int);
+DROP FUNCTION IF EXISTS :"schema"._matviews_keep_targets(int, float8, int, int, text, int);
+DROP FUNCTION IF EXISTS :"schema"._matviews_freshness(oid, uuid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_upstream_data_at(oid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_bounded_data_at(timestamptz, timestamptz);
+DROP FUNCTION IF EXISTS :"schema"._matviews_registered_closure(oid, uuid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_registered_readers(oid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_predicted_ms(uuid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_alert(text, uuid, jsonb);
+DROP FUNCTION IF EXISTS :"schema"._matviews_suspend(uuid, text);
 COMMIT;

@@ -31,8 +31,8 @@ public record Alert(
         @JsonIgnore
         long eventId) {
 
-    public static final java.util.List<String> EVENTS = java.util.List.of("refresh-failed", "suspended",
-            "target-missed", "recovered");
+    /** Every event an alert can be, as the outbox's CHECK constraint lists them. */
+    public static final java.util.List<String> EVENTS = dev.matviews.metrics.MatviewsMetrics.ALERT_EVENTS;
 
     static final String COLUMNS = "id, event_id, event, registration_id, schema_name, view_name, at, detail";
 

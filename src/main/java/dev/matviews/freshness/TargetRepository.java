@@ -2,7 +2,7 @@ package dev.matviews.freshness;
 
 import dev.matviews.config.MatviewsConfig;
 import dev.matviews.db.OwnSchema;
-import dev.matviews.schedule.ScheduleRepository;
+import dev.matviews.db.Channels;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
@@ -44,7 +44,7 @@ public class TargetRepository {
     public Uni<Pass> keep(SqlClient client) {
         Tuple args = Tuple.tuple().addInteger((int) config.margin().toMillis()).addDouble(config.marginShare())
                 .addInteger((int) config.minCheckInterval().toMillis()).addInteger(config.batch())
-                .addString(ScheduleRepository.CHANNEL).addInteger(suspendAfter);
+                .addString(Channels.SCHEDULER).addInteger(suspendAfter);
         return client.preparedQuery(keep).execute(args).map(rows -> {
             List<UUID> queued = new ArrayList<>();
             List<Missed> missed = new ArrayList<>();

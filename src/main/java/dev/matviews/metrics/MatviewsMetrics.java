@@ -136,7 +136,8 @@ public class MatviewsMetrics {
     public static final List<String> TARGET_MISSED_REASONS = List.of("workers busy", "upstream failed",
             "lock held elsewhere", "predicted duration above the target", "refresh failed",
             "refresh took longer than predicted", "scheduler late");
-    public static final List<String> ALERT_EVENTS = dev.matviews.alerts.Alert.EVENTS;
+    /** The alert events (the alert outbox's, migration V16): tags of the delivery counter. */
+    public static final List<String> ALERT_EVENTS = List.of("refresh-failed", "suspended", "target-missed", "recovered");
 
     private Counter targetMissedCounter(String reason) {
         return Counter.builder("matviews.target.missed").description("Freshness targets missed, by reason")

@@ -25,7 +25,7 @@ import java.util.UUID;
 public class RegistrationRepository {
 
     /** Wakes every replica's scheduler (its target keeper looks at a new or changed target). */
-    private static final String WAKE_SCHEDULERS = "pg_notify('" + dev.matviews.schedule.ScheduleRepository.CHANNEL
+    private static final String WAKE_SCHEDULERS = "pg_notify('" + dev.matviews.db.Channels.SCHEDULER
             + "', 'targets')";
 
     private final String insert;

@@ -27,7 +27,7 @@ import java.util.UUID;
 @ApplicationScoped
 public class ScheduleRepository implements Warmup {
 
-    public static final String CHANNEL = "matviews_scheduler";
+    public static final String CHANNEL = dev.matviews.db.Channels.SCHEDULER;
     public static final String MATVIEW_JOB = "materialized_view_refresh";
     private static final String WAKE = "pg_notify('" + CHANNEL + "', 'schedules')";
 
