@@ -12,20 +12,25 @@
 #   - CPU (the three instances, PostgreSQL) per view and minute.
 #
 #   bench/targets.sh [minutes measured, default 10] [views, default 200]
+#   BENCH_VIEW_WORK (default 150000: the generate_series each view sums, about 10 ms alone) and
+#   BENCH_WRITE_PAUSE (default 9: the writer sleeps 0.1 to 0.N s between writes) set the load.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MINUTES=${1:-10}
 VIEWS=${2:-200}
+WORK=${BENCH_VIEW_WORK:-150000}
+PAUSE=${BENCH_WRITE_PAUSE:-9}
 PORTS=(18091 18092 18093)
 bench_tools
 bench_postgres
 bench_package
 
 echo "creating $VIEWS materialized views in a random DAG of depth 10 over 10 tables"
-python3 - "$VIEWS" <<'PY' | psql -qX -v ON_ERROR_STOP=1 >/dev/null
+python3 - "$VIEWS" "$WORK" <<'PY' | psql -qX -v ON_ERROR_STOP=1 >/dev/null
 import random, sys
 random.seed(27)
 n = int(sys.argv[1])
+work = int(sys.argv[2])
 depth = 10
 per = n // depth
 print("CREATE SCHEMA dag;")
@@ -47,7 +52,7 @@ for layer in range(depth):
         joins = " CROSS JOIN ".join(f"(SELECT {cols} AS c FROM {s}) s{k}" for k, s in enumerate(sources))
         # about 10 ms of work that change tracking can prove unchanged (no volatile function)
         print(f"CREATE MATERIALIZED VIEW dag.{name} AS SELECT 1 AS id, s0.c FROM {joins},"
-              f" (SELECT sum(g) AS w FROM generate_series(1, 150000) g) z;")
+              f" (SELECT sum(g) AS w FROM generate_series(1, {work}) g) z;")
     layers.append(names)
 PY
 
@@ -82,7 +87,7 @@ sleep 60
 echo "writing to the base tables and sampling lags for $MINUTES minute(s)"
 ( while true; do
     psql -qX -c "UPDATE dag.t$((RANDOM % 10)) SET v = v + 1 WHERE id = $((RANDOM % 1000 + 1))" >/dev/null
-    sleep "0.$((RANDOM % 8 + 1))"
+    sleep "0.$((RANDOM % PAUSE + 1))"
   done ) &
 WRITER=$!
 BENCH_PIDS+=("$WRITER")
