@@ -111,6 +111,10 @@ public class AlertDelivery {
         if (listening != null) {
             listening.close();
         }
+        if (http != null) {
+            // its pooled connections to the receiver go with it
+            http.close().subscribe().with(ok -> { }, e -> LOG.debugf("closing the webhook client: %s", e.getMessage()));
+        }
     }
 
     /** Delivers what is due now; a wake-up during a pass runs another pass after it. */

@@ -1,5 +1,6 @@
 package dev.matviews.api;
 
+import dev.matviews.registry.TargetLag;
 import dev.matviews.registry.Identifiers;
 import dev.matviews.registry.Timeouts;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -43,9 +44,6 @@ public record RegisterRequest(
         @Min(value = 1, message = "must be a positive number of seconds")
         @Max(value = 31622400, message = "must be at most {value} seconds (366 days)")
         Integer maxSkipAgeSeconds,
-        @Schema(description = "How fresh the view must be: an ISO-8601 duration (PT5M) or a shorthand (5m, 90s,"
-                + " 1h30m) its lag is kept under, or downstream (refreshed only when a registered view that reads it"
-                + " and has a target needs it); null: no target", nullable = true, example = "PT5M",
-                maxLength = 40)
+        @Schema(description = TargetLag.DESCRIPTION, nullable = true, example = "PT5M", maxLength = 40)
         String targetLag) {
 }

@@ -20,6 +20,10 @@ public record TargetLag(Integer seconds, boolean downstream) {
     public static final int MIN_SECONDS = 1;
     /** 366 days, as the registry's CHECK constraint says. */
     public static final int MAX_SECONDS = 31_622_400;
+    /** What a request's targetLag means, for the OpenAPI document. */
+    public static final String DESCRIPTION = "How fresh the view must be: an ISO-8601 duration (PT5M) or a shorthand"
+            + " (5m, 90s, 1h30m) its lag is kept under, or downstream (refreshed only when a registered view that reads"
+            + " it and has a target needs it); null: no target";
     public static final String FORMAT = "an ISO-8601 duration such as PT5M, a shorthand such as 5m, 90s or 1h30m,"
             + " or downstream";
 

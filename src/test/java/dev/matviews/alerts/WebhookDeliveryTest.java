@@ -131,7 +131,8 @@ class WebhookDeliveryTest {
             IntSupplier accepted = () -> (int) received.stream().filter(r -> r.answered() == 204 && mine.contains(r.delivery()))
                     .count();
             await().atMost(Duration.ofSeconds(30)).until(() -> accepted.getAsInt() >= 12);
-            Thread.sleep(1500); // anything sent twice would arrive by now
+            // and stays so: anything sent twice would arrive within this time
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> accepted.getAsInt() == 12);
             for (String id : mine) {
                 List<Received> ofIt = received.stream().filter(r -> id.equals(r.delivery())).toList();
                 assertEquals(1, ofIt.stream().filter(r -> r.answered() == 204).count(), "accepted once: " + ofIt);

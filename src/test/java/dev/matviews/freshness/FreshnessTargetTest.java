@@ -81,6 +81,14 @@ class FreshnessTargetTest {
         }
     }
 
+    /**
+     * Runs {@code sample} every {@code every} for {@code span} (Awaitility, no sleeping loop); its
+     * assertions are on what it accumulated, so a violation once seen fails the wait.
+     */
+    private static void throughout(Duration span, Duration every, org.awaitility.core.ThrowingRunnable sample) {
+        await().pollDelay(Duration.ZERO).pollInterval(every).during(span).atMost(span.plusSeconds(5)).untilAsserted(sample);
+    }
+
     private static long successfulRuns(String id) {
         return TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + id
                 + "' AND status = 'success'");
@@ -144,21 +152,20 @@ class FreshnessTargetTest {
             }
         });
         writer.start();
-        double maxLag = 0;
-        int samples = 0;
+        double[] maxLag = {0};
+        int[] samples = {0};
         List<String> violations = new ArrayList<>();
         try (Connection c = connect(); Statement st = c.createStatement()) {
             // the keeper's first look refreshes the never-refreshed view
             firstRefresh(id);
-            long end = System.nanoTime() + Duration.ofSeconds(12).toNanos();
-            while (System.nanoTime() < end) {
+            throughout(Duration.ofSeconds(12), Duration.ofMillis(50), () -> {
                 try (ResultSet rs = st.executeQuery("SELECT r.lag_seconds, (extract(epoch FROM r.data_timestamp) * 1000000)::bigint,"
                         + " (SELECT last_id FROM " + schema + ".mv) FROM _matviews_registrations r WHERE r.id = '" + id + "'")) {
                     rs.next();
                     double lag = rs.getDouble(1);
                     long dataMicros = rs.getLong(2);
                     long lastId = rs.getLong(3);
-                    maxLag = Math.max(maxLag, lag);
+                    maxLag[0] = Math.max(maxLag[0], lag);
                     for (long[] write : committed) {
                         if (write[1] < dataMicros && write[0] > lastId) {
                             violations.add("write " + write[0] + " committed before the data timestamp but the view's last id is "
@@ -166,15 +173,16 @@ class FreshnessTargetTest {
                         }
                     }
                 }
-                samples++;
-                Thread.sleep(50);
-            }
+                samples[0]++;
+                assertTrue(violations.isEmpty(), violations.toString());
+                assertTrue(maxLag[0] <= 3 + TOLERANCE_SECONDS, "lag reached " + maxLag[0] + " s over " + samples[0] + " samples");
+            });
         } finally {
             writing.set(false);
             writer.join();
         }
         assertTrue(violations.isEmpty(), violations.toString());
-        assertTrue(maxLag <= 3 + TOLERANCE_SECONDS, "lag reached " + maxLag + " s over " + samples + " samples");
+        assertTrue(maxLag[0] <= 3 + TOLERANCE_SECONDS, "lag reached " + maxLag[0] + " s over " + samples[0] + " samples");
         assertTrue(committed.size() > 30, "the writer wrote " + committed.size() + " rows");
         // it refreshed as the writes asked, not on every pass: each refresh stood for several writes
         long refreshes = successfulRuns(id);
@@ -192,21 +200,20 @@ class FreshnessTargetTest {
         Api.refresh(id).statusCode(200);
         given().contentType(ContentType.JSON).body("{\"targetLag\":\"2s\"}").put(Api.BASE + "/" + id).then().statusCode(200);
         long runsBefore = TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + id + "'");
-        double maxLag = 0;
+        double[] maxLag = {0};
         try (Connection c = connect(); Statement st = c.createStatement()) {
-            long end = System.nanoTime() + Duration.ofSeconds(8).toNanos();
-            while (System.nanoTime() < end) {
+            throughout(Duration.ofSeconds(8), Duration.ofMillis(50), () -> {
                 try (ResultSet rs = st.executeQuery("SELECT lag_seconds FROM _matviews_registrations WHERE id = '" + id + "'")) {
                     rs.next();
-                    maxLag = Math.max(maxLag, rs.getDouble(1));
+                    maxLag[0] = Math.max(maxLag[0], rs.getDouble(1));
                 }
-                Thread.sleep(50);
-            }
+                assertTrue(maxLag[0] <= 1.0 + TOLERANCE_SECONDS, "lag reached " + maxLag[0]);
+            });
         }
         assertEquals(runsBefore, TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '"
                 + id + "'"), "no refresh and no run record: the checks move the data timestamp on their own");
-        assertTrue(maxLag <= 1.0 + TOLERANCE_SECONDS, "an unchanged view is checked at least every half target; lag reached "
-                + maxLag);
+        assertTrue(maxLag[0] <= 1.0 + TOLERANCE_SECONDS, "an unchanged view is checked at least every half target; lag reached "
+                + maxLag[0]);
         assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE payload ->> 'target' = '" + id
                 + "' AND state = 'completed' AND created_at > now() - interval '8 seconds'"), "no job was queued for it");
     }
@@ -238,16 +245,15 @@ class FreshnessTargetTest {
             }
         });
         writer.start();
-        double maxLag = 0;
+        double[] maxLag = {0};
         List<String> violations = new ArrayList<>();
         try (Connection conn = connect(); Statement st = conn.createStatement()) {
-            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (System.nanoTime() < end) {
+            throughout(Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
                 try (ResultSet rs = st.executeQuery("SELECT rc.lag_seconds, rc.data_timestamp, ra.data_timestamp,"
                         + " rb.data_timestamp FROM _matviews_registrations rc, _matviews_registrations ra, _matviews_registrations rb"
                         + " WHERE rc.id = '" + c + "' AND ra.id = '" + a + "' AND rb.id = '" + b + "'")) {
                     rs.next();
-                    maxLag = Math.max(maxLag, rs.getDouble(1));
+                    maxLag[0] = Math.max(maxLag[0], rs.getDouble(1));
                     Timestamp dc = rs.getTimestamp(2);
                     Timestamp da = rs.getTimestamp(3);
                     Timestamp db = rs.getTimestamp(4);
@@ -255,14 +261,15 @@ class FreshnessTargetTest {
                         violations.add("C " + dc + ", B " + db + ", A " + da);
                     }
                 }
-                Thread.sleep(50);
-            }
+                assertTrue(violations.isEmpty(), violations.toString());
+                assertTrue(maxLag[0] <= 3 + TOLERANCE_SECONDS, "C's lag reached " + maxLag[0]);
+            });
         } finally {
             writing.set(false);
             writer.join();
         }
         assertTrue(violations.isEmpty(), violations.toString());
-        assertTrue(maxLag <= 3 + TOLERANCE_SECONDS, "C's lag reached " + maxLag);
+        assertTrue(maxLag[0] <= 3 + TOLERANCE_SECONDS, "C's lag reached " + maxLag[0]);
         // every refresh of C came after A's and B's, in one cascade queued for C
         try (TestDb db = TestDb.open()) {
             long cascades = TestDb.count("SELECT count(DISTINCT cascade_id) FROM _ayb_matview_refresh_runs WHERE registration_id = '"
@@ -330,16 +337,15 @@ class FreshnessTargetTest {
                     + "\",\"targetLag\":\"2s\"}").post(Api.BASE).then().statusCode(201).extract().<String>path("id"));
         }
         String inList = "('" + String.join("', '", ids) + "')";
-        long most = 0;
-        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        long[] most = {0};
         try {
-            while (System.nanoTime() < end) {
-                most = Math.max(most, TestDb.count("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM _ayb_jobs"
+            throughout(Duration.ofSeconds(15), Duration.ofMillis(100), () -> {
+                most[0] = Math.max(most[0], TestDb.count("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM _ayb_jobs"
                         + " WHERE payload ->> 'target' IN " + inList + " AND state IN ('queued', 'running')"
                         + " GROUP BY payload ->> 'target') per_view"));
-                Thread.sleep(100);
-            }
-            assertEquals(1, most, "at most one pending or running refresh per view");
+                assertTrue(most[0] <= 1, "at most one pending or running refresh per view: " + most[0]);
+            });
+            assertEquals(1, most[0], "at most one pending or running refresh per view");
             long missed = TestDb.count("SELECT count(*) FROM _ayb_matview_refreshes WHERE id::text IN " + inList
                     + " AND target_missed_at IS NOT NULL");
             assertTrue(missed >= 3, missed + " of 12 views recorded a missed target");
