@@ -156,6 +156,40 @@ public record CascadePlan(List<Node> nodes) {
         return ordered;
     }
 
+    /**
+     * This plan without {@code left}: a node that waited for one of them waits instead for what
+     * that one waited for, so the order among the nodes kept is unchanged.
+     */
+    public CascadePlan without(Set<UUID> left) {
+        if (left.isEmpty()) {
+            return this;
+        }
+        Map<UUID, Node> byId = new HashMap<>();
+        nodes.forEach(n -> byId.put(n.registrationId(), n));
+        List<Node> kept = new ArrayList<>(nodes.size());
+        for (Node n : nodes) {
+            if (left.contains(n.registrationId())) {
+                continue;
+            }
+            Set<UUID> after = new LinkedHashSet<>();
+            Deque<UUID> todo = new ArrayDeque<>(n.after());
+            Set<UUID> seen = new HashSet<>();
+            while (!todo.isEmpty()) {
+                UUID parent = todo.pop();
+                if (!seen.add(parent)) {
+                    continue;
+                }
+                if (left.contains(parent)) {
+                    todo.addAll(byId.get(parent).after());
+                } else {
+                    after.add(parent);
+                }
+            }
+            kept.add(new Node(n.registrationId(), n.schemaName(), n.viewName(), List.copyOf(after)));
+        }
+        return new CascadePlan(kept);
+    }
+
     /** The nodes that depend on {@code failed} in this plan, at any depth. */
     public Set<UUID> descendantsOf(UUID failed) {
         Map<UUID, List<UUID>> unblocks = new HashMap<>();

@@ -15,9 +15,11 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /** SQL of cascades: their row (plan and outcome) and their nodes' runs. */
@@ -35,9 +37,11 @@ public class CascadeRepository {
     private final String changedSince;
     private final String latestEventId;
     private final String deleteOlderThan;
+    private final String freshAsOf;
 
     public CascadeRepository(OwnSchema schema) {
         String cascades = schema.cascades();
+        this.freshAsOf = "SELECT id FROM " + schema.registry() + " WHERE id = ANY($1) AND data_timestamp >= $2";
         String nextEvent = schema.nextRunEvent();
         this.insert = "INSERT INTO " + cascades + " (direction, root_registration_id, schema_name, trigger, instance_id,"
                 + " parallelism, on_busy, nodes, job_id, lease_until)"
@@ -137,6 +141,15 @@ public class CascadeRepository {
     /** Marks abandoned the running cascades whose coordinator let its lease run out; their ids. */
     Uni<List<UUID>> abandonExpired(SqlClient client) {
         return client.query(abandonExpired).execute().map(CascadeRepository::ids);
+    }
+
+    /** Which of {@code ids} have data as of {@code instant} or later (their data timestamp). */
+    public Uni<Set<UUID>> freshAsOf(SqlClient client, List<UUID> ids, OffsetDateTime instant) {
+        return client.preparedQuery(freshAsOf).execute(Tuple.of(ids.toArray(UUID[]::new), instant)).map(rows -> {
+            Set<UUID> fresh = new HashSet<>();
+            rows.forEach(row -> fresh.add(row.getUUID(0)));
+            return fresh;
+        });
     }
 
     /** Cascades whose latest event came after {@code eventId}, in event order. */

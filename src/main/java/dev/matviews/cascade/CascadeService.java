@@ -24,6 +24,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -88,10 +89,15 @@ public class CascadeService {
     /**
      * A cascade to start: from a registered view (DOWNSTREAM or UPSTREAM), or over every registered
      * view (ALL, root null), optionally only those of {@code schemaName}; {@code jobId} names the
-     * job that starts it, if any.
+     * job that starts it, if any. With {@code freshAsOf}, views other than the root whose data is
+     * as of that instant or later are left out: read as they are (a freshness target's job).
      */
     public record Request(CascadePlan.Direction direction, UUID root, String schemaName, Trigger trigger,
-                          Options options, UUID jobId) {
+                          Options options, UUID jobId, OffsetDateTime freshAsOf) {
+        public Request(CascadePlan.Direction direction, UUID root, String schemaName, Trigger trigger, Options options,
+                       UUID jobId) {
+            this(direction, root, schemaName, trigger, options, jobId, null);
+        }
     }
 
     /** A started cascade: its id at once, its outcome when every node has ended. */
@@ -120,6 +126,10 @@ public class CascadeService {
             return rootRegistration
                     .flatMap(r -> r == null ? catalog.graph() : catalog.graphAround(r))
                     .map(graph -> CascadePlan.of(graph, request.direction(), root, request.schemaName()))
+                    .flatMap(plan -> request.freshAsOf() == null ? Uni.createFrom().item(plan)
+                            : repository.freshAsOf(pool, plan.nodes().stream().map(CascadePlan.Node::registrationId)
+                                            .filter(id -> !id.equals(root)).toList(), request.freshAsOf())
+                                    .map(plan::without))
                     .flatMap(plan -> repository.insert(pool, new CascadeRepository.NewCascade(request.direction(),
                                     root, request.schemaName(), request.trigger().dbName(), instanceId, parallelism,
                                     onBusy, plan, request.jobId(), config.lease()))

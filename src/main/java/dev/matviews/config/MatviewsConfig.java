@@ -115,6 +115,17 @@ public interface MatviewsConfig {
         /** Views looked at per keeper pass; the rest wait for the next, least slack first. */
         @WithDefault("200")
         int batch();
+
+        /**
+         * A registered source whose data is at most this part of a reader's target old is read as it
+         * is instead of refreshed for that reader: a source shared by several views with targets is
+         * then refreshed once for all of them. 0 refreshes every changed source for every reader.
+         * Never more than half of what the reader's budget (target - predicted duration - margin) leaves.
+         */
+        @jakarta.validation.constraints.DecimalMin("0")
+        @jakarta.validation.constraints.DecimalMax("0.5")
+        @WithDefault("0.25")
+        double upstreamReuseShare();
     }
 
     interface ChangeTracking {

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-/** SQL of freshness targets: one keeper pass is one call of {@code _matviews_keep_targets} (migration V16). */
+/** SQL of freshness targets: one keeper pass is one call of {@code _matviews_keep_targets} (migrations V16, V17). */
 @ApplicationScoped
 public class TargetRepository {
 
@@ -26,7 +26,7 @@ public class TargetRepository {
         this.suspendAfter = config.suspension().afterFailures();
         this.keep = "SELECT registration_id, action, detail,"
                 + " (extract(epoch FROM next_at - clock_timestamp()) * 1000)::bigint AS next_in_ms FROM "
-                + schema.qualify("_matviews_keep_targets") + "($1, $2, $3, $4, $5, $6)";
+                + schema.qualify("_matviews_keep_targets") + "($1, $2, $3, $4, $5, $6, $7)";
     }
 
     /**
@@ -44,7 +44,8 @@ public class TargetRepository {
     public Uni<Pass> keep(SqlClient client) {
         Tuple args = Tuple.tuple().addInteger((int) config.margin().toMillis()).addDouble(config.marginShare())
                 .addInteger((int) config.minCheckInterval().toMillis()).addInteger(config.batch())
-                .addString(Channels.SCHEDULER).addInteger(suspendAfter);
+                .addString(Channels.SCHEDULER).addInteger(suspendAfter)
+                .addDouble(config.upstreamReuseShare());
         return client.preparedQuery(keep).execute(args).map(rows -> {
             List<UUID> queued = new ArrayList<>();
             List<Missed> missed = new ArrayList<>();

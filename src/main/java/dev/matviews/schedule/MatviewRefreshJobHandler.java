@@ -24,6 +24,8 @@ import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -33,14 +35,17 @@ import java.util.function.Consumer;
  * A view that is not registered yet is registered (standard mode) first, race-free. With
  * {@code "cascade": "downstream" | "upstream"} (and optionally {@code parallelism}, {@code onBusy})
  * the job runs a cascade from the view instead of a single refresh. {@code "target"} (a
- * registration id) marks a job the freshness target keeper queued.
+ * registration id) marks a job the freshness target keeper queued; with {@code "freshAsOf"} its
+ * upstream cascade reads as they are the sources whose data is that recent.
  */
 @ApplicationScoped
 public class MatviewRefreshJobHandler implements JobHandler {
 
+    /** An upstream cascade leaves out the views whose data is as of this instant or later (the keeper's). */
+    static final String FRESH_AS_OF = "freshAsOf";
     private static final Set<String> FIELDS = Set.of("schema", "view_name", "cascade", "parallelism", "onBusy",
-            JobScheduler.TARGET_FIELD);
-    private static final Set<String> CASCADE_FIELDS = Set.of("parallelism", "onBusy");
+            JobScheduler.TARGET_FIELD, FRESH_AS_OF);
+    private static final Set<String> CASCADE_FIELDS = Set.of("parallelism", "onBusy", FRESH_AS_OF);
 
     private final Pool pool;
     private final RegistryService registry;
@@ -79,7 +84,7 @@ public class MatviewRefreshJobHandler implements JobHandler {
         for (String key : payload.fieldNames()) {
             if (!FIELDS.contains(key)) {
                 throw new InvalidInputException("payload of " + type() + " takes only schema, view_name, cascade,"
-                        + " parallelism, onBusy and target, got " + InvalidInputException.quoted(key));
+                        + " parallelism, onBusy, target and freshAsOf, got " + InvalidInputException.quoted(key));
             }
         }
         Object cascade = payload.getValue("cascade");
@@ -101,6 +106,11 @@ public class MatviewRefreshJobHandler implements JobHandler {
         Object onBusy = payload.getValue("onBusy");
         if (onBusy != null && !"wait".equals(onBusy) && !"skip".equals(onBusy)) {
             throw new InvalidInputException("payload.onBusy must be wait or skip");
+        }
+        Object freshAsOf = payload.getValue(FRESH_AS_OF);
+        if (freshAsOf != null && !("upstream".equals(cascade) && freshAsOf instanceof String f && instant(f) != null)) {
+            throw new InvalidInputException("payload.freshAsOf must be an ISO-8601 instant with an offset"
+                    + " (2026-12-04T10:00:00Z), with cascade upstream");
         }
         Object target = payload.getValue(JobScheduler.TARGET_FIELD);
         if (target != null && !(target instanceof String t && isUuid(t))) {
@@ -181,7 +191,7 @@ public class MatviewRefreshJobHandler implements JobHandler {
                 direction.equals("upstream") ? CascadePlan.Direction.UPSTREAM : CascadePlan.Direction.DOWNSTREAM,
                 r.id(), null, Trigger.SCHEDULE,
                 new CascadeService.Options(payload.getInteger("parallelism"), payload.getString("onBusy")),
-                attempt.jobId());
+                attempt.jobId(), instant(payload.getString(FRESH_AS_OF)));
         return cascades.start(request).flatMap(CascadeService.Started::finished).map(c -> {
             UUID runId = c.nodes().stream().filter(n -> n.registrationId().equals(r.id())).findFirst()
                     .map(Cascade.Node::runId).orElse(null);
@@ -216,6 +226,18 @@ public class MatviewRefreshJobHandler implements JobHandler {
                         ? new JobOutcome.Cancelled(failed.answer().getMessage(), failed.runId())
                         : failed.failure().retryable() ? new JobOutcome.Transient(failed.answer().getMessage(), failed.runId())
                         : new JobOutcome.Permanent(failed.answer().getMessage(), failed.runId()));
+    }
+
+    /** An ISO-8601 instant with offset, as PostgreSQL's jsonb writes a timestamptz; null when absent or not one. */
+    private static OffsetDateTime instant(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(text);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
     }
 
     private static boolean isUuid(String text) {

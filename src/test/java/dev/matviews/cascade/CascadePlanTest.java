@@ -121,6 +121,26 @@ class CascadePlanTest {
         assertPlan(dag, CascadePlan.of(graph, CascadePlan.Direction.UPSTREAM, root), up);
     }
 
+    /** Leaving views out (sources a target job reads as they are) keeps the order among the rest, at any depth. */
+    @Property(tries = 300)
+    void aPlanWithoutSomeViewsKeepsTheOrderOfTheRest(@ForAll("dags") Dag dag, @ForAll long leftChoice) {
+        List<UUID> registered = dag.registeredIds();
+        if (registered.isEmpty()) {
+            return;
+        }
+        for (CascadePlan.Direction direction : CascadePlan.Direction.values()) {
+            UUID root = direction == CascadePlan.Direction.ALL ? null : registered.get(dag.rootChoice() % registered.size());
+            CascadePlan plan = CascadePlan.of(dag.graph(), direction, root);
+            Set<UUID> left = new HashSet<>();
+            Set<UUID> kept = new HashSet<>();
+            java.util.Random random = new java.util.Random(leftChoice);
+            for (CascadePlan.Node n : plan.nodes()) {
+                (random.nextBoolean() ? left : kept).add(n.registrationId());
+            }
+            assertPlan(dag, plan.without(left), kept);
+        }
+    }
+
     private static void assertPlan(Dag dag, CascadePlan plan, Set<UUID> expected) {
         List<UUID> order = plan.nodes().stream().map(CascadePlan.Node::registrationId).toList();
         assertEquals(expected, new HashSet<>(order), "the views of the plan");

@@ -287,6 +287,65 @@ class FreshnessTargetTest {
         }
     }
 
+    /**
+     * A source read by a view with a 2 s target and one with a 12 s target: the 2 s reader's
+     * cascades keep it at most about 1.5 s old, so the 12 s reader reads it as it is (its data is
+     * within a quarter of that target) instead of refreshing it again for its own deadline.
+     */
+    @Test
+    void aSourceSharedByTwoTargetsIsRefreshedForTheTighterOnly() throws Exception {
+        String schema = schema();
+        TestDb.run("CREATE TABLE " + schema + ".t (id bigint PRIMARY KEY); INSERT INTO " + schema + ".t VALUES (0);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".s AS SELECT max(id) AS last_id FROM " + schema + ".t;"
+                + " CREATE MATERIALIZED VIEW " + schema + ".fast AS SELECT last_id FROM " + schema + ".s;"
+                + " CREATE MATERIALIZED VIEW " + schema + ".slow AS SELECT last_id FROM " + schema + ".s");
+        String s = register(schema, "s", "downstream");
+        String fast = register(schema, "fast", "2s");
+        String slow = register(schema, "slow", "12s");
+        firstRefresh(fast);
+        firstRefresh(slow);
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            try (Connection conn = connect(); Statement st = conn.createStatement()) {
+                for (long next = 1; writing.get(); next++) {
+                    st.execute("INSERT INTO " + schema + ".t VALUES (" + next + ")");
+                    Thread.sleep(100 + ThreadLocalRandom.current().nextInt(200));
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        String since = TestDb.string("SELECT clock_timestamp()::text");
+        String slowRefreshes = "SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + slow
+                + "' AND status = 'success' AND started_at > '" + since + "'";
+        writer.start();
+        double[] maxLag = {0, 0};
+        try (Connection conn = connect(); Statement st = conn.createStatement()) {
+            // until the slow reader was refreshed twice while the writer wrote (about 20 s)
+            await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100)).atMost(Duration.ofSeconds(45)).until(() -> {
+                try (ResultSet rs = st.executeQuery("SELECT f.lag_seconds, w.lag_seconds FROM _matviews_registrations f,"
+                        + " _matviews_registrations w WHERE f.id = '" + fast + "' AND w.id = '" + slow + "'")) {
+                    rs.next();
+                    maxLag[0] = Math.max(maxLag[0], rs.getDouble(1));
+                    maxLag[1] = Math.max(maxLag[1], rs.getDouble(2));
+                }
+                return TestDb.count(slowRefreshes) >= 2;
+            });
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
+        assertTrue(maxLag[0] <= 2 + TOLERANCE_SECONDS, "fast's lag reached " + maxLag[0]);
+        assertTrue(maxLag[1] <= 12 + TOLERANCE_SECONDS, "slow's lag reached " + maxLag[1]);
+        String byRoot = "SELECT count(*) FROM _ayb_matview_refresh_runs run JOIN _matviews_cascades c ON c.id = run.cascade_id"
+                + " WHERE run.registration_id = '" + s + "' AND run.status = 'success' AND run.started_at > '" + since + "'"
+                + " AND c.root_registration_id = ";
+        assertTrue(TestDb.count(byRoot + "'" + fast + "'") >= 5, "the 2 s reader's cascades refreshed the source");
+        assertEquals(0, TestDb.count(byRoot + "'" + slow + "'"),
+                "the 12 s reader read the source as the 2 s reader's cascades left it; its cascades: " + TestDb.string(
+                        "SELECT json_agg(c.nodes)::text FROM _matviews_cascades c WHERE c.root_registration_id = '" + slow + "'"));
+    }
+
     @jakarta.inject.Inject
     TargetRepository targets;
     @jakarta.inject.Inject
