@@ -37,11 +37,12 @@ public class CascadeRepository {
     private final String changedSince;
     private final String latestEventId;
     private final String deleteOlderThan;
-    private final String freshAsOf;
+    private final String leftOut;
 
     public CascadeRepository(OwnSchema schema) {
         String cascades = schema.cascades();
-        this.freshAsOf = "SELECT id FROM " + schema.registry() + " WHERE id = ANY($1) AND data_timestamp >= $2";
+        this.leftOut = "SELECT id FROM " + schema.registry() + " WHERE id = ANY($1)"
+                + " AND (data_timestamp >= $2 OR ($3 AND suspended_at IS NOT NULL))";
         String nextEvent = schema.nextRunEvent();
         this.insert = "INSERT INTO " + cascades + " (direction, root_registration_id, schema_name, trigger, instance_id,"
                 + " parallelism, on_busy, nodes, job_id, lease_until)"
@@ -143,12 +144,15 @@ public class CascadeRepository {
         return client.query(abandonExpired).execute().map(CascadeRepository::ids);
     }
 
-    /** Which of {@code ids} have data as of {@code instant} or later (their data timestamp). */
-    public Uni<Set<UUID>> freshAsOf(SqlClient client, List<UUID> ids, OffsetDateTime instant) {
-        return client.preparedQuery(freshAsOf).execute(Tuple.of(ids.toArray(UUID[]::new), instant)).map(rows -> {
-            Set<UUID> fresh = new HashSet<>();
-            rows.forEach(row -> fresh.add(row.getUUID(0)));
-            return fresh;
+    /**
+     * Which of {@code ids} a cascade leaves out: those with data as of {@code freshAsOf} or later
+     * (their data timestamp; none when null), and with {@code suspended} the suspended ones.
+     */
+    public Uni<Set<UUID>> leftOut(SqlClient client, List<UUID> ids, OffsetDateTime freshAsOf, boolean suspended) {
+        return client.preparedQuery(leftOut).execute(Tuple.of(ids.toArray(UUID[]::new), freshAsOf, suspended)).map(rows -> {
+            Set<UUID> left = new HashSet<>();
+            rows.forEach(row -> left.add(row.getUUID(0)));
+            return left;
         });
     }
 

@@ -126,10 +126,7 @@ public class CascadeService {
             return rootRegistration
                     .flatMap(r -> r == null ? catalog.graph() : catalog.graphAround(r))
                     .map(graph -> CascadePlan.of(graph, request.direction(), root, request.schemaName()))
-                    .flatMap(plan -> request.freshAsOf() == null ? Uni.createFrom().item(plan)
-                            : repository.freshAsOf(pool, plan.nodes().stream().map(CascadePlan.Node::registrationId)
-                                            .filter(id -> !id.equals(root)).toList(), request.freshAsOf())
-                                    .map(plan::without))
+                    .flatMap(plan -> leaveOut(plan, request))
                     .flatMap(plan -> repository.insert(pool, new CascadeRepository.NewCascade(request.direction(),
                                     root, request.schemaName(), request.trigger().dbName(), instanceId, parallelism,
                                     onBusy, plan, request.jobId(), config.lease()))
@@ -144,6 +141,22 @@ public class CascadeService {
                                 return new Started(id, finished);
                             }));
         });
+    }
+
+    /**
+     * The plan without the views other than the root that a scheduled cascade does not refresh:
+     * suspended ones (a reader resumed on its own still reads them as they are), and with
+     * {@code freshAsOf} those whose data is that recent.
+     */
+    private Uni<CascadePlan> leaveOut(CascadePlan plan, Request request) {
+        boolean scheduled = request.trigger() == Trigger.SCHEDULE;
+        if (!scheduled && request.freshAsOf() == null) {
+            return Uni.createFrom().item(plan);
+        }
+        List<UUID> others = plan.nodes().stream().map(CascadePlan.Node::registrationId)
+                .filter(id -> !id.equals(request.root())).toList();
+        return others.isEmpty() ? Uni.createFrom().item(plan)
+                : repository.leftOut(pool, others, request.freshAsOf(), scheduled).map(plan::without);
     }
 
     public Uni<Cascade> get(UUID id) {

@@ -367,7 +367,9 @@ class CascadeLifecycleTest {
     @Test
     void aCascadingPayloadThatMakesNoSenseIsRefused() {
         for (String bad : List.of(",\"cascade\":\"sideways\"", ",\"parallelism\":2", ",\"cascade\":\"upstream\",\"parallelism\":0",
-                ",\"cascade\":\"downstream\",\"onBusy\":\"maybe\"", ",\"cascade\":\"downstream\",\"parallelism\":1.5")) {
+                ",\"cascade\":\"downstream\",\"onBusy\":\"maybe\"", ",\"cascade\":\"downstream\",\"parallelism\":1.5",
+                ",\"freshAsOf\":\"2026-12-04T10:00:00Z\"", ",\"cascade\":\"downstream\",\"freshAsOf\":\"2026-12-04T10:00:00Z\"",
+                ",\"cascade\":\"upstream\",\"freshAsOf\":\"yesterday\"", ",\"cascade\":\"upstream\",\"freshAsOf\":12")) {
             long before = TestDb.count("SELECT count(*) FROM _ayb_job_schedules");
             given().contentType(ContentType.JSON).body("{\"name\":\"" + TestDb.uniqueName("bad")
                             + "\",\"jobType\":\"materialized_view_refresh\",\"payload\":{\"view_name\":\"p\"" + bad

@@ -129,4 +129,34 @@ class SuspensionTest {
         }
         given().contentType(ContentType.JSON).get(Api.BASE + "/" + a).then().body("suspendedAt", nullValue());
     }
+
+    /**
+     * A reader resumed on its own while its source stays suspended: its scheduled upstream cascade
+     * reads the suspended source as it is and refreshes only the reader.
+     */
+    @Test
+    void aScheduledCascadeLeavesASuspendedSourceOut() {
+        String schema = TestDb.uniqueName("susp");
+        TestDb.runAsSuperuser("CREATE SCHEMA " + schema + " AUTHORIZATION " + ROLE);
+        TestDb.run("CREATE MATERIALIZED VIEW " + schema + ".src AS SELECT 1 AS x;"
+                + " CREATE MATERIALIZED VIEW " + schema + ".reader AS SELECT x FROM " + schema + ".src");
+        String a = Api.register(schema, "src", "standard");
+        String b = Api.register(schema, "reader", "standard");
+        TestDb.run("SELECT _matviews_suspend('" + a + "', 'suspended by the test')");
+        Api.get(b).body("suspended", equalTo(true));
+        given().post(Api.BASE + "/" + b + "/resume").then().statusCode(200).body("suspended", equalTo(false));
+        Api.get(a).body("suspended", equalTo(true));
+        TestDb.run("INSERT INTO _ayb_jobs (type, payload, max_attempts) VALUES ('materialized_view_refresh',"
+                + " '{\"schema\": \"" + schema + "\", \"view_name\": \"reader\", \"cascade\": \"upstream\"}', 1);"
+                + " SELECT pg_notify('matviews_scheduler', 'jobs')");
+        await().atMost(Duration.ofSeconds(20)).until(() -> TestDb.count("SELECT count(*) FROM _ayb_jobs WHERE payload ->> 'schema' = '"
+                + schema + "' AND state = 'completed'") == 1);
+        Api.get(b).body("lastRefreshStatus", equalTo("success"));
+        assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + a + "'"),
+                "the suspended source was not refreshed, nor recorded as skipped");
+        // a manual cascade still refreshes it
+        given().post(Api.BASE + "/" + b + "/refresh?cascade=upstream").then().statusCode(200).body("status", equalTo("success"));
+        assertEquals(1, TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + a
+                + "' AND status = 'success'"));
+    }
 }
