@@ -44,7 +44,7 @@ BENCH_PIDS+=("$LISTENER")
 run() {
   local label=$1 fn=$2 clients=$3
   psql -qX -c "DROP TRIGGER IF EXISTS capture ON wake.t; CREATE TRIGGER capture AFTER INSERT OR UPDATE OR DELETE ON wake.t
-               FOR EACH STATEMENT EXECUTE FUNCTION wake.$fn(); TRUNCATE wake.changes; CHECKPOINT" >/dev/null
+               FOR EACH STATEMENT EXECUTE FUNCTION wake.$fn(); TRUNCATE wake.changes" >/dev/null 2>&1
   local tps
   tps=$(pgbench -n -f "$SCRIPT" -c "$clients" -j "$clients" -T "$SECONDS_PER_RUN" 2>/dev/null \
         | awk '/^tps/ {printf "%.0f", $3}')
