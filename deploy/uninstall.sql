@@ -38,6 +38,7 @@ DROP FUNCTION IF EXISTS :"schema"._matviews_registration_state(text, text, times
 DROP FUNCTION IF EXISTS :"schema"._matviews_targets_view(text, jsonb, text, text);
 DROP FUNCTION IF EXISTS :"schema"._matviews_capture_heartbeat(bigint, bigint);
 DROP FUNCTION IF EXISTS :"schema"._matviews_login_admit(text, timestamptz, int, bigint, bigint, int);
+DROP FUNCTION IF EXISTS :"schema"._matviews_keep_targets(int, float8, int, int, text, int, float8);
 DROP FUNCTION IF EXISTS :"schema"._matviews_keep_targets(int, float8, int, int, text, int);
 DROP FUNCTION IF EXISTS :"schema"._matviews_freshness(oid, uuid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_upstream_data_at(oid);
