@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -744,6 +745,33 @@ public class MatviewsCli {
             out().println(wasSuspended ? "Resumed " + name(r) + " and the views suspended because of it"
                     : name(r) + " was not suspended");
         }
+        return 0;
+    }
+
+    @Command(name = "explain", description = "Say whether a view definition can be maintained incrementally, and if"
+            + " not, every construct that prevents it. The service has PostgreSQL parse it; nothing it names runs.",
+            footerHeading = "%nExamples:%n", footer = {
+                    "  matviews explain 'SELECT bid, count(*) AS n, sum(abalance) AS total FROM public.pgbench_accounts GROUP BY bid'",
+                    "  matviews explain - < view.sql"})
+    int explain(@Parameters(paramLabel = "DEFINITION", description = "The SELECT query, or - to read it from standard input")
+                String definition,
+                @Mixin Formats format) throws java.io.IOException {
+        String query = "-".equals(definition)
+                ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8) : definition;
+        JsonNode e = client().post(MATVIEWS + "/explain", ApiClient.object().put("definition", query));
+        if (format.json) {
+            Output.json(out(), e);
+            return 0;
+        }
+        boolean eligible = e.path("incrementalEligible").asBoolean();
+        out().println(eligible ? "Can be maintained incrementally." : "Cannot be maintained incrementally:");
+        e.path("reasons").forEach(r -> out().println("  - " + r.asText()));
+        List<String> sources = new ArrayList<>();
+        e.path("sources").forEach(t -> sources.add(t.asText()));
+        List<String> columns = new ArrayList<>();
+        e.path("columns").forEach(c -> columns.add(c.asText()));
+        out().println("Columns: " + String.join(", ", columns));
+        out().println("Reads:   " + (sources.isEmpty() ? "no table" : String.join(", ", sources)));
         return 0;
     }
 

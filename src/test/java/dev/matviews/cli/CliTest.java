@@ -111,6 +111,18 @@ class CliTest {
         assertTrue(!run("show", "public." + mv, "--json").json().path("suspended").asBoolean());
         assertTrue(run("show", "public." + mv, "--json").json().path("targetLag").isNull());
 
+        TestDb.run("CREATE TABLE public." + mv + "_t (x int)");
+        Result eligible = run("explain", "SELECT " + mv + ".x, count(*) AS n FROM public." + mv + "_t " + mv + " GROUP BY 1");
+        ok(eligible);
+        assertEquals("Can be maintained incrementally.\nColumns: x, n\nReads:   public." + mv + "_t\n", eligible.out());
+        Result refused = run("explain", "SELECT x, now() AS at FROM public." + mv + "_t ORDER BY x");
+        ok(refused);
+        assertTrue(refused.out().startsWith("Cannot be maintained incrementally:\n  - ORDER BY\n"
+                + "  - the stable function pg_catalog.now"), refused.out());
+        assertEquals(false, run("explain", "SELECT 1 AS one", "--json").json().path("incrementalEligible").asBoolean());
+        Result bad = run("explain", "SELEC 1");
+        assertTrue(bad.code() != 0 && bad.err().contains("syntax error"), bad.err());
+
         Result unregistered = run("unregister", "public." + mv);
         ok(unregistered);
         assertEquals("Unregistered public." + mv, unregistered.out().trim());

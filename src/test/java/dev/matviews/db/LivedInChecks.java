@@ -68,6 +68,27 @@ abstract class LivedInChecks {
         assertApplicationUnchanged();
     }
 
+    /** Explain reads this version's query trees (their format changes between PostgreSQL lines). */
+    @Test
+    void explainsDefinitionsAsThisVersionParsesThem() {
+        given().contentType(ContentType.JSON).body(new io.vertx.core.json.JsonObject().put("definition",
+                        "SELECT o.customer, count(*) AS n, sum(i.qty) AS qty, avg(o.amount) AS mean, min(o.placed_at) AS first,"
+                                + " max(i.\"SKU\") AS top FROM public.orders o JOIN public.\"Order Items\" i ON i.order_id = o.id"
+                                + " WHERE o.amount > 10 AND i.\"SKU\" IS NOT NULL GROUP BY o.customer").encode())
+                .post(Api.BASE + "/explain").then().statusCode(200)
+                .body("incrementalEligible", equalTo(true)).body("reasons", org.hamcrest.Matchers.empty())
+                .body("sources", equalTo(java.util.List.of("public.orders", "public.Order Items")));
+        given().contentType(ContentType.JSON).body(new io.vertx.core.json.JsonObject().put("definition",
+                        "SELECT b.id, now() AS at, row_number() OVER () AS r FROM public.big_orders b"
+                                + " LEFT JOIN public.\"Order Items\" i ON i.order_id = b.id").encode())
+                .post(Api.BASE + "/explain").then().statusCode(200)
+                .body("incrementalEligible", equalTo(false))
+                .body("reasons", org.hamcrest.Matchers.hasItems(containsString("window function"),
+                        containsString("the view public.big_orders"), containsString("LEFT outer join"),
+                        containsString("stable function pg_catalog.now")));
+        assertApplicationUnchanged();
+    }
+
     @Test
     void refreshesTheViewsItsRoleMayRefresh() {
         // owned by the service's role
