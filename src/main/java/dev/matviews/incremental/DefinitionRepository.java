@@ -26,7 +26,8 @@ import java.util.UUID;
 public class DefinitionRepository {
 
     /** What PostgreSQL made of a definition. */
-    public record Parsed(NodeTree.Node query, List<String> columns, Eligibility.Catalog catalog) {
+    public record Parsed(NodeTree.Node query, List<String> columns, Map<String, String> incomparable,
+                         Eligibility.Catalog catalog) {
     }
 
     private static final String TREE = "SELECT r.ev_action::text, (SELECT array_agg(a.attname::text ORDER BY a.attnum)"
@@ -41,6 +42,26 @@ public class DefinitionRepository {
     private static final String TYPES = "SELECT t.oid::bigint, CASE WHEN i.provolatile = 'i' AND o.provolatile = 'i'"
             + " THEN 'i' ELSE 's' END FROM pg_catalog.pg_type t JOIN pg_catalog.pg_proc i ON i.oid = t.typinput"
             + " JOIN pg_catalog.pg_proc o ON o.oid = t.typoutput WHERE t.oid = ANY($1::bigint[]::oid[])";
+
+    // output columns without a default btree equality for their type (through a domain's base type,
+    // a binary-coercible type, or the polymorphic classes of arrays, enums, ranges and composites)
+    private static final String INCOMPARABLE = """
+            SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod)
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_type t0 ON t0.oid = a.atttypid
+              JOIN pg_catalog.pg_type t ON t.oid = CASE WHEN t0.typtype = 'd' THEN t0.typbasetype ELSE t0.oid END
+             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+               AND NOT EXISTS (
+                   SELECT 1 FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
+                    WHERE am.amname = 'btree' AND oc.opcdefault
+                      AND (oc.opcintype = t.oid
+                           OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast c WHERE c.castsource = t.oid
+                                         AND c.casttarget = oc.opcintype AND c.castmethod = 'b')
+                           OR (oc.opcintype = 'pg_catalog.anyarray'::regtype AND t.typelem <> 0 AND t.typlen = -1)
+                           OR (oc.opcintype = 'pg_catalog.anyenum'::regtype AND t.typtype = 'e')
+                           OR (oc.opcintype = 'pg_catalog.anyrange'::regtype AND t.typtype = 'r')
+                           OR (oc.opcintype = 'pg_catalog.record'::regtype AND t.typtype = 'c')))
+             ORDER BY a.attnum""";
 
     private final Pool pool;
 
@@ -65,7 +86,10 @@ public class DefinitionRepository {
                     NodeTree.Node query = Eligibility.query(NodeTree.parse(row.getString(0)));
                     List<String> columns = List.of(row.getArrayOfStrings(1));
                     Eligibility.Needs needs = Eligibility.needs(query);
-                    return lookup(conn, RELATIONS, needs.relations()).flatMap(relations ->
+                    return conn.preparedQuery(INCOMPARABLE).execute(Tuple.of(view)).flatMap(incomparableRows -> {
+                        Map<String, String> incomparable = new java.util.LinkedHashMap<>();
+                        incomparableRows.forEach(r -> incomparable.put(r.getString(0), r.getString(1)));
+                        return lookup(conn, RELATIONS, needs.relations()).flatMap(relations ->
                             lookup(conn, FUNCTIONS, needs.functions()).flatMap(functions ->
                                     lookup(conn, TYPES, needs.types()).map(types -> {
                                         Map<Long, Eligibility.Relation> rels = new HashMap<>();
@@ -76,8 +100,10 @@ public class DefinitionRepository {
                                                 r.getString(1), r.getString(2), r.getString(3), r.getString(4))));
                                         Map<Long, String> io = new HashMap<>();
                                         types.forEach(r -> io.put(r.getLong(0), r.getString(1)));
-                                        return new Parsed(query, columns, new Eligibility.Catalog(rels, funcs, io));
+                                        return new Parsed(query, columns, incomparable,
+                                                new Eligibility.Catalog(rels, funcs, io));
                                     })));
+                    });
                 });
     }
 

@@ -79,6 +79,15 @@ public final class Eligibility {
     }
 
     public static Result check(NodeTree.Node query, List<String> columns, Catalog catalog) {
+        return check(query, columns, Map.of(), catalog);
+    }
+
+    /**
+     * @param incomparable output columns whose type has no default btree equality, with the type:
+     *                     the apply step matches rows by equality, so it could not maintain them
+     */
+    public static Result check(NodeTree.Node query, List<String> columns, Map<String, String> incomparable,
+                               Catalog catalog) {
         Set<String> reasons = new LinkedHashSet<>();
         flag(query, "hasWindowFuncs", "a window function", reasons);
         flag(query, "hasSubLinks", "a subquery in an expression (IN, EXISTS, ANY or a scalar subquery)", reasons);
@@ -114,6 +123,8 @@ public final class Eligibility {
             }
         }
         NodeTree.walk(query, n -> expression(n, catalog, reasons));
+        incomparable.forEach((column, type) -> reasons.add("the column " + column + " of type " + type
+                + ", which has no equality operator to match its rows by"));
         for (String column : columns) {
             if (column.startsWith("__")) {
                 reasons.add("the column " + column + ": names starting with __ are kept for bookkeeping");
@@ -185,6 +196,12 @@ public final class Eligibility {
             case "SQLVALUEFUNCTION" -> reasons.add("CURRENT_DATE, CURRENT_TIMESTAMP, CURRENT_USER or a similar value,"
                     + " which changes while the tables do not");
             case "NEXTVALUEEXPR" -> reasons.add("a sequence's next value");
+            case "VAR" -> {
+                if (parseInt(n.text("varattno")) < 0) {
+                    reasons.add("a system column (ctid, xmin, xmax, cmin, cmax or tableoid), which changes while the"
+                            + " row does not");
+                }
+            }
             case "COERCEVIAIO" -> {
                 String from = exprType(firstArg(n));
                 String to = n.text("resulttype");

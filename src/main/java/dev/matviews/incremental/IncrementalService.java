@@ -26,7 +26,8 @@ public class IncrementalService {
             return Uni.createFrom().failure(new InvalidInputException("definition is required: a SELECT query"));
         }
         return definitions.parse(definition).map(parsed -> {
-            Eligibility.Result result = Eligibility.check(parsed.query(), parsed.columns(), parsed.catalog());
+            Eligibility.Result result = Eligibility.check(parsed.query(), parsed.columns(), parsed.incomparable(),
+                    parsed.catalog());
             return new Explanation(result.eligible(), result.reasons(), parsed.columns(), result.sources());
         });
     }

@@ -37,7 +37,8 @@ class ExplainTest {
         s = TestDb.uniqueName("ivm");
         TestDb.runAsSuperuser("CREATE SCHEMA " + s + " AUTHORIZATION " + ROLE);
         TestDb.run("CREATE TABLE " + s + ".a (id int, g int, v numeric); CREATE TABLE " + s + ".b (id int, w text);"
-                + " INSERT INTO " + s + ".a VALUES (1, 1, 10); CREATE VIEW " + s + ".plain AS SELECT id FROM " + s + ".a");
+                + " INSERT INTO " + s + ".a VALUES (1, 1, 10); CREATE VIEW " + s + ".plain AS SELECT id FROM " + s + ".a;"
+                + " CREATE DOMAIN " + s + ".positive AS int CHECK (VALUE > 0); CREATE TYPE " + s + ".mood AS ENUM ('x', 'y')");
     }
 
     private static ValidatableResponse explain(String definition) {
@@ -59,6 +60,9 @@ class ExplainTest {
                 "SELECT id::text AS t, coalesce(v, 0) AS v FROM " + s + ".a WHERE v IS NOT NULL",
                 "SELECT count(*) AS n FROM " + s + ".a",
                 "TABLE " + s + ".b",
+                // types matched by a default btree equality through binary coercion, polymorphism or a domain
+                "SELECT w::varchar AS vc, ARRAY[id] AS ids, int4range(id, id + 1) AS r,"
+                        + " id::" + s + ".positive AS p, 'x'::" + s + ".mood AS m FROM " + s + ".b",
                 // names the tree writes escaped: spaces, parentheses, braces, quotes, backslashes
                 "SELECT id AS \"x) {y} \"\"z\"\" \\ w\", w AS \"<>\" FROM " + s + ".b")) {
             explain(eligible).statusCode(200).body("incrementalEligible", equalTo(true)).body("reasons", empty());
@@ -94,7 +98,10 @@ class ExplainTest {
                 Map.entry("SELECT g FROM " + a + " GROUP BY ROLLUP (g)", "GROUPING SETS, ROLLUP or CUBE"),
                 Map.entry("SELECT DISTINCT ON (g) g, id FROM " + a, "DISTINCT ON"),
                 Map.entry("SELECT x FROM generate_series(1, 3) x", "a function in FROM"),
-                Map.entry("SELECT relname FROM pg_catalog.pg_class", "the system catalog pg_catalog.pg_class"));
+                Map.entry("SELECT relname FROM pg_catalog.pg_class", "the system catalog pg_catalog.pg_class"),
+                Map.entry("SELECT id, ctid FROM " + a, "a system column"),
+                Map.entry("SELECT id, to_json(w) AS j FROM " + b, "the column j of type json, which has no equality"),
+                Map.entry("SELECT id, point(id, id) AS p FROM " + a, "the column p of type point"));
         refused.forEach((definition, reason) -> explain(definition).statusCode(200)
                 .body("incrementalEligible", equalTo(false))
                 .body("reasons", hasItem(containsString(reason))));
