@@ -105,12 +105,14 @@ public final class Eligibility {
         set(query, "setOperations", "a set operation (UNION, INTERSECT or EXCEPT)", reasons);
         set(query, "groupingSets", "GROUPING SETS, ROLLUP or CUBE", reasons);
         List<String> sources = new ArrayList<>();
+        int fromItems = 0;
         for (Object entry : query.list("rtable")) {
             if (entry instanceof NodeTree.Node rte && rte.flag("inFromCl")) {
+                fromItems++;
                 fromItem(rte, catalog, reasons, sources);
             }
         }
-        if (sources.isEmpty()) {
+        if (fromItems == 0) {
             reasons.add("it reads no table");
         }
         for (Object entry : query.list("targetList")) {

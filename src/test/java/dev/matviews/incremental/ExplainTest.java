@@ -105,6 +105,8 @@ class ExplainTest {
         refused.forEach((definition, reason) -> explain(definition).statusCode(200)
                 .body("incrementalEligible", equalTo(false))
                 .body("reasons", hasItem(containsString(reason))));
+        // what it reads is named, not "no table" besides
+        explain("SELECT relname FROM pg_catalog.pg_class").statusCode(200).body("reasons", hasSize(1));
         // several at once: each named once
         explain("SELECT a.id, random() AS r FROM " + a + " LEFT JOIN " + b + " ON a.id = b.id ORDER BY 1 LIMIT 2")
                 .statusCode(200).body("reasons", hasSize(4));
