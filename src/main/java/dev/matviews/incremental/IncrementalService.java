@@ -25,6 +25,10 @@ public class IncrementalService {
         if (definition == null || definition.isBlank()) {
             return Uni.createFrom().failure(new InvalidInputException("definition is required: a SELECT query"));
         }
+        if (definition.indexOf('\0') >= 0) {
+            // PostgreSQL's protocol cannot carry it: the statement would break the connection (08P01)
+            return Uni.createFrom().failure(new InvalidInputException("definition must not contain a NUL character"));
+        }
         return definitions.parse(definition).map(parsed -> {
             Eligibility.Result result = Eligibility.check(parsed.query(), parsed.columns(), parsed.incomparable(),
                     parsed.catalog());

@@ -116,7 +116,8 @@ class ExplainTest {
     void aDefinitionPostgresRefusesIsABadRequestThatChangesNothing() {
         String a = s + ".a";
         for (String bad : List.of("SELEC 1", "SELECT * FROM " + s + ".nothing", "SELECT 1; DROP TABLE " + a,
-                "WITH d AS (DELETE FROM " + a + " RETURNING id) SELECT id FROM d", "SELECT nope FROM " + a, "   ")) {
+                "WITH d AS (DELETE FROM " + a + " RETURNING id) SELECT id FROM d", "SELECT nope FROM " + a, "   ",
+                "SELECT id FROM " + a + " WHERE id = 1\u0000")) {
             explain(bad).statusCode(400).contentType("application/problem+json").body("detail", containsString("definition"));
         }
         given().contentType(ContentType.JSON).body("{}").post(Api.BASE + "/explain").then().statusCode(400)
