@@ -94,6 +94,38 @@ class FreshnessTargetTest {
         await().pollDelay(Duration.ZERO).pollInterval(every).during(span).atMost(span.plusSeconds(5)).untilAsserted(sample);
     }
 
+    /** A writer inserting ids 1, 2, ... into schema.t, pausing between writes as a load would. */
+    private static final class Inserter extends Thread {
+        private final AtomicBoolean writing = new AtomicBoolean(true);
+        private final String schema;
+        private final int pauseMs;
+        private final int jitterMs;
+
+        Inserter(String schema, int pauseMs, int jitterMs) {
+            this.schema = schema;
+            this.pauseMs = pauseMs;
+            this.jitterMs = jitterMs;
+        }
+
+        @Override
+        public void run() {
+            try (Connection conn = connect(); Statement st = conn.createStatement()) {
+                for (long next = 1; writing.get(); next++) {
+                    st.execute("INSERT INTO " + schema + ".t VALUES (" + next + ")");
+                    // the load's pacing, not a wait for a condition
+                    Thread.sleep(pauseMs + ThreadLocalRandom.current().nextInt(jitterMs));
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        void finish() throws InterruptedException {
+            writing.set(false);
+            join();
+        }
+    }
+
     private static long successfulRuns(String id) {
         return TestDb.count("SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + id
                 + "' AND status = 'success'");
@@ -238,17 +270,7 @@ class FreshnessTargetTest {
         String b = register(schema, "b", "downstream");
         String c = register(schema, "c", "3s");
         firstRefresh(c);
-        AtomicBoolean writing = new AtomicBoolean(true);
-        Thread writer = new Thread(() -> {
-            try (Connection conn = connect(); Statement st = conn.createStatement()) {
-                for (long next = 1; writing.get(); next++) {
-                    st.execute("INSERT INTO " + schema + ".t VALUES (" + next + ")");
-                    Thread.sleep(200 + ThreadLocalRandom.current().nextInt(300));
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        Inserter writer = new Inserter(schema, 200, 300);
         writer.start();
         double[] maxLag = {0};
         List<String> violations = new ArrayList<>();
@@ -270,8 +292,7 @@ class FreshnessTargetTest {
                 assertTrue(maxLag[0] <= 3 + TOLERANCE_SECONDS, "C's lag reached " + maxLag[0]);
             });
         } finally {
-            writing.set(false);
-            writer.join();
+            writer.finish();
         }
         assertTrue(violations.isEmpty(), violations.toString());
         assertTrue(maxLag[0] <= 3 + TOLERANCE_SECONDS, "C's lag reached " + maxLag[0]);
@@ -309,17 +330,7 @@ class FreshnessTargetTest {
         String slow = register(schema, "slow", "12s");
         firstRefresh(fast);
         firstRefresh(slow);
-        AtomicBoolean writing = new AtomicBoolean(true);
-        Thread writer = new Thread(() -> {
-            try (Connection conn = connect(); Statement st = conn.createStatement()) {
-                for (long next = 1; writing.get(); next++) {
-                    st.execute("INSERT INTO " + schema + ".t VALUES (" + next + ")");
-                    Thread.sleep(100 + ThreadLocalRandom.current().nextInt(200));
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        Inserter writer = new Inserter(schema, 100, 200);
         String since = TestDb.string("SELECT clock_timestamp()::text");
         String slowRefreshes = "SELECT count(*) FROM _ayb_matview_refresh_runs WHERE registration_id = '" + slow
                 + "' AND status = 'success' AND started_at > '" + since + "'";
@@ -337,8 +348,7 @@ class FreshnessTargetTest {
                 return TestDb.count(slowRefreshes) >= 2;
             });
         } finally {
-            writing.set(false);
-            writer.join();
+            writer.finish();
         }
         assertTrue(maxLag[0] <= 2 + TOLERANCE_SECONDS, "fast's lag reached " + maxLag[0]);
         assertTrue(maxLag[1] <= 12 + TOLERANCE_SECONDS, "slow's lag reached " + maxLag[1]);
@@ -369,17 +379,7 @@ class FreshnessTargetTest {
                 + " (SELECT sum(g) FROM generate_series(1, 3000000) g) AS work FROM " + schema + ".t");
         String id = register(schema, "mv", "3s");
         firstRefresh(id);
-        AtomicBoolean writing = new AtomicBoolean(true);
-        Thread writer = new Thread(() -> {
-            try (Connection conn = connect(); Statement st = conn.createStatement()) {
-                for (long next = 1; writing.get(); next++) {
-                    st.execute("INSERT INTO " + schema + ".t VALUES (" + next + ")");
-                    Thread.sleep(100 + ThreadLocalRandom.current().nextInt(200));
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        Inserter writer = new Inserter(schema, 100, 200);
         String liveJobs = "SELECT count(*) FROM _ayb_jobs WHERE payload ->> 'target' = '" + id
                 + "' AND state IN ('queued', 'running')";
         long[] mostLiveJobs = {0};
@@ -423,8 +423,7 @@ class FreshnessTargetTest {
                 assertTrue(maxLag[0] <= 3 + TOLERANCE_SECONDS, "lag reached " + maxLag[0] + " after the faults");
             });
         } finally {
-            writing.set(false);
-            writer.join();
+            writer.finish();
         }
         assertTrue(mostLiveJobs[0] <= 1, mostLiveJobs[0] + " refresh jobs of the view at once");
         Api.get(id).body("suspended", equalTo(false));
