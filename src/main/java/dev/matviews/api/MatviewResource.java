@@ -10,6 +10,7 @@ import dev.matviews.refresh.RefreshService;
 import dev.matviews.problem.InvalidInputException;
 import dev.matviews.registry.Registration;
 import dev.matviews.registry.RegistrationFilter;
+import dev.matviews.incremental.IncrementalService;
 import dev.matviews.registry.RegistryService;
 import dev.matviews.registry.Setting;
 import dev.matviews.runs.Run;
@@ -59,10 +60,12 @@ public class MatviewResource {
     private final RequestValidator validator;
     private final CatalogService catalog;
     private final CascadeService cascades;
+    private final IncrementalService incremental;
 
     public MatviewResource(RegistryService registry, RefreshService refreshes, RunService runs,
                            ScheduleService schedules, RequestValidator validator, CatalogService catalog,
-                           CascadeService cascades) {
+                           CascadeService cascades, IncrementalService incremental) {
+        this.incremental = incremental;
         this.registry = registry;
         this.catalog = catalog;
         this.cascades = cascades;
@@ -125,7 +128,10 @@ public class MatviewResource {
     @APIResponse(responseCode = "404", description = "No such materialized view in the database (tables and plain views do not count)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(name = "matview-not-found", value = Examples.NOT_A_MATVIEW)))
-    @APIResponse(responseCode = "409", description = "Already registered",
+    @APIResponse(responseCode = "422", description = "refreshMode incremental with a definition that cannot be"
+            + " maintained incrementally; the detail names every reason (as explain does)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "Already registered, or (incremental) a relation of that name exists",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(name = "already-registered", value = Examples.ALREADY_REGISTERED)))
     public Uni<Response> register(RegisterRequest request) {
@@ -134,6 +140,18 @@ public class MatviewResource {
         }
         return Uni.createFrom().deferred(() -> {
                     RegisterRequest valid = validator.valid(request);
+                    if ("incremental".equals(valid.refreshMode()) && valid.definition() != null) {
+                        if (Boolean.TRUE.equals(valid.skipUnchanged())) {
+                            throw new InvalidInputException("skipUnchanged does not apply to an incremental view: a"
+                                    + " refresh with no pending change applies nothing");
+                        }
+                        return incremental.register(valid.schema(), valid.viewName(), valid.definition(),
+                                valid.statementTimeoutMs(), valid.lockTimeoutMs(), valid.maxStalenessSeconds(),
+                                valid.targetLag());
+                    }
+                    if (valid.definition() != null) {
+                        throw new InvalidInputException("definition is for refreshMode incremental only");
+                    }
                     return registry.register(valid.schema(), valid.viewName(), valid.refreshMode(),
                             valid.statementTimeoutMs(), valid.lockTimeoutMs(), valid.maxStalenessSeconds(),
                             valid.skipUnchanged(), valid.maxSkipAgeSeconds(), valid.targetLag());
@@ -239,7 +257,9 @@ public class MatviewResource {
     @DELETE
     @Path("/{id}")
     @Operation(summary = "Unregister a materialized view (the view itself is left alone)",
-            description = "Its refresh schedules are deleted with it, so nothing registers it again behind your back.")
+            description = "Its refresh schedules are deleted with it, so nothing registers it again behind your back."
+                    + " An incremental view's change capture goes (triggers no other registration needs, their change"
+                    + " rows); its table stays unless drop=true.")
     @APIResponse(responseCode = "204", description = "Unregistered; it had no schedule")
     @APIResponse(responseCode = "200", description = "Unregistered, and these schedules were deleted with it",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Unregistered.class)))
@@ -249,8 +269,11 @@ public class MatviewResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(name = "registration-not-found", value = Examples.NOT_FOUND)))
     public Uni<Response> unregister(@Parameter(description = "Registration id (UUID)",
-            schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id) {
-        return Uni.createFrom().deferred(() -> registry.unregister(uuid(id)))
+            schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id,
+            @Parameter(description = "true: an incremental view's table is dropped too (refused for a materialized"
+                    + " view)", schema = @Schema(type = SchemaType.BOOLEAN)) @QueryParam("drop") String drop) {
+        return Uni.createFrom().deferred(() -> registry.unregister(uuid(id),
+                        Boolean.TRUE.equals(Requests.trueOrFalse("drop", drop))))
                 .map(removed -> removed.isEmpty() ? Response.noContent().build()
                         : Response.ok(new Unregistered(removed)).build());
     }

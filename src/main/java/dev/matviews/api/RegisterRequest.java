@@ -21,7 +21,9 @@ public record RegisterRequest(
         String viewName,
         @Schema(description = "How to refresh it. auto: concurrent when the view is populated and has a unique"
                 + " index CONCURRENTLY can use, else standard, decided at every refresh (each run records the"
-                + " mode it used and why)", enumeration = {"standard", "concurrent", "auto"}, defaultValue = "standard")
+                + " mode it used and why). incremental: with definition, matviews creates viewName as a table"
+                + " and keeps it equal to the definition by applying its sources' changes (docs/incremental.md)",
+                enumeration = {"standard", "concurrent", "auto", "incremental"}, defaultValue = "standard")
         String refreshMode,
         @Schema(description = "statement_timeout of its refreshes in ms, 0 for none; omitted: the service default",
                 nullable = true)
@@ -45,5 +47,9 @@ public record RegisterRequest(
         @Max(value = 31622400, message = "must be at most {value} seconds (366 days)")
         Integer maxSkipAgeSeconds,
         @Schema(description = TargetLag.DESCRIPTION, nullable = true, example = "PT5M", maxLength = 40)
-        String targetLag) {
+        String targetLag,
+        @Schema(description = "With refreshMode incremental: the SELECT the view's table is kept equal to"
+                + " (POST /api/admin/matviews/explain says whether it can be)", nullable = true,
+                maxLength = InputLimits.MAX_STRING)
+        String definition) {
 }

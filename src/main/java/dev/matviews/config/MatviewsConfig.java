@@ -46,6 +46,20 @@ public interface MatviewsConfig {
 
     Alerts alerts();
 
+    Incremental incremental();
+
+    /** Incremental views (docs/incremental.md). */
+    interface Incremental {
+        /**
+         * A refresh rebuilds the view in full instead of applying changes when a source table has
+         * at least 1,000 pending change rows and more than this share of its rows (pg_class.reltuples).
+         */
+        @jakarta.validation.constraints.DecimalMin("0")
+        @jakarta.validation.constraints.DecimalMax("100")
+        @WithDefault("0.2")
+        double rebuildShare();
+    }
+
     /** Alerts: the outbox every replica writes and one at a time delivers to a webhook (docs/freshness.md). */
     interface Alerts {
         Webhook webhook();

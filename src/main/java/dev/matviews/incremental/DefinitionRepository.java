@@ -27,13 +27,18 @@ public class DefinitionRepository {
 
     /** What PostgreSQL made of a definition. */
     public record Parsed(NodeTree.Node query, List<String> columns, Map<String, String> incomparable,
-                         Eligibility.Catalog catalog) {
+                         Eligibility.Catalog catalog, List<String> types, String printed) {
     }
 
+    // printed back under an empty search_path, so that every table is schema-qualified
     private static final String TREE = "SELECT r.ev_action::text, (SELECT array_agg(a.attname::text ORDER BY a.attnum)"
-            + " FROM pg_catalog.pg_attribute a WHERE a.attrelid = r.ev_class AND a.attnum > 0)"
+            + " FROM pg_catalog.pg_attribute a WHERE a.attrelid = r.ev_class AND a.attnum > 0),"
+            + " (SELECT array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)"
+            + " FROM pg_catalog.pg_attribute a WHERE a.attrelid = r.ev_class AND a.attnum > 0),"
+            + " pg_catalog.pg_get_viewdef(r.ev_class)"
             + " FROM pg_catalog.pg_rewrite r WHERE r.ev_class = $1::regclass AND r.rulename = '_RETURN'";
-    private static final String RELATIONS = "SELECT c.oid::bigint, n.nspname::text, c.relname::text, c.relkind::text"
+    private static final String RELATIONS = "SELECT c.oid::bigint, n.nspname::text, c.relname::text, c.relkind::text,"
+            + " c.relhassubclass"
             + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY($1::bigint[]::oid[])";
     private static final String FUNCTIONS = "SELECT p.oid::bigint, n.nspname::text, p.proname::text, p.provolatile::text,"
             + " p.prokind::text FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
@@ -80,11 +85,14 @@ public class DefinitionRepository {
                 // a prepared statement holds one command: the definition cannot add another
                 .flatMap(ignored -> conn.preparedQuery("CREATE TEMPORARY VIEW " + view + " AS " + definition).execute())
                 .onFailure(PgException.class).transform(e -> refused((PgException) e))
+                .flatMap(ignored -> conn.query("SET LOCAL search_path = ''").execute())
                 .flatMap(ignored -> conn.preparedQuery(TREE).execute(Tuple.of(view)))
                 .flatMap(rows -> {
                     Row row = rows.iterator().next();
                     NodeTree.Node query = Eligibility.query(NodeTree.parse(row.getString(0)));
                     List<String> columns = List.of(row.getArrayOfStrings(1));
+                    List<String> columnTypes = List.of(row.getArrayOfStrings(2));
+                    String printed = row.getString(3);
                     Eligibility.Needs needs = Eligibility.needs(query);
                     return conn.preparedQuery(INCOMPARABLE).execute(Tuple.of(view)).flatMap(incomparableRows -> {
                         Map<String, String> incomparable = new java.util.LinkedHashMap<>();
@@ -94,14 +102,14 @@ public class DefinitionRepository {
                                     lookup(conn, TYPES, needs.types()).map(types -> {
                                         Map<Long, Eligibility.Relation> rels = new HashMap<>();
                                         relations.forEach(r -> rels.put(r.getLong(0), new Eligibility.Relation(
-                                                r.getString(1), r.getString(2), r.getString(3))));
+                                                r.getString(1), r.getString(2), r.getString(3), r.getBoolean(4))));
                                         Map<Long, Eligibility.Function> funcs = new HashMap<>();
                                         functions.forEach(r -> funcs.put(r.getLong(0), new Eligibility.Function(
                                                 r.getString(1), r.getString(2), r.getString(3), r.getString(4))));
                                         Map<Long, String> io = new HashMap<>();
                                         types.forEach(r -> io.put(r.getLong(0), r.getString(1)));
                                         return new Parsed(query, columns, incomparable,
-                                                new Eligibility.Catalog(rels, funcs, io));
+                                                new Eligibility.Catalog(rels, funcs, io), columnTypes, printed);
                                     })));
                     });
                 });

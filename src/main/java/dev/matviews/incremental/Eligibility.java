@@ -18,7 +18,11 @@ public final class Eligibility {
     public record Catalog(Map<Long, Relation> relations, Map<Long, Function> functions, Map<Long, String> typeIoVolatility) {
     }
 
-    public record Relation(String schema, String name, String kind) {
+    public record Relation(String schema, String name, String kind, boolean hasChildren) {
+        public Relation(String schema, String name, String kind) {
+            this(schema, name, kind, false);
+        }
+
         String qualified() {
             return schema + "." + name;
         }
@@ -42,6 +46,8 @@ public final class Eligibility {
     }
 
     static final Set<String> AGGREGATES = Set.of("count", "sum", "avg", "min", "max");
+    /** Result types of sum and avg that are exact under addition and subtraction: bigint, numeric, money, interval. */
+    static final Set<String> EXACT_SUMS = Set.of("20", "1700", "790", "1186");
     private static final Set<String> FUNCTION_FIELDS = Set.of("funcid", "opfuncid", "aggfnoid", "winfnoid");
     private static final String[] JOIN_TYPES = {"inner", "LEFT", "FULL", "RIGHT", "semi", "anti"};
 
@@ -124,6 +130,7 @@ public final class Eligibility {
                 }
             }
         }
+        grouping(query, reasons);
         NodeTree.walk(query, n -> expression(n, catalog, reasons));
         incomparable.forEach((column, type) -> reasons.add("the column " + column + " of type " + type
                 + ", which has no equality operator to match its rows by"));
@@ -133,6 +140,36 @@ public final class Eligibility {
             }
         }
         return new Result(List.copyOf(reasons), List.copyOf(sources));
+    }
+
+    /**
+     * What the maintenance needs of a grouped or DISTINCT query: each output column is a group key
+     * or an aggregate (PostgreSQL also allows columns that depend on a grouped primary key).
+     */
+    private static void grouping(NodeTree.Node query, Set<String> reasons) {
+        boolean grouped = query.flag("hasAggs") || query.isSet("groupClause");
+        if (grouped && query.isSet("distinctClause")) {
+            reasons.add("DISTINCT over grouped rows (not yet)");
+        }
+        if (!grouped) {
+            return;
+        }
+        Set<String> keys = new java.util.HashSet<>();
+        for (Object c : query.list("groupClause")) {
+            if (c instanceof NodeTree.Node clause) {
+                keys.add(clause.text("tleSortGroupRef"));
+            }
+        }
+        for (Object entry : query.list("targetList")) {
+            if (entry instanceof NodeTree.Node tle && !tle.flag("resjunk")) {
+                NodeTree.Node expr = tle.node("expr");
+                boolean key = keys.contains(tle.text("ressortgroupref"));
+                if (!key && (expr == null || !expr.type().equals("AGGREF")) && (expr == null || !contains(expr, "AGGREF"))) {
+                    reasons.add("the column " + tle.text("resname") + ", neither in GROUP BY nor an aggregate (add it to"
+                            + " GROUP BY)");
+                }
+            }
+        }
     }
 
     private static void fromItem(NodeTree.Node rte, Catalog catalog, Set<String> reasons, List<String> sources) {
@@ -146,7 +183,11 @@ public final class Eligibility {
                 }
                 if (r.schema().equals("pg_catalog") || r.schema().equals("information_schema")) {
                     reasons.add("the system catalog " + r.qualified());
-                } else if (r.kind().equals("r") || r.kind().equals("p")) {
+                } else if (r.kind().equals("p")) {
+                    reasons.add("the partitioned table " + r.qualified() + " (not yet: read its partitions)");
+                } else if (r.kind().equals("r") && r.hasChildren()) {
+                    reasons.add("the table " + r.qualified() + ", which has inheritance children (not yet)");
+                } else if (r.kind().equals("r")) {
                     if (!sources.contains(r.qualified())) {
                         sources.add(r.qualified());
                     }
@@ -184,6 +225,11 @@ public final class Eligibility {
                 Function f = catalog.functions().get(oid(n.text("aggfnoid")).orElse(-1L));
                 if (f == null || !f.schema().equals("pg_catalog") || !AGGREGATES.contains(f.name())) {
                     reasons.add("the aggregate " + (f == null ? "?" : f.qualified()) + " (count, sum, avg, min and max are)");
+                }
+                if (f != null && (f.name().equals("sum") || f.name().equals("avg"))
+                        && !EXACT_SUMS.contains(n.text("aggtype"))) {
+                    reasons.add(f.name() + " over floating-point values (a sum kept by adding and subtracting differs"
+                            + " from one recomputed: cast the argument to numeric)");
                 }
                 if (n.isSet("aggdistinct")) {
                     reasons.add("an aggregate over DISTINCT values");

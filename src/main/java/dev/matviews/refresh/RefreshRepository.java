@@ -64,7 +64,9 @@ public class RefreshRepository implements Warmup {
                            c.relowner::regrole::text AS owner
                     FROM pg_catalog.pg_class c
                     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = r.schema_name AND c.relname = r.view_name AND c.relkind = 'm'
+                    WHERE n.nspname = r.schema_name AND c.relname = r.view_name
+                      -- an incremental view is a table matviews created and keeps
+                      AND c.relkind = CASE WHEN r.refresh_mode = 'incremental' THEN 'r' ELSE 'm' END
                 ) m ON true
                 LEFT JOIN LATERAL (
                     SELECT bool_or(u.reason IS NULL) AS usable, min(u.name) FILTER (WHERE u.reason IS NULL) AS usable_index,
@@ -104,7 +106,7 @@ public class RefreshRepository implements Warmup {
                        %7$s(pre.view_oid)
                   FROM pre
                  WHERE pre.locked AND pre.missing_privilege IS NULL
-                   AND (pre.mode_used = 'standard' OR (pre.populated AND pre.usable))
+                   AND (pre.mode_used IN ('standard', 'incremental') OR (pre.populated AND pre.usable))
                 RETURNING run.*
             ), kept AS (
                 INSERT INTO %3$s AS run (registration_id, schema_name, view_name, refresh_mode, trigger, status,
@@ -175,14 +177,19 @@ public class RefreshRepository implements Warmup {
     private final String finish;
     private final String insertFailed;
     private final String insertSkipped;
+    /** An incremental view's refresh: the apply function of migration V18 (registration, run). */
+    private final String applySql;
 
-    public RefreshRepository(OwnSchema schema) {
+    public RefreshRepository(OwnSchema schema, dev.matviews.config.MatviewsConfig config) {
+        double rebuildShare = config.incremental().rebuildShare();
         this.runs = schema.runs();
         this.cascades = schema.cascades();
         this.preflight = PREFLIGHT.formatted(schema.registrations(), AdvisoryLocks.tryLock("m.relid::int4"), runs,
                 CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON,
                 schema.qualify("_matviews_refresh_needed"), schema.qualify("_matviews_upstream_data_at"),
                 schema.qualify("_matviews_bounded_data_at"));
+        this.applySql = "SELECT " + schema.qualify("_matviews_apply") + "('%s'::uuid, '%s'::uuid, "
+                + rebuildShare + "::float8)";
         this.recordSuccess = RECORD_SUCCESS.formatted(runs, schema.nextRunEvent(), schema.registrations());
         this.finish = "UPDATE " + runs + " AS run SET status = $2, error = $3, sqlstate = $4, duration_ms = $5,"
                 + " finished_at = clock_timestamp(), event_id = " + schema.nextRunEvent()
@@ -269,7 +276,9 @@ public class RefreshRepository implements Warmup {
                 settings.connectionCheckIntervalMs(), run.id(),
                 run.cascadeId() == null ? "" : CASCADE_CANCELLED.formatted(cascades, run.cascadeId()),
                 tracked ? TAKE_SNAPSHOT : "")
-                + ";\n" + refreshSql(run.schemaName(), run.viewName(), run.refreshMode())
+                + ";\n" + (run.refreshMode() == RefreshMode.INCREMENTAL
+                        ? applySql.formatted(run.registrationId(), run.id())
+                        : refreshSql(run.schemaName(), run.viewName(), run.refreshMode()))
                 + ";\n" + recordSuccess.formatted(run.id(), run.registrationId(), AdvisoryLocks.unlockStatement(lockKey));
         return conn.query(sql).execute().map(settingsRows -> {
             var registrationRows = settingsRows.next().next().next();
@@ -318,7 +327,7 @@ public class RefreshRepository implements Warmup {
 
     /** The statement a refresh runs; identifiers are validated at registration and always quoted. */
     public static String refreshSql(String schema, String view, RefreshMode mode) {
-        if (mode == RefreshMode.AUTO) {
+        if (mode == RefreshMode.AUTO || mode == RefreshMode.INCREMENTAL) {
             throw new IllegalArgumentException("auto is decided by the preflight; a refresh runs standard or concurrent");
         }
         return "REFRESH MATERIALIZED VIEW " + (mode == RefreshMode.CONCURRENT ? "CONCURRENTLY " : "")

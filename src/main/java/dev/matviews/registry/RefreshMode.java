@@ -11,7 +11,12 @@ public enum RefreshMode implements DbEnum {
     STANDARD,
     CONCURRENT,
     /** Concurrent when the view is populated and has a unique index CONCURRENTLY can use, else standard. */
-    AUTO;
+    AUTO,
+    /**
+     * An incremental view: a table matviews created from a definition, refreshed by applying the
+     * changes of its sources (docs/incremental.md). Set only by registering with a definition.
+     */
+    INCREMENTAL;
 
     @Override
     @JsonValue

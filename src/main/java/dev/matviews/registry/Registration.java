@@ -81,7 +81,10 @@ public record Registration(
         @Schema(description = "Why: its own failures, or a registered view it reads that is suspended", nullable = true)
         String suspendedReason,
         @Schema(description = "The registration whose failures suspended it (itself or one it reads)", nullable = true)
-        UUID suspendedBy) {
+        UUID suspendedBy,
+        @Schema(description = "For an incremental view (refreshMode incremental): the query it is kept equal to;"
+                + " null for a materialized view", nullable = true)
+        String definition) {
 
     public String qualifiedName() {
         return schemaName + "." + viewName;

@@ -50,13 +50,15 @@ public class RegistrationRepository {
                     SELECT EXISTS (
                         SELECT 1 FROM pg_catalog.pg_class c
                         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                        WHERE n.nspname = $1::text AND c.relname = $2::text AND c.relkind = 'm') AS is_matview
+                        WHERE n.nspname = $1::text AND c.relname = $2::text
+                          -- an incremental view is the table its registration created just before
+                          AND c.relkind = CASE WHEN $3::text = 'incremental' THEN 'r' ELSE 'm' END) AS is_matview
                 ), reg AS (
                     INSERT INTO %1$s AS reg (schema_name, view_name, refresh_mode, statement_timeout_ms,
                                              lock_timeout_ms, max_staleness_seconds, skip_unchanged, max_skip_age_seconds,
-                                             target_lag_seconds, target_downstream)
+                                             target_lag_seconds, target_downstream, definition)
                     SELECT $1::text, $2::text, $3::text, $4::int, $5::int, $6::int, coalesce($7::bool, false), $8::int,
-                           $9::int, coalesce($10::bool, false)
+                           $9::int, coalesce($10::bool, false), $11::text
                       FROM target WHERE target.is_matview
                     ON CONFLICT (schema_name, view_name) DO NOTHING
                     RETURNING reg.*
@@ -118,12 +120,21 @@ public class RegistrationRepository {
                                              Integer statementTimeoutMs, Integer lockTimeoutMs,
                                              Integer maxStalenessSeconds, Boolean skipUnchanged,
                                              Integer maxSkipAgeSeconds, TargetLag targetLag) {
+        return insertIfMatview(client, schema, view, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
+                skipUnchanged, maxSkipAgeSeconds, targetLag, null);
+    }
+
+    /** The same, for an incremental view: {@code definition} is set, and the relation is its table. */
+    public Uni<InsertResult> insertIfMatview(SqlClient client, String schema, String view, RefreshMode mode,
+                                             Integer statementTimeoutMs, Integer lockTimeoutMs,
+                                             Integer maxStalenessSeconds, Boolean skipUnchanged,
+                                             Integer maxSkipAgeSeconds, TargetLag targetLag, String definition) {
         return client.preparedQuery(insert)
                 .execute(Tuple.tuple().addString(schema).addString(view).addString(mode.dbName())
                         .addInteger(statementTimeoutMs).addInteger(lockTimeoutMs).addInteger(maxStalenessSeconds)
                         .addBoolean(skipUnchanged).addInteger(maxSkipAgeSeconds)
                         .addInteger(targetLag == null ? null : targetLag.seconds())
-                        .addBoolean(targetLag != null && targetLag.downstream()))
+                        .addBoolean(targetLag != null && targetLag.downstream()).addString(definition))
                 .map(rows -> {
                     Row row = rows.iterator().next();
                     boolean isMatview = row.getBoolean("is_matview");
@@ -144,6 +155,11 @@ public class RegistrationRepository {
 
     public Uni<Optional<Registration>> findById(SqlClient client, UUID id) {
         return client.preparedQuery(findById).execute(Tuple.of(id)).map(RegistrationRepository::first);
+    }
+
+    /** Drops an incremental view's table (identifiers validated at registration, always quoted). */
+    public Uni<Void> dropTable(SqlClient client, String schema, String view) {
+        return client.query("DROP TABLE IF EXISTS " + Identifiers.qualified(schema, view)).execute().replaceWithVoid();
     }
 
     public Uni<Optional<Registration>> findByName(SqlClient client, String schema, String view) {
@@ -223,7 +239,8 @@ public class RegistrationRepository {
                 row.getOffsetDateTime("suspended_at") != null,
                 row.getOffsetDateTime("suspended_at"),
                 row.getString("suspended_reason"),
-                row.getUUID("suspended_by"));
+                row.getUUID("suspended_by"),
+                row.getColumnIndex("definition") >= 0 ? row.getString("definition") : null);
     }
 
     private static String display(TargetLag target) {

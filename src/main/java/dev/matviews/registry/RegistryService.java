@@ -72,6 +72,10 @@ public class RegistryService {
             String s = Identifiers.require("schema", schema == null ? DEFAULT_SCHEMA : schema);
             String v = Identifiers.require("viewName", viewName);
             RefreshMode mode = refreshMode == null ? RefreshMode.STANDARD : RefreshMode.parse(refreshMode);
+            if (mode == RefreshMode.INCREMENTAL) {
+                throw new InvalidInputException("refreshMode incremental needs a definition: the query the view's"
+                        + " table is kept equal to");
+            }
             TargetLag target = TargetLag.parse("targetLag", targetLag);
             return repository.insertIfMatview(client, s, v, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
                             skipUnchanged, maxSkipAgeSeconds, target)
@@ -157,8 +161,16 @@ public class RegistryService {
                 throw new InvalidInputException("refreshMode must not be null");
             }
             RefreshMode mode = refreshMode.present() ? RefreshMode.parse(refreshMode.value()) : null;
+            if (mode == RefreshMode.INCREMENTAL) {
+                throw new InvalidInputException("refreshMode cannot become incremental: register an incremental view"
+                        + " with its definition");
+            }
             return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
                             skipUnchanged.value(), maxSkipAgeSeconds, target)
+                    // the CHECK that keeps an incremental view incremental (V18)
+                    .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "23514".equals(pg.getSqlState()))
+                    .transform(e -> new InvalidInputException("an incremental view's refreshMode stays incremental"
+                            + " (and skipUnchanged false); unregister it and register a materialized view instead"))
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });
     }
@@ -176,9 +188,23 @@ public class RegistryService {
      * jobs) in one transaction; returns the names of the schedules removed. The view itself stays.
      */
     public Uni<List<String>> unregister(UUID id) {
+        return unregister(id, false);
+    }
+
+    /**
+     * The same; with {@code drop}, an incremental view's table is dropped too (a materialized view
+     * is never dropped: that is refused, and nothing changes).
+     */
+    public Uni<List<String>> unregister(UUID id, boolean drop) {
         return pool.withTransaction(tx -> repository.deleteReturning(tx, id).flatMap(deleted -> {
             Registration r = deleted.orElseThrow(() -> new RegistrationNotFoundException(id));
-            return removeDependents(tx, r, dependents.stream().toList(), 0, new ArrayList<>());
+            if (drop && r.refreshMode() != RefreshMode.INCREMENTAL) {
+                throw new InvalidInputException("drop=true drops an incremental view's table; "
+                        + r.qualifiedName() + " is a materialized view, which matviews never drops");
+            }
+            return removeDependents(tx, r, dependents.stream().toList(), 0, new ArrayList<>())
+                    .call(removed -> drop ? repository.dropTable(tx, r.schemaName(), r.viewName())
+                            : Uni.createFrom().voidItem());
         }));
     }
 

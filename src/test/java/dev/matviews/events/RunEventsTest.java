@@ -103,7 +103,7 @@ class RunEventsTest {
                 .with(new PoolOptions().setMaxSize(2).setName("other-instance")).using(vertx).build();
         try (SseClient sse = connect(events, null)) {
             OwnSchema schema = new OwnSchema(config);
-            RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema), config,
+            RefreshService otherInstance = new RefreshService(otherPool, new RefreshRepository(schema, config), config,
                     new InstanceId("instance-b"), metrics, canceller, new dev.matviews.refresh.RefreshAdmission(config, new InstanceId("instance-b"), metrics));
             RefreshOutcome result = otherInstance.refresh(UUID.fromString(id)).await().atMost(WAIT);
             SseClient.Event event = sse.next(result.runId().toString(), WAIT);
