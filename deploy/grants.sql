@@ -25,3 +25,10 @@ GRANT USAGE, CREATE ON SCHEMA :"schema" TO :"role";
 -- Membership in the owning role also gives that role's other privileges; MAINTAIN gives only
 -- VACUUM, ANALYZE, CLUSTER, REFRESH MATERIALIZED VIEW, REINDEX and LOCK TABLE. A view's query
 -- runs as the view's owner, so the owner (not matviews) needs SELECT on what it reads.
+
+-- Incremental views (refreshMode incremental, docs/incremental.md): matviews creates the view's
+-- table in the schema it names (CREATE there) and puts change-capture triggers on the tables its
+-- definition reads (TRIGGER on each, and SELECT to read them):
+--
+--   GRANT USAGE, CREATE ON SCHEMA reporting TO matviews;
+--   GRANT SELECT, TRIGGER ON public.orders, public.order_items TO matviews;

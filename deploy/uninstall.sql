@@ -7,12 +7,15 @@
 --   psql "$DATABASE_URL" -v schema=public -f deploy/uninstall.sql
 --
 -- `schema` is matviews.schema. Materialized views are never created or dropped by matviews, so
--- yours stay as they are. If AllYourBase shares this database, it owns _ayb_matview_refreshes,
+-- yours stay as they are. The tables of incremental views stay too (they are plain tables now,
+-- no longer kept current); drop them yourself if you no longer want them. If AllYourBase shares this database, it owns _ayb_matview_refreshes,
 -- _ayb_jobs and _ayb_job_schedules too: keep those and drop only the rest.
 BEGIN;
 DROP VIEW IF EXISTS :"schema"._matviews_registrations;
--- The change-tracking triggers on your tables go with their function (CASCADE drops them).
+-- The change-tracking triggers on your tables go with their functions (CASCADE drops them).
 DROP FUNCTION IF EXISTS :"schema"._matviews_log_change() CASCADE;
+DROP FUNCTION IF EXISTS :"schema"._matviews_log_rows() CASCADE;
+DROP TABLE IF EXISTS :"schema"._matviews_incremental;
 DROP TABLE IF EXISTS :"schema"._matviews_changes;
 DROP TABLE IF EXISTS :"schema"._matviews_tracked_tables;
 DROP TABLE IF EXISTS :"schema"._matviews_capture;
@@ -48,4 +51,7 @@ DROP FUNCTION IF EXISTS :"schema"._matviews_registered_readers(oid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_predicted_ms(uuid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_alert(text, uuid, jsonb);
 DROP FUNCTION IF EXISTS :"schema"._matviews_suspend(uuid, text);
+DROP FUNCTION IF EXISTS :"schema"._matviews_sync_capture(oid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_source_shape(oid[]);
+DROP FUNCTION IF EXISTS :"schema"._matviews_apply(uuid, uuid, float8);
 COMMIT;

@@ -383,10 +383,12 @@ public class MatviewsCli {
     }
 
     @Command(name = "register", description = "Register a materialized view of the database.",
-            footerHeading = "%nExamples:%n", footer = {"  matviews register --view leaderboard", "  matviews register --schema sales --view daily_totals --mode concurrent --lock-timeout 5000"})
+            footerHeading = "%nExamples:%n", footer = {"  matviews register --view leaderboard", "  matviews register --schema sales --view daily_totals --mode concurrent --lock-timeout 5000",
+                    "  matviews register --schema reporting --view branch_totals --mode incremental --definition 'SELECT bid, count(*) AS n FROM public.pgbench_accounts GROUP BY bid'"})
     int register(@Option(names = "--schema", defaultValue = "public", description = "Schema (default: ${DEFAULT-VALUE})") String schema,
                  @Option(names = "--view", required = true, description = "Materialized view name") String view,
-                 @Option(names = "--mode", defaultValue = "auto", description = "auto (concurrent once the view is populated and has a usable unique index, else standard), standard or concurrent (default: ${DEFAULT-VALUE})") String mode,
+                 @Option(names = "--mode", defaultValue = "auto", description = "auto (concurrent once the view is populated and has a usable unique index, else standard), standard, concurrent, or incremental with --definition (default: ${DEFAULT-VALUE}; incremental with --definition)") String mode,
+                 @Option(names = "--definition", paramLabel = "SQL", description = "An incremental view: matviews creates --view as a table kept equal to this SELECT (- reads it from standard input; matviews explain says whether it can be)") String definition,
                  @Option(names = "--statement-timeout", paramLabel = "MS", description = "statement_timeout of its refreshes, ms (0: none)") Integer statementTimeout,
                  @Option(names = "--lock-timeout", paramLabel = "MS", description = "lock_timeout of its refreshes, ms (0: none)") Integer lockTimeout,
                  @Option(names = "--skip-unchanged", description = "Skip a refresh when no table the view reads has changed"
@@ -397,7 +399,11 @@ public class MatviewsCli {
                          + " its tables (5m, 90s, PT1H) or downstream (as fresh as a view reading it with a target needs)")
                  String targetLag,
                  @Mixin Formats format) {
-        ObjectNode body = ApiClient.object().put("schema", schema).put("viewName", view).put("refreshMode", mode);
+        ObjectNode body = ApiClient.object().put("schema", schema).put("viewName", view)
+                .put("refreshMode", definition != null && "auto".equals(mode) ? "incremental" : mode);
+        if (definition != null) {
+            body.put("definition", "-".equals(definition) ? readStdin() : definition);
+        }
         if (statementTimeout != null) {
             body.put("statementTimeoutMs", statementTimeout);
         }
@@ -513,13 +519,22 @@ public class MatviewsCli {
 
     @Command(name = "unregister", description = "Unregister a view (the view itself stays; its schedules go).",
             footerHeading = "%nExamples:%n", footer = {"  matviews unregister public.leaderboard"})
-    int unregister(@Parameters(paramLabel = "REF") String ref) {
+    int unregister(@Parameters(paramLabel = "REF") String ref,
+                   @Option(names = "--drop", description = "Also drop an incremental view's table") boolean drop) {
         ApiClient api = client();
         String id = api.resolve(ref);
-        JsonNode removed = api.delete(MATVIEWS + "/" + id).path("removedSchedules");
-        out().println("Unregistered " + ref + (removed.isArray() && !removed.isEmpty()
+        JsonNode removed = api.delete(MATVIEWS + "/" + id + (drop ? "?drop=true" : "")).path("removedSchedules");
+        out().println("Unregistered " + ref + (drop ? " and dropped its table" : "") + (removed.isArray() && !removed.isEmpty()
                 ? " and deleted its schedules " + removed : ""));
         return 0;
+    }
+
+    private static String readStdin() {
+        try {
+            return new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Command(name = "refresh", description = "Refresh a view now and wait for its end (the refresh is started"
@@ -756,8 +771,7 @@ public class MatviewsCli {
     int explain(@Parameters(paramLabel = "DEFINITION", description = "The SELECT query, or - to read it from standard input")
                 String definition,
                 @Mixin Formats format) throws java.io.IOException {
-        String query = "-".equals(definition)
-                ? new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8) : definition;
+        String query = "-".equals(definition) ? readStdin() : definition;
         JsonNode e = client().post(MATVIEWS + "/explain", ApiClient.object().put("definition", query));
         if (format.json) {
             Output.json(out(), e);

@@ -225,7 +225,7 @@ public class RefreshRepository implements Warmup {
                 OffsetDateTime at = row.getOffsetDateTime("skipped_at");
                 return new Preflight.Unchanged(registration, new Run(skippedRunId, registration.id(),
                         registration.schemaName(), registration.viewName(), registration.refreshMode(), trigger,
-                        RunStatus.SKIPPED, instanceId, null, at, at, 0, reason, null, null, null, cascadeId,
+                        RunStatus.SKIPPED, instanceId, null, at, at, 0, reason, null, null, null, cascadeId, null, null,
                         row.getLong("skipped_event_id")), row.getUUID("kept_run_id"));
             }
             Boolean locked = row.getBoolean("locked");
@@ -250,7 +250,7 @@ public class RefreshRepository implements Warmup {
                     registration.schemaName(), registration.viewName(), RefreshMode.parse(row.getString("mode_used")),
                     trigger, RunStatus.RUNNING, instanceId, row.getInteger("backend_pid"),
                     row.getOffsetDateTime("started_at"), null, null, null, null, null, row.getString("mode_reason"),
-                    cascadeId, row.getLong("event_id")), row.getString("fingerprint") != null);
+                    cascadeId, null, null, row.getLong("event_id")), row.getString("fingerprint") != null);
         });
     }
 

@@ -169,8 +169,8 @@ public class RegistryService {
                             skipUnchanged.value(), maxSkipAgeSeconds, target)
                     // the CHECK that keeps an incremental view incremental (V18)
                     .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "23514".equals(pg.getSqlState()))
-                    .transform(e -> new InvalidInputException("an incremental view's refreshMode stays incremental"
-                            + " (and skipUnchanged false); unregister it and register a materialized view instead"))
+                    .transform(e -> new InvalidInputException("an incremental view's refreshMode stays incremental,"
+                            + " skipUnchanged does not apply to it and freshness targets are not kept for one yet"))
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });
     }

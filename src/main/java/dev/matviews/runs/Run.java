@@ -42,13 +42,18 @@ public record Run(
         String modeReason,
         @Schema(description = "The cascade this run is a node of", nullable = true)
         UUID cascadeId,
+        @Schema(description = "An incremental view's run: the change rows it applied (a full one: found pending)",
+                nullable = true)
+        Long changeRows,
+        @Schema(description = "An incremental view's run: the view rows it wrote or deleted", nullable = true)
+        Long rowsTouched,
         @JsonIgnore
         long eventId) {
 
     /** Columns in the order and names {@link #map(Row)} and {@link #fromJson(JsonObject)} read. */
     public static final String COLUMNS = "id, registration_id, schema_name, view_name, refresh_mode, trigger, status,"
             + " instance_id, backend_pid, started_at, finished_at, duration_ms, error, sqlstate,"
-            + " cancel_requested_at, mode_reason, cascade_id, event_id";
+            + " cancel_requested_at, mode_reason, cascade_id, change_rows, rows_touched, event_id";
 
     public boolean finished() {
         return status != RunStatus.RUNNING;
@@ -61,7 +66,8 @@ public record Run(
                 row.getString("instance_id"), row.getInteger("backend_pid"), row.getOffsetDateTime("started_at"),
                 row.getOffsetDateTime("finished_at"), row.getInteger("duration_ms"), row.getString("error"),
                 row.getString("sqlstate"), row.getOffsetDateTime("cancel_requested_at"), row.getString("mode_reason"),
-                row.getUUID("cascade_id"), row.getLong("event_id"));
+                row.getUUID("cascade_id"), optionalLong(row, "change_rows"), optionalLong(row, "rows_touched"),
+                row.getLong("event_id"));
     }
 
     /** The same columns as {@code to_jsonb(run)} writes them into a NOTIFY payload. */
@@ -74,7 +80,12 @@ public record Run(
                 json.getInteger("duration_ms"), json.getString("error"), json.getString("sqlstate"),
                 time(json, "cancel_requested_at"), json.getString("mode_reason"),
                 json.getString("cascade_id") == null ? null : UUID.fromString(json.getString("cascade_id")),
-                json.getLong("event_id"));
+                json.getLong("change_rows"), json.getLong("rows_touched"), json.getLong("event_id"));
+    }
+
+    /** A column some statements returning runs do not have (they predate it). */
+    private static Long optionalLong(Row row, String column) {
+        return row.getColumnIndex(column) >= 0 ? row.getLong(column) : null;
     }
 
     private static OffsetDateTime time(JsonObject json, String key) {
