@@ -245,6 +245,9 @@ BEGIN
         RAISE EXCEPTION 'a column of a source table changed type: %; unregister the incremental view and register it again', problem
             USING ERRCODE = '55000';
     END IF;
+    -- No JIT: the statement's estimated cost is its never-run rebuild branch's, and compiling for it
+    -- took a second of a refresh that does milliseconds of work (measured, docs/benchmarks.md).
+    PERFORM pg_catalog.set_config('jit', 'off', true);
     EXECUTE inc.apply_sql INTO res USING inc.snapshot, rebuild_share, inc.applied_at, now_shape <> inc.shape;
     UPDATE "${flyway:defaultSchema}"._matviews_incremental
        SET snapshot = res.snap::pg_snapshot, applied_at = now(), shape = now_shape

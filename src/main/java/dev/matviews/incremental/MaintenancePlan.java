@@ -215,7 +215,14 @@ public final class MaintenancePlan {
 
     // ---- the terms ----
 
-    private enum State { NEW, OLD, CHANGES }
+    /**
+     * A table reference's state in a term: as it is now, as it was before the pending changes (now
+     * minus them), its changes, or its changes with their signs flipped.
+     */
+    private enum State { NEW, OLD, CHANGES, UNDONE }
+
+    /** Up to this many table references, old states are expanded into separate terms (2^n - 1 of them). */
+    private static final int EXPANDED_REFERENCES = 6;
 
     private List<State> fullStates() {
         List<State> states = new ArrayList<>();
@@ -223,27 +230,74 @@ public final class MaintenancePlan {
         return states;
     }
 
-    /** The rows changes of table reference {@code i} add, with every reference's state for it. */
+    /**
+     * The terms of the change: for reference i, its changes joined with the references before it
+     * as they are now and those after it as they were. An old state is now minus the changes, so
+     * (the join being linear in each reference) a term with old states is the sum of terms with,
+     * for each of them, the table as it is or its changes with flipped signs: plain joins of tables
+     * and small change sets, which the planner joins by index, and each skipped at run time unless
+     * every change set in it is non-empty.
+     */
     private List<List<State>> deltaStates() {
         List<List<State>> all = new ArrayList<>();
         int n = query.tables.size();
         for (int i = 0; i < n; i++) {
-            List<State> states = new ArrayList<>();
-            for (int j = 0; j < n; j++) {
-                states.add(j < i ? State.NEW : j == i ? State.CHANGES : State.OLD);
+            int later = n - 1 - i;
+            boolean expand = n <= EXPANDED_REFERENCES;
+            for (int mask = 0; mask < (expand ? 1 << later : 1); mask++) {
+                List<State> states = new ArrayList<>();
+                for (int j = 0; j < n; j++) {
+                    if (j < i) {
+                        states.add(State.NEW);
+                    } else if (j == i) {
+                        states.add(State.CHANGES);
+                    } else if (!expand) {
+                        states.add(State.OLD);
+                    } else {
+                        states.add((mask & (1 << (j - i - 1))) != 0 ? State.UNDONE : State.NEW);
+                    }
+                }
+                all.add(states);
             }
-            all.add(states);
         }
         return all;
     }
 
-    private String changes(String table, String m, boolean negate, String gate) {
-        return "SELECT __mv_r.*, CASE WHEN __mv_c.op = 'i' THEN " + (negate ? "-1" : "1") + " ELSE "
-                + (negate ? "1" : "-1") + " END AS " + m + " FROM " + log + " __mv_c CROSS JOIN LATERAL"
-                + " pg_catalog.jsonb_populate_record(NULL::" + table + ", __mv_c.\"row\") __mv_r"
-                + " WHERE __mv_c.relid = '" + table.replace("'", "''") + "'::pg_catalog.regclass"
-                + " AND __mv_c.op IN ('i', 'd') AND NOT pg_catalog.pg_visible_in_snapshot(__mv_c.xact, $1::pg_snapshot)"
-                + " AND " + gate;
+    /**
+     * The pending changes of table reference {@code i}'s table as rows of it with their sign (flipped
+     * for an old state): read from that table's log CTE, whose rows are already typed.
+     */
+    private String changes(int i, String m, boolean negate) {
+        return "SELECT (__mv_l.__mv_rec).*, " + (negate ? "-" : "") + "__mv_l.__mv_sign AS " + m + " FROM "
+                + logCte(query.tables.get(i).qualified()) + " __mv_l";
+    }
+
+    /** The name of the CTE holding a table's pending change rows. */
+    private String logCte(String table) {
+        return "__mv_log" + (distinctTables().indexOf(table) + 1);
+    }
+
+    private List<String> distinctTables() {
+        List<String> out = new ArrayList<>();
+        query.tables.forEach(t -> {
+            if (!out.contains(t.qualified())) {
+                out.add(t.qualified());
+            }
+        });
+        return out;
+    }
+
+    /**
+     * A table's pending change rows, each its row image read into the table's row type once, with
+     * its sign; empty, and not read at all, when the table has none or the refresh rebuilds.
+     */
+    private String logCteDefinition(String table, String gate) {
+        String relid = "'" + table.replace("'", "''") + "'::pg_catalog.regclass";
+        return logCte(table) + " AS MATERIALIZED (SELECT pg_catalog.jsonb_populate_record(NULL::" + table
+                + ", __mv_c.\"row\") AS __mv_rec, CASE WHEN __mv_c.op = 'i' THEN 1 ELSE -1 END AS __mv_sign FROM " + log
+                + " __mv_c WHERE __mv_c.relid = " + relid + " AND __mv_c.op IN ('i', 'd')"
+                + " AND NOT pg_catalog.pg_visible_in_snapshot(__mv_c.xact, $1::pg_snapshot) AND " + gate
+                + " AND EXISTS (SELECT 1 FROM __mv_pending WHERE relid = " + relid + "))";
     }
 
     /** The definition's rows under {@code states}: key expressions, aggregate arguments, multiplicity. */
@@ -257,8 +311,9 @@ public final class MaintenancePlan {
             String now = "SELECT __mv_t.*, 1 AS " + m + " FROM " + table + " __mv_t";
             replacements.add("(" + switch (states.get(i)) {
                 case NEW -> now;
-                case OLD -> now + " UNION ALL " + changes(table, m, true, gate);
-                case CHANGES -> changes(table, m, false, gate);
+                case OLD -> now + " UNION ALL " + changes(i, m, true);
+                case CHANGES -> changes(i, m, false);
+                case UNDONE -> changes(i, m, true);
             } + ")");
         }
         StringJoiner select = new StringJoiner(", ");
@@ -273,10 +328,16 @@ public final class MaintenancePlan {
         }
         select.add(product + " AS __mv_m");
         String where = query.where == null ? "" : "(" + query.where + ")";
-        boolean full = !states.contains(State.CHANGES);
-        if (full) {
-            where = where.isEmpty() ? gate : where + " AND " + gate;
+        // one-time filters: a term with a change set that is empty is not evaluated at all
+        StringJoiner condition = new StringJoiner(" AND ");
+        for (int i = 0; i < states.size(); i++) {
+            if (states.get(i) == State.CHANGES || states.get(i) == State.UNDONE) {
+                condition.add("EXISTS (SELECT 1 FROM __mv_pending WHERE relid = '"
+                        + query.tables.get(i).qualified().replace("'", "''") + "'::pg_catalog.regclass)");
+            }
         }
+        String filter = condition.length() == 0 ? gate : condition.toString();
+        where = where.isEmpty() ? filter : where + " AND " + filter;
         return "SELECT " + select + " FROM " + query.from(replacements) + (where.isEmpty() ? "" : " WHERE " + where);
     }
 
@@ -422,6 +483,7 @@ public final class MaintenancePlan {
                 + " FROM __mv_pending p JOIN pg_catalog.pg_class c ON c.oid = p.relid"
                 + " WHERE p.n >= 1000 AND p.n > $2::float8 * greatest(c.reltuples, 0) ORDER BY p.n DESC LIMIT 1)"
                 + " END AS why, (SELECT coalesce(sum(n), 0) FROM __mv_pending)::bigint AS change_rows)");
+        distinctTables().forEach(table -> ctes.add(logCteDefinition(table, applying)));
         List<String> terms = new ArrayList<>();
         deltaStates().forEach(states -> terms.add(term(states, applying)));
         ctes.add("__mv_d AS MATERIALIZED (" + aggregate(terms) + ")");
