@@ -94,9 +94,11 @@ REVOKE ALL ON FUNCTION "${flyway:defaultSchema}"._matviews_log_change() FROM PUB
 -- as jsonb, so a column added or dropped on the table never breaks a writer.
 CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_log_rows() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER AS $$
+-- the statements below read the writer's table: its columns never shadow these variables
+#variable_conflict use_variable
 DECLARE
     cap record;
-    x xid8;
+    xact_id xid8;
 BEGIN
     SELECT c.deadline, c.max_bytes, c.stopped_at, c.log_oid INTO cap FROM "${flyway:defaultSchema}"._matviews_capture c;
     IF cap.stopped_at IS NOT NULL OR pg_catalog.timestamptz_gt(pg_catalog.statement_timestamp(), cap.deadline) THEN
@@ -112,18 +114,18 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    x := pg_catalog.pg_current_xact_id();
+    xact_id := pg_catalog.pg_current_xact_id();
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact, op, "row")
-        SELECT TG_RELID, x, 'i', pg_catalog.to_jsonb(n) FROM matviews_new_rows n;
+        SELECT TG_RELID, xact_id, 'i', pg_catalog.to_jsonb(n) FROM matviews_new_rows n;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
         INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact, op, "row")
-        SELECT TG_RELID, x, 'd', pg_catalog.to_jsonb(o) FROM matviews_old_rows o;
+        SELECT TG_RELID, xact_id, 'd', pg_catalog.to_jsonb(o) FROM matviews_old_rows o;
     ELSE
         INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact, op, "row")
-        SELECT TG_RELID, x, 'd', pg_catalog.to_jsonb(o) FROM matviews_old_rows o
+        SELECT TG_RELID, xact_id, 'd', pg_catalog.to_jsonb(o) FROM matviews_old_rows o
         UNION ALL
-        SELECT TG_RELID, x, 'i', pg_catalog.to_jsonb(n) FROM matviews_new_rows n;
+        SELECT TG_RELID, xact_id, 'i', pg_catalog.to_jsonb(n) FROM matviews_new_rows n;
     END IF;
     RETURN NULL;
 END

@@ -487,13 +487,21 @@ public final class MaintenancePlan {
         List<String> terms = new ArrayList<>();
         deltaStates().forEach(states -> terms.add(term(states, applying)));
         ctes.add("__mv_d AS MATERIALIZED (" + aggregate(terms) + ")");
-        ctes.add("__mv_f AS MATERIALIZED (" + aggregate(List.of(term(fullStates(), rebuilding))) + ")");
         // rebuild: every row goes, the definition's rows come (one snapshot: the delete does not see them)
         ctes.add("__mv_clear AS (DELETE FROM " + v + " WHERE " + rebuilding + " RETURNING 1)");
-        String fill = "INSERT INTO " + v + " (" + columnList() + ") SELECT " + String.join(", ", fullValues("__mv_f"))
-                + " FROM __mv_f" + (shape == Shape.ROWS ? " CROSS JOIN LATERAL generate_series(1, __mv_f.__mv_count)" : "")
-                + " WHERE " + rebuilding + (shape == Shape.GROUPED && keyExpressions.isEmpty() ? "" : " AND __mv_f.__mv_count > 0")
-                + " RETURNING 1";
+        String fill;
+        if (shape == Shape.ROWS) {
+            // a plain select's rows are the definition's own: no need to count them first
+            StringJoiner select = new StringJoiner(", ");
+            keyExpressions.forEach(select::add);
+            fill = "INSERT INTO " + v + " (" + columnList() + ") SELECT " + select + " FROM " + query.from()
+                    + " WHERE " + (query.where == null ? "" : "(" + query.where + ") AND ") + rebuilding + " RETURNING 1";
+        } else {
+            fill = "INSERT INTO " + v + " (" + columnList() + ") SELECT " + String.join(", ", fullValues("__mv_f"))
+                    + " FROM __mv_f WHERE " + rebuilding
+                    + (shape == Shape.GROUPED && keyExpressions.isEmpty() ? "" : " AND __mv_f.__mv_count > 0") + " RETURNING 1";
+            ctes.add("__mv_f AS MATERIALIZED (" + aggregate(List.of(term(fullStates(), rebuilding))) + ")");
+        }
         ctes.add("__mv_fill AS (" + fill + ")");
         counted.add("__mv_clear");
         counted.add("__mv_fill");

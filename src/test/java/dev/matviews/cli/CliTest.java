@@ -123,6 +123,20 @@ class CliTest {
         Result bad = run("explain", "SELEC 1");
         assertTrue(bad.code() != 0 && bad.err().contains("syntax error"), bad.err());
 
+        // an incremental view: registered with its definition, refreshed, unregistered with its table
+        TestDb.run("INSERT INTO public." + mv + "_t VALUES (1), (1), (2)");
+        Result incremental = run("register", "--view", mv + "_inc", "--definition",
+                "SELECT x, count(*) AS n FROM public." + mv + "_t GROUP BY x");
+        ok(incremental);
+        assertTrue(incremental.out().startsWith("Registered public." + mv + "_inc (incremental) with id "), incremental.out());
+        TestDb.run("INSERT INTO public." + mv + "_t VALUES (2)");
+        ok(run("refresh", "public." + mv + "_inc"));
+        assertEquals("1:2,2:2", TestDb.string("SELECT string_agg(x || ':' || n, ',' ORDER BY x) FROM public." + mv + "_inc"));
+        Result dropped = run("unregister", "public." + mv + "_inc", "--drop");
+        ok(dropped);
+        assertEquals("Unregistered public." + mv + "_inc and dropped its table", dropped.out().trim());
+        assertEquals(0, TestDb.count("SELECT count(*) FROM pg_class WHERE relname = '" + mv + "_inc'"));
+
         Result unregistered = run("unregister", "public." + mv);
         ok(unregistered);
         assertEquals("Unregistered public." + mv, unregistered.out().trim());
