@@ -117,15 +117,15 @@ BEGIN
     xact_id := pg_catalog.pg_current_xact_id();
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
         INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact, op, "row")
-        SELECT TG_RELID, xact_id, 'i', pg_catalog.to_jsonb(n) FROM matviews_new_rows n;
+        SELECT TG_RELID, xact_id, 'i', pg_catalog.to_jsonb(n.*) FROM matviews_new_rows n;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
         INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact, op, "row")
-        SELECT TG_RELID, xact_id, 'd', pg_catalog.to_jsonb(o) FROM matviews_old_rows o;
+        SELECT TG_RELID, xact_id, 'd', pg_catalog.to_jsonb(o.*) FROM matviews_old_rows o;
     ELSE
         INSERT INTO "${flyway:defaultSchema}"._matviews_changes (relid, xact, op, "row")
-        SELECT TG_RELID, xact_id, 'd', pg_catalog.to_jsonb(o) FROM matviews_old_rows o
+        SELECT TG_RELID, xact_id, 'd', pg_catalog.to_jsonb(o.*) FROM matviews_old_rows o
         UNION ALL
-        SELECT TG_RELID, xact_id, 'i', pg_catalog.to_jsonb(n) FROM matviews_new_rows n;
+        SELECT TG_RELID, xact_id, 'i', pg_catalog.to_jsonb(n.*) FROM matviews_new_rows n;
     END IF;
     RETURN NULL;
 END
