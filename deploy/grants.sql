@@ -28,7 +28,9 @@ GRANT USAGE, CREATE ON SCHEMA :"schema" TO :"role";
 
 -- Incremental views (refreshMode incremental, docs/incremental.md): matviews creates the view's
 -- table in the schema it names (CREATE there) and puts change-capture triggers on the tables its
--- definition reads (TRIGGER on each, and SELECT to read them):
+-- definition reads (TRIGGER on each, SELECT to read them, and, as for skipUnchanged's change
+-- tracking, the tables' owner role to enable the triggers ALWAYS):
 --
 --   GRANT USAGE, CREATE ON SCHEMA reporting TO matviews;
 --   GRANT SELECT, TRIGGER ON public.orders, public.order_items TO matviews;
+--   GRANT app_owner TO matviews;   -- the role that owns those tables

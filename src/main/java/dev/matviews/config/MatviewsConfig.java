@@ -58,6 +58,13 @@ public interface MatviewsConfig {
         @jakarta.validation.constraints.DecimalMax("100")
         @WithDefault("0.2")
         double rebuildShare();
+
+        /**
+         * How long registering an incremental view waits for the writers of its source tables at
+         * that moment (installing capture takes a lock they hold); then it is answered busy (503).
+         */
+        @WithDefault("5s")
+        Duration lockTimeout();
     }
 
     /** Alerts: the outbox every replica writes and one at a time delivers to a webhook (docs/freshness.md). */

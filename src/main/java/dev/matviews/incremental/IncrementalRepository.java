@@ -37,6 +37,12 @@ public class IncrementalRepository {
         this.deletePlan = "DELETE FROM " + plans + " WHERE registration_id = $1 RETURNING source_oids::bigint[]";
     }
 
+    /** Sets lock_timeout for the rest of the caller's transaction. */
+    Uni<Void> lockTimeout(SqlClient tx, long millis) {
+        return tx.preparedQuery("SELECT set_config('lock_timeout', $1, true)").execute(Tuple.of(Long.toString(millis)))
+                .replaceWithVoid();
+    }
+
     /** Runs a statement made by {@link MaintenancePlan} (no parameters: the simple protocol). */
     Uni<Void> run(SqlClient tx, String sql) {
         return tx.query(sql).execute().replaceWithVoid();

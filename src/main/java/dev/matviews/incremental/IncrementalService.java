@@ -32,6 +32,7 @@ public class IncrementalService {
     private final Pool pool;
     private final OwnSchema schema;
     private final double rebuildShare;
+    private final long captureLockTimeoutMs;
 
     public IncrementalService(DefinitionRepository definitions, IncrementalRepository repository,
                               RegistrationRepository registrations, Pool pool, OwnSchema schema, MatviewsConfig config) {
@@ -41,6 +42,8 @@ public class IncrementalService {
         this.pool = pool;
         this.schema = schema;
         this.rebuildShare = config.incremental().rebuildShare();
+        // installing capture waits for the tables' writers of the moment
+        this.captureLockTimeoutMs = Math.max(1, config.incremental().lockTimeout().toMillis());
     }
 
     /**
@@ -70,7 +73,8 @@ public class IncrementalService {
                     throw new NotIncrementalException(result.reasons());
                 }
                 MaintenancePlan plan = MaintenancePlan.of(parsed, schema.name());
-                return pool.withTransaction(tx -> registrations.findByName(tx, s, v)
+                return pool.withTransaction(tx -> repository.lockTimeout(tx, captureLockTimeoutMs)
+                        .chain(() -> registrations.findByName(tx, s, v))
                         .invoke(found -> {
                             if (found.isPresent()) {
                                 throw new AlreadyRegisteredException(s, v);
@@ -86,9 +90,26 @@ public class IncrementalService {
                         .map(inserted -> inserted.inserted().orElseThrow(() -> new AlreadyRegisteredException(s, v)))
                         .call(r -> repository.insertPlan(tx, r.id(), plan.sources(), plan.applySql(qualified)))
                         .call(r -> repository.syncCapture(tx, plan.sources().stream().sorted().toList()))
-                        .call(r -> repository.populate(tx, r.id(), rebuildShare)));
+                        .call(r -> repository.populate(tx, r.id(), rebuildShare)))
+                        .onFailure(PgException.class).transform(e -> refused((PgException) e));
             });
         });
+    }
+
+    /** Privileges and locks, said as what to do; anything else as it is. */
+    private Throwable refused(PgException pg) {
+        if ("42501".equals(pg.getSqlState())) {
+            return new dev.matviews.tracking.ChangeTrackingNotPermittedException("the service's role may not create"
+                    + " this incremental view: " + pg.getErrorMessage() + " (SQLSTATE 42501). It needs CREATE on the"
+                    + " view's schema, SELECT and TRIGGER on each table the definition reads, and to own those tables"
+                    + " (or be a member of their owner) to enable capture ALWAYS (deploy/grants.sql). Nothing was changed.");
+        }
+        if ("55P03".equals(pg.getSqlState())) {
+            return new dev.matviews.tracking.ChangeTrackingBusyException("a source table stayed locked by its writers"
+                    + " for longer than matviews.incremental.lock-timeout (" + captureLockTimeoutMs + " ms: " + pg.getErrorMessage() + "); nothing was changed:"
+                    + " try again");
+        }
+        return pg;
     }
 
     private static void check(String definition) {

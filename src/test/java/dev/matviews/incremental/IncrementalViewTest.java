@@ -179,6 +179,24 @@ class IncrementalViewTest {
     }
 
     @Test
+    void aSourceHeldByAWriterLongerThanTheLockTimeoutIsABusyAnswerThatChangesNothing() {
+        TestDb.run("CREATE TABLE " + s + ".held (id int)");
+        try (TestDb writer = TestDb.open()) {
+            writer.exec("BEGIN");
+            writer.exec("INSERT INTO " + s + ".held VALUES (1)");
+            register(s, "held_view", "SELECT id, count(*) AS n FROM " + s + ".held GROUP BY id")
+                    .statusCode(503).contentType("application/problem+json")
+                    .body("type", equalTo("urn:matviews:problem:change-tracking-busy"));
+            writer.exec("ROLLBACK");
+        }
+        assertEquals(0, TestDb.count("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = '" + s + "' AND c.relname = 'held_view'"));
+        assertEquals(0, TestDb.count("SELECT count(*) FROM pg_trigger WHERE tgrelid = '" + s + ".held'::regclass"));
+        assertEquals(0, TestDb.count("SELECT count(*) FROM _ayb_matview_refreshes WHERE schema_name = '" + s
+                + "' AND view_name = 'held_view'"));
+    }
+
+    @Test
     void unregisterRemovesTheCaptureAndKeepsTheTableUnlessDropped() {
         // columns named like the capture function's variables do not shadow them
         TestDb.run("CREATE TABLE " + s + ".u (id int, v int, x int, cap int, xact_id int, xact int, relid int, n int, o int)");
