@@ -35,9 +35,35 @@ public class CatalogRepository {
             d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = %s
                  AND d.classid = 'pg_catalog.pg_rewrite'::regclass""";
 
+    /** What relation {@code %1$s} is; a table an incremental view keeps (plans in {@code %2$s}) says so. */
     private static final String KIND = """
-            CASE %1$s.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
-                              WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' END""";
+            CASE WHEN %1$s.relkind = 'r' AND EXISTS (SELECT 1 FROM %2$s inc WHERE inc.view_oid = %1$s.oid)
+                      THEN 'incremental view'
+                 ELSE CASE %1$s.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
+                                        WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' END END""";
+
+    /**
+     * The relations {@code %1$s} reads: its rule's entries in pg_depend, or for an incremental
+     * view (plans in {@code %2$s}) its plan's source tables.
+     */
+    private static final String READS_OF = """
+            SELECT d.refobjid AS rel
+              FROM pg_catalog.pg_rewrite rw
+              JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
+                   AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> rw.ev_class
+             WHERE rw.ev_class = %1$s
+            UNION ALL
+            SELECT unnest(inc.source_oids) FROM %2$s inc WHERE inc.view_oid = %1$s""";
+
+    /** The views, matviews and incremental views (plans in {@code %2$s}) reading {@code %1$s}. */
+    private static final String READERS_OF = """
+            SELECT rw.ev_class AS rel
+              FROM pg_catalog.pg_depend d
+              JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> %1$s
+             WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = %1$s
+               AND d.classid = 'pg_catalog.pg_rewrite'::regclass
+            UNION ALL
+            SELECT inc.view_oid FROM %2$s inc WHERE %1$s = ANY (inc.source_oids) AND inc.view_oid IS NOT NULL""";
 
     /** Relations a graph or catalog shows: no sequences, indexes, composite types or TOAST. */
     private static final String SHOWN = "IN ('r', 'p', 'v', 'm', 'f')";
@@ -125,8 +151,9 @@ public class CatalogRepository {
              ORDER BY n.nspname, c.relname""";
 
     /**
-     * Every materialized view and everything on its upstream paths through plain views: the
-     * edges are followed from each matview's rule, then from the rule of each plain view reached.
+     * Every materialized view and incremental view ({@code %4$s}) and everything on their upstream
+     * paths through plain views: the edges are followed from each matview's rule and each
+     * incremental view's plan, then from the rule of each plain view reached.
      */
     private static final String WHOLE_GRAPH = """
             WITH RECURSIVE edge (source, target) AS (
@@ -136,6 +163,8 @@ public class CatalogRepository {
                   JOIN pg_catalog.pg_depend d ON %1$s
                  WHERE m.relkind = 'm'
                 UNION
+                SELECT unnest(inc.source_oids), inc.view_oid FROM %4$s inc WHERE inc.view_oid IS NOT NULL
+                UNION
                 SELECT d.refobjid, rw.ev_class
                   FROM edge
                   JOIN pg_catalog.pg_class v ON v.oid = edge.source AND v.relkind = 'v'
@@ -144,43 +173,42 @@ public class CatalogRepository {
                   JOIN pg_catalog.pg_depend d ON %1$s
             ), node AS (
                 SELECT oid FROM pg_catalog.pg_class WHERE relkind = 'm'
+                UNION SELECT view_oid FROM %4$s WHERE view_oid IS NOT NULL
                 UNION SELECT source FROM edge
                 UNION SELECT target FROM edge
             )
             %3$s""";
 
     /**
-     * One materialized view, everything it reads at any depth (through views and matviews alike)
-     * and everything that reads it at any depth.
+     * One materialized or incremental view ({@code %6$s} has the latter's plans), everything it
+     * reads at any depth (through views, matviews and incremental views alike) and everything that
+     * reads it at any depth.
      */
     private static final String AROUND = """
             WITH RECURSIVE root AS (
                 SELECT c.oid
                   FROM pg_catalog.pg_class c
                   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                 WHERE n.nspname = $1::name AND c.relname = $2::name AND c.relkind = 'm'
+                 WHERE n.nspname = $1::name AND c.relname = $2::name
+                   AND (c.relkind = 'm' OR c.relkind = 'r' AND EXISTS (SELECT 1 FROM %6$s inc WHERE inc.view_oid = c.oid))
             ), up (source, target) AS (
-                SELECT d.refobjid, rw.ev_class
+                SELECT r.rel, root.oid
                   FROM root
-                  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = root.oid
-                  JOIN pg_catalog.pg_depend d ON %1$s
+                 CROSS JOIN LATERAL (%1$s) r
                 UNION
-                SELECT d.refobjid, rw.ev_class
+                SELECT r.rel, v.oid
                   FROM up
-                  JOIN pg_catalog.pg_class v ON v.oid = up.source AND v.relkind IN ('v', 'm')
+                  JOIN pg_catalog.pg_class v ON v.oid = up.source AND v.relkind IN ('v', 'm', 'r')
                   JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace AND vn.nspname %2$s
-                  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = v.oid
-                  JOIN pg_catalog.pg_depend d ON %1$s
+                 CROSS JOIN LATERAL (%4$s) r
             ), down (source, target) AS (
-                SELECT root.oid, rw.ev_class
+                SELECT root.oid, r.rel
                   FROM root
-                  JOIN pg_catalog.pg_depend d ON %4$s
-                  JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> root.oid
+                 CROSS JOIN LATERAL (%5$s) r
                 UNION
-                SELECT down.target, rw.ev_class
+                SELECT down.target, r.rel
                   FROM down
-                  JOIN pg_catalog.pg_depend d ON %5$s
-                  JOIN pg_catalog.pg_rewrite rw ON rw.oid = d.objid AND rw.ev_class <> down.target
+                 CROSS JOIN LATERAL (%7$s) r
             ), edge AS (
                 SELECT * FROM up UNION SELECT * FROM down
             ), node AS (
@@ -201,8 +229,8 @@ public class CatalogRepository {
               FROM node
               JOIN pg_catalog.pg_class c ON c.oid = node.oid AND c.relkind %2$s
               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              LEFT JOIN %3$s reg ON c.relkind = 'm' AND reg.schema_name = n.nspname::text
-                                AND reg.view_name = c.relname::text
+              LEFT JOIN %3$s reg ON reg.schema_name = n.nspname::text AND reg.view_name = c.relname::text
+                                AND c.relkind = CASE WHEN reg.refresh_mode = 'incremental' THEN 'r' ELSE 'm' END
               LEFT JOIN reads ON reads.target = c.oid
              ORDER BY n.nspname, c.relname""";
 
@@ -212,13 +240,15 @@ public class CatalogRepository {
 
     public CatalogRepository(OwnSchema schema) {
         String registry = schema.registry();
-        String nodes = NODES.formatted(KIND.formatted("c"), SHOWN, registry);
+        String plans = schema.qualify("_matviews_incremental");
+        String nodes = NODES.formatted(KIND.formatted("c", plans), SHOWN, registry);
         this.page = PAGE.formatted(registry, READS, READ_BY.formatted("c.oid"), READ_BY.formatted("v.oid"),
-                CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON, NOT_SYSTEM, KIND.formatted("u"),
+                CatalogRules.MISSING_PRIVILEGE, CatalogRules.UNUSABLE_INDEX_REASON, NOT_SYSTEM, KIND.formatted("u", plans),
                 SHOWN);
-        this.wholeGraph = WHOLE_GRAPH.formatted(READS, NOT_SYSTEM, nodes);
-        this.around = AROUND.formatted(READS, NOT_SYSTEM, nodes, READ_BY.formatted("root.oid"),
-                READ_BY.formatted("down.target"));
+        this.wholeGraph = WHOLE_GRAPH.formatted(READS, NOT_SYSTEM, nodes, plans);
+        this.around = AROUND.formatted(READS_OF.formatted("root.oid", plans), NOT_SYSTEM, nodes,
+                READS_OF.formatted("v.oid", plans), READERS_OF.formatted("root.oid", plans), plans,
+                READERS_OF.formatted("down.target", plans));
     }
 
     /** Up to {@code limit} materialized views after {@code after} in (schema, name) order. */

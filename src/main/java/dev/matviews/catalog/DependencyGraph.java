@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Relations and who reads whom, from pg_depend and pg_rewrite: an edge goes from a relation to a
- * view or materialized view whose query reads it (the direction data flows, and refreshes go).
+ * Relations and who reads whom, from pg_depend and pg_rewrite (and incremental views' plans): an
+ * edge goes from a relation to a view, materialized view or incremental view whose query reads it
+ * (the direction data flows, and refreshes go).
  */
 @Schema(name = "DependencyGraph")
 @RegisterForReflection
@@ -21,9 +22,10 @@ public record DependencyGraph(List<Node> nodes, List<Edge> edges) {
             String id,
             String schemaName,
             String name,
-            @Schema(enumeration = {"table", "partitioned table", "view", "materialized view", "foreign table"})
+            @Schema(enumeration = {"table", "partitioned table", "view", "materialized view", "incremental view",
+                    "foreign table"})
             String kind,
-            @Schema(description = "Its registration, for a registered materialized view", nullable = true)
+            @Schema(description = "Its registration, for a registered materialized or incremental view", nullable = true)
             UUID registrationId) {
     }
 
@@ -36,12 +38,16 @@ public record DependencyGraph(List<Node> nodes, List<Edge> edges) {
             String to) {
     }
 
-    /** Graphviz: materialized views as boxes (bold when registered), tables as cylinders, plain views as ellipses. */
+    /**
+     * Graphviz: materialized views as boxes, incremental views as rounded boxes (bold when
+     * registered), tables as cylinders, plain views as ellipses.
+     */
     public String toDot() {
         StringBuilder dot = new StringBuilder("digraph matviews {\n  rankdir=LR;\n");
         for (Node n : nodes) {
             String shape = switch (n.kind()) {
                 case "materialized view" -> n.registrationId() != null ? "box, style=bold" : "box";
+                case "incremental view" -> n.registrationId() != null ? "box, style=\"bold,rounded\"" : "box, style=rounded";
                 case "view" -> "ellipse";
                 default -> "cylinder";
             };

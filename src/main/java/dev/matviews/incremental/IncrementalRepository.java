@@ -27,9 +27,9 @@ public class IncrementalRepository {
 
     public IncrementalRepository(OwnSchema schema) {
         String plans = schema.qualify("_matviews_incremental");
-        this.insertPlan = "INSERT INTO " + plans + " (registration_id, source_oids, shape, apply_sql)"
+        this.insertPlan = "INSERT INTO " + plans + " (registration_id, source_oids, shape, apply_sql, view_oid)"
                 + " VALUES ($1, $2::bigint[]::oid[], " + schema.qualify("_matviews_source_shape")
-                + "($2::bigint[]::oid[]), $3)";
+                + "($2::bigint[]::oid[]), $3, $4::text::regclass)";
         // in oid order, so that two registrations lock shared tables in the same order
         this.syncCapture = "SELECT " + schema.qualify("_matviews_sync_capture") + "(o)"
                 + " FROM unnest($1::bigint[]::oid[]) o ORDER BY o";
@@ -48,8 +48,10 @@ public class IncrementalRepository {
         return tx.query(sql).execute().replaceWithVoid();
     }
 
-    Uni<Void> insertPlan(SqlClient tx, UUID registrationId, List<Long> sources, String applySql) {
-        return tx.preparedQuery(insertPlan).execute(Tuple.of(registrationId, sources.toArray(Long[]::new), applySql))
+    /** Records the plan of the view {@code qualified} (quoted, as SQL names it). */
+    Uni<Void> insertPlan(SqlClient tx, UUID registrationId, List<Long> sources, String applySql, String qualified) {
+        return tx.preparedQuery(insertPlan)
+                .execute(Tuple.of(registrationId, sources.toArray(Long[]::new), applySql, qualified))
                 .replaceWithVoid();
     }
 

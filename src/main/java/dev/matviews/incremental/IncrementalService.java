@@ -88,7 +88,7 @@ public class IncrementalService {
                         .chain(() -> registrations.insertIfMatview(tx, s, v, RefreshMode.INCREMENTAL, statementTimeoutMs,
                                 lockTimeoutMs, maxStalenessSeconds, false, null, target, definition))
                         .map(inserted -> inserted.inserted().orElseThrow(() -> new AlreadyRegisteredException(s, v)))
-                        .call(r -> repository.insertPlan(tx, r.id(), plan.sources(), plan.applySql(qualified)))
+                        .call(r -> repository.insertPlan(tx, r.id(), plan.sources(), plan.applySql(qualified), qualified))
                         .call(r -> repository.syncCapture(tx, plan.sources().stream().sorted().toList()))
                         .call(r -> repository.populate(tx, r.id(), rebuildShare)))
                         .onFailure(PgException.class).transform(e -> refused((PgException) e));
