@@ -105,6 +105,57 @@ class FaultsIT {
         }
     }
 
+    /**
+     * PostgreSQL restarted while an incremental view's apply is halfway (it has changed some view
+     * rows and waits for another): nothing of it stays, and the next refresh applies the changes
+     * incrementally (capture and the last applied snapshot survived) and equals the definition.
+     */
+    @Test
+    void aDatabaseRestartInTheMiddleOfAnIncrementalApplyLeavesNothingHalfApplied() throws Exception {
+        try (RestartablePostgres pg = livedIn()) {
+            pg.exec("CREATE SCHEMA inc AUTHORIZATION " + ROLE + "; CREATE TABLE inc.k (g int, v int);"
+                    + " INSERT INTO inc.k SELECT i % 5, i FROM generate_series(1, 1000) i; ALTER TABLE inc.k OWNER TO " + ROLE);
+            String definition = "SELECT g, count(*) AS n, sum(v) AS total FROM inc.k GROUP BY g";
+            String state = "SELECT string_agg(g || ':' || n || ':' || total, ',' ORDER BY g) FROM inc.k_view";
+            String difference = "SELECT count(*) FROM ((SELECT g, n, total FROM inc.k_view EXCEPT ALL " + definition
+                    + ") UNION ALL (" + definition + " EXCEPT ALL SELECT g, n, total FROM inc.k_view)) x";
+            try (PackagedApp app = PackagedApp.start(pg.jdbcUrl(), ROLE, ROLE, log("incremental-restart"), Map.of())) {
+                app.awaitStarted();
+                HttpResponse<String> registered = app.callNow("POST", "/api/admin/matviews", "{\"schema\":\"inc\","
+                        + "\"viewName\":\"k_view\",\"refreshMode\":\"incremental\",\"definition\":\"" + definition + "\"}");
+                assertEquals(201, registered.statusCode(), registered.body());
+                String id = PackagedApp.field(registered.body(), "id");
+                String before = pg.string(state);
+                // changes to every group and a new group; group 2's view row is held, so the apply
+                // changes the others and waits there
+                pg.exec("INSERT INTO inc.k SELECT i % 6, 1 FROM generate_series(1, 60) i");
+                try (java.sql.Connection holder = pg.superuser(); java.sql.Statement st = holder.createStatement()) {
+                    holder.setAutoCommit(false);
+                    st.execute("SELECT * FROM inc.k_view WHERE g = 2 FOR UPDATE");
+                    CompletableFuture<HttpResponse<String>> refresh =
+                            app.call("POST", "/api/admin/matviews/" + id + "/refresh", null);
+                    await().atMost(Duration.ofSeconds(20)).until(() -> pg.count("SELECT count(*) FROM pg_stat_activity"
+                            + " WHERE wait_event_type = 'Lock' AND query LIKE '%_matviews_apply%'") == 1);
+                    pg.stop();
+                    int status = refresh.get(60, TimeUnit.SECONDS).statusCode();
+                    assertTrue(status >= 500, "the refresh the restart cut is answered as failed: " + status);
+                }
+                pg.startAgain();
+                await().atMost(Duration.ofSeconds(20)).until(() -> app.readiness() == 200);
+                assertEquals(before, pg.string(state), "nothing of the cut apply stayed");
+                HttpResponse<String> again = app.callNow("POST", "/api/admin/matviews/" + id + "/refresh", null);
+                assertEquals(200, again.statusCode(), again.body());
+                assertEquals(0, pg.count(difference));
+                assertTrue(pg.string("SELECT mode_reason FROM public._ayb_matview_refresh_runs WHERE status = 'success'"
+                        + " ORDER BY started_at DESC LIMIT 1").startsWith("incremental: applied 60 change rows"),
+                        "applied incrementally after the restart");
+                await().atMost(Duration.ofSeconds(60)).until(() -> pg.count(RUNNING) == 0);
+                assertEquals(0, pg.count(OUR_LOCKS));
+                app.stop(Duration.ofSeconds(60));
+            }
+        }
+    }
+
     @Test
     void shutdownLetsRefreshesFinishWithinTheGraceThenCancelsRecordsAndAnswersTheRest() throws Exception {
         try (RestartablePostgres pg = livedIn()) {
