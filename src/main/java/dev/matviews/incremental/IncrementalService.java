@@ -60,10 +60,6 @@ public class IncrementalService {
                 throw new InvalidInputException("viewName must not start with _matviews or _ayb_ (kept for matviews' own tables)");
             }
             TargetLag target = TargetLag.parse("targetLag", targetLag);
-            if (target != null) {
-                throw new InvalidInputException("targetLag is not kept for an incremental view yet: schedule its"
-                        + " refreshes instead (PUT .../schedule)");
-            }
             check(definition);
             String qualified = Identifiers.qualified(s, v);
             return definitions.parse(definition).flatMap(parsed -> {

@@ -167,10 +167,10 @@ public class RegistryService {
             }
             return repository.update(pool, id, mode, statementTimeoutMs, lockTimeoutMs, maxStalenessSeconds,
                             skipUnchanged.value(), maxSkipAgeSeconds, target)
-                    // the CHECK that keeps an incremental view incremental (V18)
+                    // the CHECK that keeps an incremental view incremental (V19)
                     .onFailure(e -> e instanceof io.vertx.pgclient.PgException pg && "23514".equals(pg.getSqlState()))
-                    .transform(e -> new InvalidInputException("an incremental view's refreshMode stays incremental,"
-                            + " skipUnchanged does not apply to it and freshness targets are not kept for one yet"))
+                    .transform(e -> new InvalidInputException("an incremental view's refreshMode stays incremental"
+                            + " and skipUnchanged does not apply to it (a refresh with nothing pending applies nothing)"))
                     .map(found -> found.orElseThrow(() -> new RegistrationNotFoundException(id)));
         });
     }
