@@ -8,11 +8,13 @@
 #  (c) the change log's size under a write load with a refresh of every view each 5 s.
 #
 #   bench/incremental.sh [repeats, default 5] [tpcb seconds, default 30] [load seconds, default 120]
+#   BENCH_SECTIONS=c bench/incremental.sh 5 30 600   # only some of the sections (default abc)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 REPEATS=${1:-5}
 TPCB_SECONDS=${2:-30}
 LOAD_SECONDS=${3:-120}
+SECTIONS=${BENCH_SECTIONS:-abc}
 PORT=18631
 bench_tools
 bench_postgres
@@ -39,6 +41,7 @@ median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) f
 sql_ms() { psql -qX -At -c '\timing on' -c "$1" | awk '/^Time:/ {print $2}' | tail -1; }
 change_1000() { psql -qX -c "UPDATE public.pgbench_accounts SET abalance = abalance + 1 WHERE aid IN (SELECT (random() * 999999)::int + 1 FROM generate_series(1, 1000))"; }
 
+if [[ $SECTIONS == *a* ]]; then
 t0=$(date +%s)
 AGG=$(register agg "SELECT bid, count(*) AS n, sum(abalance) AS total FROM public.pgbench_accounts GROUP BY bid")
 echo "registered the aggregate (created, capture installed, populated) in $(( $(date +%s) - t0 )) s"
@@ -65,9 +68,8 @@ for view in agg joined; do
   echo "    runs: incremental ${inc[*]} / rebuild ${full[*]} / REFRESH ${ref[*]}"
 done
 psql -qX -At -c "SELECT '    last incremental run says: ' || mode_reason FROM _ayb_matview_refresh_runs WHERE view_name = 'agg' AND mode_reason LIKE 'incremental:%' ORDER BY started_at DESC LIMIT 1"
+fi
 
-echo
-echo "(b) pgbench TPC-B-like, 4 clients, ${TPCB_SECONDS} s per run, alternated: capture on its four tables (an incremental view over each) against none"
 tpcb() { pgbench -n -c 4 -j 4 -T "$TPCB_SECONDS" 2>/dev/null | awk '/^tps/ {print $3}'; }
 capture_on() {
   CAP_IDS=()
@@ -77,8 +79,11 @@ capture_on() {
   CAP_IDS+=("$(register cap_history "SELECT tid, count(*) AS n, sum(delta) AS total FROM public.pgbench_history GROUP BY tid")")
 }
 capture_off() { for id in "${CAP_IDS[@]}"; do api DELETE "/api/admin/matviews/$id?drop=true" >/dev/null; done; }
+if [[ $SECTIONS == *b* ]]; then
+echo
+echo "(b) pgbench TPC-B-like, 4 clients, ${TPCB_SECONDS} s per run, alternated: capture on its four tables (an incremental view over each) against none"
 # the views of (a) read pgbench_accounts: out of the way for (b)
-api DELETE "/api/admin/matviews/$AGG" >/dev/null; api DELETE "/api/admin/matviews/$JOIN" >/dev/null
+[ -n "${AGG:-}" ] && { api DELETE "/api/admin/matviews/$AGG" >/dev/null; api DELETE "/api/admin/matviews/$JOIN" >/dev/null; }
 triggers() { psql -qX -At -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '\_matviews\_track\_%'"; }
 none=(); cap=()
 for _ in 1 2; do
@@ -90,7 +95,9 @@ for _ in 1 2; do
 done
 mn=$(median "${none[@]}"); mc=$(median "${cap[@]}")
 echo "  none ${none[*]} tps | capture ${cap[*]} tps | capture/none $(python3 -c "print(f'{$mc / $mn * 100:.1f} %')")"
+fi
 
+if [[ $SECTIONS == *c* ]]; then
 echo
 echo "(c) the change log over ${LOAD_SECONDS} s of TPC-B-like load (2 clients, 200 tps), every view refreshed each 5 s"
 capture_on
@@ -104,3 +111,4 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 wait "$LOAD" || true
 psql -qX -At -c "SELECT '  after the load: ' || count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('_matviews_changes')) FROM _matviews_changes"
+fi
