@@ -48,6 +48,7 @@ DROP FUNCTION IF EXISTS :"schema"._matviews_upstream_data_at(oid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_bounded_data_at(timestamptz, timestamptz);
 DROP FUNCTION IF EXISTS :"schema"._matviews_registered_closure(oid, uuid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_registered_readers(oid);
+DROP FUNCTION IF EXISTS :"schema"._matviews_registered_sources(oid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_predicted_ms(uuid);
 DROP FUNCTION IF EXISTS :"schema"._matviews_alert(text, uuid, jsonb);
 DROP FUNCTION IF EXISTS :"schema"._matviews_suspend(uuid, text);

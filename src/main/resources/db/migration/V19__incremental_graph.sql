@@ -367,3 +367,67 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- As V18, with the statement prepared per session (below). One refresh of an incremental view, within the refresh's transaction (the caller holds the
+-- view's lock): checks its sources, runs its statement (which applies the pending changes, or
+-- rebuilds when it must, in one snapshot) and records what it did on the run. A source dropped
+-- or recreated, or a column it reads that changed type, is an error that changes nothing: the
+-- capture of the old table is gone, so no data from here on could be trusted.
+CREATE OR REPLACE FUNCTION "${flyway:defaultSchema}"._matviews_apply(reg_id uuid, run_id uuid, rebuild_share float8)
+    RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    inc record;
+    now_shape jsonb;
+    problem text;
+    res record;
+    reason text;
+    stmt text := '_matviews_apply_' || pg_catalog.replace(reg_id::text, '-', '');
+    cache_mode text;
+BEGIN
+    SELECT * INTO inc FROM "${flyway:defaultSchema}"._matviews_incremental i WHERE i.registration_id = reg_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'registration % has no incremental maintenance plan', reg_id USING ERRCODE = '55000';
+    END IF;
+    now_shape := "${flyway:defaultSchema}"._matviews_source_shape(inc.source_oids);
+    SELECT string_agg(s.key, ', ') INTO problem FROM jsonb_each(inc.shape) s WHERE NOT now_shape ? s.key;
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'a source table of this incremental view was dropped or recreated (oid %); unregister it and register it again', problem
+            USING ERRCODE = '55000';
+    END IF;
+    SELECT string_agg(format('%s.%s (%s, now %s)', s.key::oid::regclass, a.key, a.value, now_shape -> s.key ->> a.key), ', ')
+      INTO problem
+      FROM jsonb_each(inc.shape) s CROSS JOIN LATERAL jsonb_each_text(s.value) a
+     WHERE now_shape -> s.key ? a.key AND now_shape -> s.key ->> a.key <> a.value;
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'a column of a source table changed type: %; unregister the incremental view and register it again', problem
+            USING ERRCODE = '55000';
+    END IF;
+    -- No JIT: the statement's estimated cost is its never-run rebuild branch's, and compiling for it
+    -- took a second of a refresh that does milliseconds of work (measured, docs/benchmarks.md).
+    PERFORM pg_catalog.set_config('jit', 'off', true);
+    -- Prepared once per session and planned once (a generic plan: its parameters change no
+    -- estimate, and what runs is decided inside the statement), where EXECUTE planned the whole
+    -- statement at every refresh: 5-6 ms of a 14 ms refresh (docs/benchmarks.md, issue 28). A
+    -- prepared statement survives its transaction's rollback and lives as long as the session;
+    -- PostgreSQL plans it again after DDL on what it reads.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_prepared_statements p WHERE p.name = stmt) THEN
+        EXECUTE pg_catalog.format('PREPARE %I (pg_catalog.pg_snapshot, pg_catalog.float8, pg_catalog.timestamptz,'
+                                  ' boolean) AS %s', stmt, inc.apply_sql);
+    END IF;
+    cache_mode := pg_catalog.current_setting('plan_cache_mode');
+    PERFORM pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true);
+    EXECUTE pg_catalog.format('EXECUTE %I (%L, %L, %L, %L)', stmt, inc.snapshot, rebuild_share, inc.applied_at,
+                              now_shape <> inc.shape) INTO res;
+    PERFORM pg_catalog.set_config('plan_cache_mode', cache_mode, true);
+    UPDATE "${flyway:defaultSchema}"._matviews_incremental
+       SET snapshot = res.snap::pg_snapshot, applied_at = now(), shape = now_shape
+     WHERE registration_id = reg_id;
+    reason := CASE WHEN res.why IS NULL
+                   THEN format('incremental: applied %s change rows, touched %s view rows', res.change_rows, res.touched)
+                   ELSE format('full: %s; wrote %s view rows', res.why, res.touched) END;
+    UPDATE "${flyway:defaultSchema}"._ayb_matview_refresh_runs run
+       SET mode_reason = reason, change_rows = res.change_rows, rows_touched = res.touched
+     WHERE run.id = run_id;
+    RETURN reason;
+END
+$$;
