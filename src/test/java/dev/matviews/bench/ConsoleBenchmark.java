@@ -61,7 +61,7 @@ class ConsoleBenchmark {
                 String parts = "";
                 for (int load = 0; load < LOADS; load++) {
                     browser.open("about:blank");
-                    browser.open(console.toString());
+                    browser.open(console.toString() + "#/views");
                     browser.until(d -> browser.script("return performance.getEntriesByName('matviews:list-shown').length") instanceof Long n && n > 0);
                     shown.add(((Number) browser.script("return performance.getEntriesByName('matviews:list-shown')[0].startTime")).doubleValue());
                     assertEquals(total, ((Number) browser.script("return document.querySelectorAll('#views tbody tr').length")).longValue());

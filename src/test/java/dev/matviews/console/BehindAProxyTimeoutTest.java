@@ -70,7 +70,7 @@ class BehindAProxyTimeoutTest {
         String view = slowView();
         String id = Api.register("public", view, "standard");
         try (Browser browser = Browser.start()) {
-            browser.open(service.toString());
+            browser.open(service + "#/views");
             browser.until(d -> {
                 try {
                     d.findElement(By.cssSelector("#views tr[data-id='" + id + "'] button[data-action='refresh']")).click();

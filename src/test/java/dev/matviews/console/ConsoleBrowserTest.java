@@ -100,13 +100,22 @@ class ConsoleBrowserTest {
         browser.screenshot(getClass().getSimpleName() + "-" + test + "-" + step);
     }
 
+    /** Signs in on the list of views. */
     private void signIn(String password) {
-        browser.open(console.toString());
-        browser.await("#password").sendKeys(password);
+        signIn(password, "#/views", "#views tbody");
+        browser.until(d -> !d.findElement(By.id("count")).getText().isBlank());
+    }
+
+    /** Signs in on the page at {@code hash}, waiting for {@code shown}. */
+    private void signIn(String password, String hash, String shown) {
+        browser.open(console.toString() + hash);
+        // a change of the hash alone does not load the page again: the field may hold an earlier try
+        WebElement field = browser.await("#password");
+        field.clear();
+        field.sendKeys(password);
         browser.find("#signin").click();
         try {
-            browser.await("#views tbody");
-            browser.until(d -> !d.findElement(By.id("count")).getText().isBlank());
+            browser.await(shown);
         } catch (org.openqa.selenium.TimeoutException e) {
             shot("failed-sign-in");
             throw new AssertionError("not signed in; the page says: " + browser.find("body").getText()
@@ -181,7 +190,7 @@ class ConsoleBrowserTest {
         assertTrue(browser.all("#views").isEmpty());
         browser.await("#token").sendKeys(token("viewer-secret"));
         browser.find("#token-form button").click();
-        browser.await("#views");
+        browser.await("#tiles");
         assertEquals("signed in as viewer", browser.find("#who").getText());
         shot("4-pasted-token");
     }
@@ -392,7 +401,7 @@ class ConsoleBrowserTest {
         // suspended (as five failed scheduled refreshes would): shown with its reason, and resumed with a click
         TestDb.run("UPDATE _ayb_matview_refreshes SET suspended_at = now(), suspended_by = id,"
                 + " suspended_reason = '5 scheduled refreshes failed in a row; the last: boom' WHERE id = '" + id + "'");
-        browser.find("a[href='#/']").click();
+        browser.find("#nav a[href='#/views']").click();
         browser.until(d -> row(id).getText().contains("suspended"));
         shot("4-suspended");
         row(id).findElement(By.cssSelector("button[data-action='resume']")).click();
@@ -450,5 +459,61 @@ class ConsoleBrowserTest {
                 .body("status", org.hamcrest.Matchers.equalTo("success"));
         ids.forEach(id -> awaitStatus(id, "success"));
         shot("1-all-refreshed");
+    }
+
+    private int tile(String state) {
+        return Integer.parseInt(browser.find("#tiles [data-state='" + state + "']").getDomAttribute("data-count"));
+    }
+
+    private long chartSum(String attribute) {
+        return ((Number) browser.script("return [...document.querySelectorAll('#runs-per-hour g.hour')]"
+                + ".reduce((n, g) => n + Number(g.dataset[arguments[0]]), 0)", attribute)).longValue();
+    }
+
+    @Test
+    void theOverviewCountsStatesListsWhatNeedsAttentionAndChartsTheHoursLive() {
+        String table = TestDb.uniqueName("flag");
+        TestDb.run("CREATE TABLE public." + table + " (id int); INSERT INTO public." + table + " VALUES (1);"
+                + " CREATE FUNCTION public." + table + "_check() RETURNS int LANGUAGE plpgsql AS $f$ BEGIN"
+                + " IF (SELECT count(*) FROM public." + table + ") = 0 THEN RAISE EXCEPTION 'the overview shows this';"
+                + " END IF; RETURN 1; END $f$;");
+        String failing = register(matview("failing", "SELECT public." + table + "_check() AS x"), "standard");
+        TestDb.run("DELETE FROM public." + table);
+        admin().post(Api.BASE + "/" + failing + "/refresh").then().statusCode(500);
+        String suspended = register(matview("suspended", "SELECT 1 AS id"), "standard");
+        admin().post(Api.BASE + "/" + suspended + "/refresh").then().statusCode(200);
+        TestDb.run("UPDATE _ayb_matview_refreshes SET suspended_at = now(), suspended_by = id,"
+                + " suspended_reason = '5 scheduled refreshes failed in a row' WHERE id = '" + suspended + "'");
+        String fresh = register(matview("fresh", "SELECT 1 AS id"), "standard");
+        var api = admin().get("/api/admin/overview").then().statusCode(200).extract().jsonPath();
+
+        signIn("admin-secret", "", "#tiles [data-state='total']");
+        assertEquals("overview", browser.find("#nav a.current").getDomAttribute("data-nav"));
+        assertEquals(api.getInt("counts.total"), tile("total"));
+        assertEquals(api.getInt("counts.failing"), tile("failing"));
+        assertEquals(api.getInt("counts.suspended"), tile("suspended"));
+        WebElement failingRow = browser.await("#attention tr[data-id='" + failing + "']");
+        assertEquals("failing", failingRow.getDomAttribute("data-state"));
+        assertTrue(failingRow.getText().contains("error: the overview shows this"), failingRow.getText());
+        assertTrue(browser.find("#attention tr[data-id='" + suspended + "']").getText()
+                .contains("5 scheduled refreshes failed in a row"));
+        assertTrue(browser.all("#attention tr[data-id='" + fresh + "']").isEmpty());
+        assertTrue(browser.find("#failures tbody").getText().contains("the overview shows this"));
+        assertEquals(24L, browser.script("return document.querySelectorAll('#runs-per-hour g.hour').length"));
+        assertEquals(api.getList("hours.failed").stream().mapToLong(n -> ((Number) n).longValue()).sum(), chartSum("failed"));
+        shot("1-overview");
+
+        // live: a refresh elsewhere is counted within a few seconds, and a fixed view leaves the list
+        long succeeded = chartSum("success");
+        TestDb.run("INSERT INTO public." + table + " VALUES (1)");
+        admin().post(Api.BASE + "/" + fresh + "/refresh").then().statusCode(200);
+        admin().post(Api.BASE + "/" + failing + "/refresh").then().statusCode(200);
+        browser.until(d -> chartSum("success") == succeeded + 2);
+        browser.until(d -> d.findElements(By.cssSelector("#attention tr[data-id='" + failing + "']")).isEmpty());
+        shot("2-live");
+
+        // a row opens its view
+        browser.find("#attention tr[data-id='" + suspended + "'] a").click();
+        browser.until(d -> d.findElement(By.id("facts")).getText().contains("5 scheduled refreshes failed in a row"));
     }
 }

@@ -22,7 +22,8 @@ class ConsolePageTest {
 
     @Test
     void thePageAndItsAssetsCarryAPolicyThatAllowsNoInlineScript() {
-        for (String path : new String[]{"/", "/index.html", "/console/console.js", "/console/console.css"}) {
+        for (String path : new String[]{"/", "/index.html", "/console/console.js", "/console/core.js",
+                "/console/overview.js", "/console/views.js", "/console/view.js", "/console/jobs.js", "/console/console.css"}) {
             given().get(path).then().statusCode(200)
                     .header("Content-Security-Policy", POLICY)
                     .header("X-Content-Type-Options", "nosniff")
