@@ -4,6 +4,8 @@ import dev.matviews.config.Limits;
 import dev.matviews.catalog.CatalogPage;
 import dev.matviews.catalog.CatalogService;
 import dev.matviews.catalog.DependencyGraph;
+import dev.matviews.catalog.LaidOutGraph;
+import dev.matviews.problem.InvalidInputException;
 import dev.matviews.tracking.ChangeLogState;
 import dev.matviews.tracking.ChangeTrackingService;
 import io.smallrye.mutiny.Uni;
@@ -79,22 +81,46 @@ public class CatalogResource {
     @Operation(summary = "The dependency graph of every materialized view",
             description = "Nodes are the materialized views and what they read through plain views (tables, views,"
                     + " foreign tables); an edge goes from what is read to the view that reads it. ?format=dot"
-                    + " answers Graphviz source instead.")
+                    + " answers Graphviz source instead; ?layout=true adds where to draw each node and edge (ELK"
+                    + " Layered, left to right: what is read left of what reads it).")
     @APIResponse(responseCode = "200", description = "The graph",
             content = {@Content(mediaType = MediaType.APPLICATION_JSON,
-                    schema = @Schema(implementation = DependencyGraph.class)),
+                    schema = @Schema(oneOf = {DependencyGraph.class, LaidOutGraph.class})),
                     @Content(mediaType = DOT, schema = @Schema(type = SchemaType.STRING))})
-    @APIResponse(responseCode = "400", description = "format is neither json nor dot",
+    @APIResponse(responseCode = "400", description = "format is neither json nor dot, layout not true or false, or"
+            + " layout with format=dot",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<Response> graph(@Parameter(description = "json (default) or dot", schema = @Schema(
-            enumeration = {"json", "dot"})) @QueryParam("format") String format) {
+            enumeration = {"json", "dot"})) @QueryParam("format") String format,
+                               @Parameter(description = LAYOUT, schema = @Schema(type = SchemaType.BOOLEAN))
+                               @QueryParam("layout") String layout) {
         return Uni.createFrom().deferred(() -> {
-            boolean dot = Requests.graphFormatIsDot(format);
-            return catalog.graph().map(graph -> render(graph, dot));
+            Drawing drawing = Drawing.of(format, layout);
+            return catalog.graph().flatMap(graph -> drawing.answer(graph, catalog));
         });
     }
 
-    static Response render(DependencyGraph graph, boolean dot) {
-        return dot ? Response.ok(graph.toDot(), DOT).build() : Response.ok(graph, MediaType.APPLICATION_JSON).build();
+    static final String LAYOUT = "true: add where to draw each node and edge (JSON only)";
+
+    /** How a graph is answered: Graphviz source, JSON, or JSON with its layout. */
+    record Drawing(boolean dot, boolean layout) {
+
+        static Drawing of(String format, String layout) {
+            boolean dot = Requests.graphFormatIsDot(format);
+            boolean laidOut = Boolean.TRUE.equals(Requests.trueOrFalse("layout", layout));
+            if (dot && laidOut) {
+                throw new InvalidInputException("layout=true answers JSON; format=dot is Graphviz source, which"
+                        + " Graphviz lays out itself");
+            }
+            return new Drawing(dot, laidOut);
+        }
+
+        Uni<Response> answer(DependencyGraph graph, CatalogService catalog) {
+            if (layout) {
+                return catalog.laidOut(graph).map(g -> Response.ok(g, MediaType.APPLICATION_JSON).build());
+            }
+            return Uni.createFrom().item(dot ? Response.ok(graph.toDot(), DOT).build()
+                    : Response.ok(graph, MediaType.APPLICATION_JSON).build());
+        }
     }
 }

@@ -187,18 +187,21 @@ public class MatviewResource {
             content = {@Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = DependencyGraph.class)),
                     @Content(mediaType = CatalogResource.DOT, schema = @Schema(type = SchemaType.STRING))})
-    @APIResponse(responseCode = "400", description = "id is not a UUID, or format is neither json nor dot",
+    @APIResponse(responseCode = "400", description = "id is not a UUID, format is neither json nor dot, layout not"
+            + " true or false, or layout with format=dot",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "404", description = "No such registration, or its materialized view is gone",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<Response> graph(@Parameter(description = "Registration id (UUID)",
             schema = @Schema(type = SchemaType.STRING, format = "uuid")) @PathParam("id") String id,
                                @Parameter(description = "json (default) or dot", schema = @Schema(
-                                       enumeration = {"json", "dot"})) @QueryParam("format") String format) {
+                                       enumeration = {"json", "dot"})) @QueryParam("format") String format,
+                               @Parameter(description = CatalogResource.LAYOUT, schema = @Schema(type = SchemaType.BOOLEAN))
+                               @QueryParam("layout") String layout) {
         return Uni.createFrom().deferred(() -> {
             UUID uuid = uuid(id);
-            boolean dot = Requests.graphFormatIsDot(format);
-            return registry.get(uuid).flatMap(catalog::graphAround).map(graph -> CatalogResource.render(graph, dot));
+            CatalogResource.Drawing drawing = CatalogResource.Drawing.of(format, layout);
+            return registry.get(uuid).flatMap(catalog::graphAround).flatMap(graph -> drawing.answer(graph, catalog));
         });
     }
 

@@ -20,10 +20,17 @@ public class CatalogService {
 
     private final Pool pool;
     private final CatalogRepository repository;
+    private final GraphLayoutService layouts;
 
-    public CatalogService(Pool pool, CatalogRepository repository) {
+    public CatalogService(Pool pool, CatalogRepository repository, GraphLayoutService layouts) {
         this.pool = pool;
         this.repository = repository;
+        this.layouts = layouts;
+    }
+
+    /** The graph with where to draw each node and edge. */
+    public Uni<LaidOutGraph> laidOut(DependencyGraph graph) {
+        return layouts.laidOut(graph);
     }
 
     /** A page of the catalog after {@code cursor} (null: the first), optionally of one schema or registration state. */

@@ -3,6 +3,7 @@
 
 import { $, Problem, TOKEN, api, clearBanners, current, h, name, notice, problemText, showProblem, sleep, state, tokenRefused } from './core.js';
 import { jobsPage, schedulesPage } from './jobs.js';
+import { graphPage } from './graph.js';
 import { overviewPage } from './overview.js';
 import { viewPage } from './view.js';
 import { followed, renderRow, upsert, viewsPage } from './views.js';
@@ -236,6 +237,7 @@ function route() {
   const [, section, id] = hash.split('/');
   const pages = {
     views: () => (id ? viewPage(decodeURIComponent(id), generation) : viewsPage(generation)),
+    graph: () => graphPage(generation),
     schedules: () => schedulesPage(generation),
     jobs: () => jobsPage(generation),
   };

@@ -158,3 +158,17 @@ export function dialogError(element, e) {
 export function problemText(e) {
   return e instanceof Problem ? [e.title, e.detail].filter(Boolean).join(': ') : String(e && e.message || e);
 }
+
+/**
+ * A registration's state as the overview counts it (the first that applies): suspended, behind its
+ * target or stale, failing, never refreshed, fresh.
+ */
+export function viewState(r) {
+  if (r.suspended) return 'suspended';
+  const target = r.targetLag && r.targetLag !== 'downstream' ? isoSeconds(r.targetLag) : null;
+  if ((target != null && r.lagSeconds != null && r.lagSeconds > target) || r.stale) return 'behind-target';
+  if (r.lastRefreshStatus === 'error' || r.lastRefreshStatus === 'timeout' || r.lastRefreshStatus === 'abandoned') {
+    return 'failing';
+  }
+  return r.lastRefreshAt ? 'fresh' : 'never-refreshed';
+}

@@ -1,6 +1,7 @@
 // One view: its facts, its runs with a chart of their durations, and its neighbours.
 
 import { $, FAILED, RUN_STATUSES, act, api, current, h, isAdmin, isoSeconds, name, problemText, s, seconds, state, time } from './core.js';
+import { drawGraph } from './graph.js';
 import { actions, freshness, scheduleText, staleness, statusOf } from './views.js';
 
 // ---- one view ---------------------------------------------------------------------------------
@@ -75,10 +76,12 @@ export async function viewPage(id, generation) {
   };
   statusFilter.addEventListener('change', () => act(() => loadRuns(false)));
   older.addEventListener('click', () => act(() => loadRuns(true)));
+  let neighbourhood = null;
   state.page = {
     id: r.id,
     onRegistration: renderFacts,
     onRun: (event, run) => {
+      if (neighbourhood) neighbourhood.onRun(event, run);
       if (run.registrationId !== r.id) return;
       if (event === 'run-started') {
         const reg = state.views.get(r.id);
@@ -88,7 +91,8 @@ export async function viewPage(id, generation) {
       act(() => Promise.all([paged ? null : loadRuns(false), loadChart()]));
     },
   };
-  await Promise.all([loadRuns(false), loadChart(), loadGraph(graph, r)]);
+  await Promise.all([loadRuns(false), loadChart(),
+    loadGraph(graph, r).then(drawn => { neighbourhood = drawn; })]);
 }
 
 /** Durations of finished runs over time; failures marked with a cross, skips as grey dots at 0. */
@@ -135,18 +139,19 @@ function drawChart(figure, runs) {
     `${points.length} finished runs, ${failures} failed (×), skipped ones at 0 (grey).`));
 }
 
+/** Everything upstream and downstream of the view, drawn, then listed. */
 async function loadGraph(box, r) {
-  let graph;
+  let graph, list;
   try {
-    graph = await api('GET', `/api/admin/matviews/${r.id}/graph`);
+    [graph, list] = await Promise.all([api('GET', `/api/admin/matviews/${r.id}/graph?layout=true`), api('GET', '/api/admin/matviews')]);
   } catch (e) {
     box.replaceChildren(h('p', { class: 'error' }, `The graph could not be loaded: ${problemText(e)}`));
-    return;
+    return null;
   }
   const self = graph.nodes.find(n => n.registrationId === r.id);
   if (!self) {
     box.replaceChildren(h('p', { class: 'muted' }, 'Not in the graph.'));
-    return;
+    return null;
   }
   const byId = new Map(graph.nodes.map(n => [n.id, n]));
   const walk = (start, next) => {
@@ -165,7 +170,14 @@ async function loadGraph(box, r) {
   const down = walk(self.id, (e, id) => (e.from === id ? e.to : null));
   const item = n => h('li', {}, n.registrationId ? h('a', { href: `#/views/${n.registrationId}` }, n.id) : n.id,
     h('span', { class: 'muted' }, ` (${n.kind}${n.registrationId ? ', registered' : ''})`));
-  box.replaceChildren(
+  const canvas = h('div', { class: 'graph-box', id: 'neighbourhood' });
+  box.replaceChildren(canvas,
     h('h3', {}, 'Reads (upstream)'), up.length ? h('ul', { id: 'upstream' }, up.map(item)) : h('p', { class: 'muted' }, 'Nothing.'),
     h('h3', {}, 'Read by (downstream)'), down.length ? h('ul', { id: 'downstream' }, down.map(item)) : h('p', { class: 'muted' }, 'Nothing.'));
+  try {
+    return drawGraph(canvas, graph, new Map(list.items.map(x => [x.id, x])), self.id);
+  } catch (e) {
+    canvas.replaceChildren(h('p', { class: 'error' }, `The graph could not be drawn: ${problemText(e)}`));
+    return null;
+  }
 }

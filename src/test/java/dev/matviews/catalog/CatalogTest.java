@@ -206,6 +206,18 @@ class CatalogTest {
             assertTrue(dot.contains("\"" + n("a") + "\" -> \"" + n("b") + "\";"), dot);
             given().queryParam("format", "svg").get(Api.BASE + "/" + idOfB + "/graph").then().statusCode(400)
                     .contentType("application/problem+json");
+            // with where to draw it: every node and edge, what is read left of what reads it
+            JsonPath laid = given().queryParam("layout", "true").get(Api.BASE + "/" + idOfB + "/graph").then()
+                    .statusCode(200).extract().jsonPath();
+            assertEquals(around.getList("nodes.id"), laid.getList("layout.nodes.id"));
+            assertEquals(edges(around).size(), laid.getList("layout.edges").size());
+            float aX = laid.getFloat("layout.nodes.find { it.id == '" + n("a") + "' }.x");
+            float bX = laid.getFloat("layout.nodes.find { it.id == '" + n("b") + "' }.x");
+            assertTrue(aX < bX, aX + " " + bX);
+            given().queryParam("layout", "true").queryParam("format", "dot").get("/api/admin/graph").then()
+                    .statusCode(400).contentType("application/problem+json");
+            given().queryParam("layout", "maybe").get("/api/admin/graph").then().statusCode(400)
+                    .contentType("application/problem+json");
 
             // The whole graph has the diamond and the plain views.
             JsonPath whole = given().get("/api/admin/graph").then().statusCode(200).extract().jsonPath();

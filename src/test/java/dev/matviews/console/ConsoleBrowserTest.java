@@ -516,4 +516,110 @@ class ConsoleBrowserTest {
         browser.find("#attention tr[data-id='" + suspended + "'] a").click();
         browser.until(d -> d.findElement(By.id("facts")).getText().contains("5 scheduled refreshes failed in a row"));
     }
+
+    private static final int GRAPH_VIEWS = 1000;
+
+    /**
+     * 1,000 registered matviews over 50 tables, in chains of four (each reads its table and the one
+     * before it): one part of 1,050 nodes, the hardest shape for a layered layout.
+     */
+    @Test
+    void theWholeGraphIsDrawnLayeredColoredByStateAndLive() throws Exception {
+        String schema = TestDb.uniqueName("g");
+        TestDb.runAsSuperuser("CREATE SCHEMA " + schema + " AUTHORIZATION matviews_svc");
+        try {
+            TestDb.run("DO $$ BEGIN FOR i IN 1..50 LOOP"
+                    + " EXECUTE format('CREATE TABLE " + schema + ".t%s AS SELECT %s AS id', i, i); END LOOP;"
+                    + " FOR i IN 1.." + GRAPH_VIEWS + " LOOP"
+                    + " EXECUTE format('CREATE MATERIALIZED VIEW " + schema + ".v%s AS SELECT id FROM " + schema + ".t%s%s',"
+                    + " i, i % 50 + 1, CASE WHEN i % 4 <> 1 THEN format(' UNION ALL SELECT id FROM " + schema + ".v%s', i - 1)"
+                    + " ELSE '' END); END LOOP; END $$");
+            // a chain of three slow views, for a cascade to light up
+            TestDb.run("CREATE MATERIALIZED VIEW " + schema + ".slow1 AS SELECT 1 AS id FROM pg_sleep(0.8);"
+                    + " CREATE MATERIALIZED VIEW " + schema + ".slow2 AS SELECT id FROM " + schema + ".slow1, pg_sleep(0.8);"
+                    + " CREATE MATERIALIZED VIEW " + schema + ".slow3 AS SELECT id FROM " + schema + ".slow2, pg_sleep(0.8)");
+            RequestSpecification admin = admin();
+            String first = null;
+            for (int i = 1; i <= GRAPH_VIEWS; i++) {
+                String id = admin.body("{\"schema\":\"" + schema + "\",\"viewName\":\"v" + i + "\"}")
+                        .post(Api.BASE).then().statusCode(201).extract().path("id");
+                first = first == null ? id : first;
+            }
+            String slow1 = null;
+            for (String v : List.of("slow1", "slow2", "slow3")) {
+                String id = admin.body("{\"schema\":\"" + schema + "\",\"viewName\":\"" + v + "\"}")
+                        .post(Api.BASE).then().statusCode(201).extract().path("id");
+                slow1 = slow1 == null ? id : slow1;
+            }
+            admin.post(Api.BASE + "/" + first + "/refresh").then().statusCode(200);
+            // a view whose refresh fails once its flag table is empty
+            TestDb.run("CREATE TABLE " + schema + ".flag (id int); INSERT INTO " + schema + ".flag VALUES (1);"
+                    + " CREATE FUNCTION " + schema + ".check_flag() RETURNS int LANGUAGE plpgsql AS $f$ BEGIN"
+                    + " IF (SELECT count(*) FROM " + schema + ".flag) = 0 THEN RAISE EXCEPTION 'flag gone'; END IF;"
+                    + " RETURN 1; END $f$;"
+                    + " CREATE MATERIALIZED VIEW " + schema + ".broken AS SELECT " + schema + ".check_flag() AS x");
+            String failing = admin.body("{\"schema\":\"" + schema + "\",\"viewName\":\"broken\"}")
+                    .post(Api.BASE).then().statusCode(201).extract().path("id");
+            TestDb.run("DELETE FROM " + schema + ".flag");
+            var api = admin().get("/api/admin/graph").then().statusCode(200).extract().jsonPath();
+            int nodes = api.getList("nodes").size();
+            int edges = api.getList("edges").size();
+
+            signIn("admin-secret", "#/graph", "#graph-box svg");
+            browser.until(d -> !d.findElement(By.id("graph-summary")).getText().isBlank());
+            assertEquals("graph", browser.find("#nav a.current").getDomAttribute("data-nav"));
+            assertEquals((long) nodes, browser.script("return document.querySelectorAll('#graph-box .node').length"));
+            assertEquals((long) edges, browser.script("return document.querySelectorAll('#graph-box .edge').length"));
+            // layered in dependency order: whatever is read stands left of what reads it
+            assertEquals(0L, browser.script("const x = id => document.querySelector(`#graph-box .node[data-id=\"${CSS.escape(id)}\"]`)"
+                    + ".transform.baseVal.consolidate().matrix.e;"
+                    + " return [...document.querySelectorAll('#graph-box .edge')]"
+                    + ".filter(e => !(x(e.dataset.from) < x(e.dataset.to))).length"));
+            String node = "#graph-box .node[data-registration='%s']";
+            assertEquals("fresh", browser.find(node.formatted(first)).getDomAttribute("data-state"));
+            assertEquals("never-refreshed", browser.find(node.formatted(slow1)).getDomAttribute("data-state"));
+            assertEquals("table", browser.find("#graph-box .node[data-id='" + schema + ".t1']").getDomAttribute("data-kind"));
+            String summary = browser.find("#graph-summary").getText() + "; "
+                    + browser.find("#graph-summary").getDomAttribute("title");
+            // and the requests behind it, again, as a client sees them (the layout now remembered)
+            StringBuilder requests = new StringBuilder();
+            for (String path : List.of("/api/admin/graph", "/api/admin/graph?layout=true", Api.BASE)) {
+                long t0 = System.nanoTime();
+                admin().get(path).then().statusCode(200);
+                requests.append("; ").append(path).append(" ").append((System.nanoTime() - t0) / 1_000_000).append(" ms");
+            }
+            java.nio.file.Files.writeString(java.nio.file.Path.of("target", "screenshots", "graph-1000.txt"),
+                    GRAPH_VIEWS + " registered matviews in chains of four over 50 tables: " + summary + requests + "\n");
+            shot("1-graph-1000");
+
+            // a refresh that fails turns its node red, live
+            admin().post(Api.BASE + "/" + failing + "/refresh").then().statusCode(500);
+            browser.until(d -> "failing".equals(d.findElement(By.cssSelector(node.formatted(failing))).getDomAttribute("data-state")));
+
+            // a cascade lights up its nodes and edges while it runs, and goes dark after
+            browser.find("#graph-find").sendKeys("slow");
+            admin().post(Api.BASE + "/" + slow1 + "/refresh?cascade=downstream&async=true").then().statusCode(202);
+            browser.until(d -> !d.findElements(By.cssSelector("#graph-box .node.running")).isEmpty());
+            browser.until(d -> !d.findElements(By.cssSelector("#graph-box .edge.cascade")).isEmpty());
+            shot("2-cascade-running");
+            browser.until(d -> d.findElements(By.cssSelector("#graph-box .node.running")).isEmpty()
+                    && d.findElements(By.cssSelector("#graph-box .edge.cascade")).isEmpty());
+            assertEquals("fresh", browser.find(node.formatted(slow1)).getDomAttribute("data-state"));
+
+            // found by its name, shown, and a click opens it; its page draws its neighbourhood around it
+            WebElement find = browser.find("#graph-find");
+            find.clear();
+            find.sendKeys(schema + ".v1");
+            String firstNode = node.formatted(first);
+            browser.until(d -> d.findElement(By.cssSelector(firstNode)).getDomAttribute("class").contains("match"));
+            shot("3-found");
+            browser.find(node.formatted(first)).click();
+            browser.until(d -> !d.findElements(By.cssSelector("#neighbourhood .node.focus")).isEmpty());
+            assertEquals("fresh", browser.find("#neighbourhood .node.focus").getDomAttribute("data-state"));
+            shot("4-neighbourhood");
+        } finally {
+            TestDb.run("DELETE FROM _ayb_matview_refreshes WHERE schema_name = '" + schema + "'");
+            TestDb.runAsSuperuser("DROP SCHEMA " + schema + " CASCADE");
+        }
+    }
 }
