@@ -6,6 +6,8 @@ import dev.matviews.registry.Setting;
 import dev.matviews.schedule.ScheduleRequest;
 import io.vertx.core.json.JsonObject;
 
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.UUID;
 
 /** Parsing of request parts that Jackson's binding cannot express. */
@@ -36,6 +38,22 @@ final class Requests {
         }
         throw new InvalidInputException(name + " must be a whole number" + (v.matches("[+-]?\\d+") ? " below one billion" : "")
                 + ", got " + InvalidInputException.quoted(value));
+    }
+
+    /** An instant with its offset (2026-12-04T18:00:00Z); absent is null. */
+    static OffsetDateTime instant(String name, String value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            if (value.length() <= 64) {
+                return OffsetDateTime.parse(value.trim());
+            }
+        } catch (DateTimeParseException e) {
+            // answered below
+        }
+        throw new InvalidInputException(name + " must be an ISO-8601 instant with its offset, such as"
+                + " 2026-12-04T18:00:00Z, got " + InvalidInputException.quoted(value));
     }
 
     /** A query parameter of at most {@code max} characters (absent is fine). */

@@ -2,12 +2,14 @@ package dev.matviews.api;
 
 import dev.matviews.runs.Run;
 import dev.matviews.runs.RunService;
+import dev.matviews.runs.RunWindow;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -31,6 +33,26 @@ public class RunResource {
 
     public RunResource(RunService runs) {
         this.runs = runs;
+    }
+
+    @GET
+    @Operation(summary = "The runs of every view in a window of time (default: the last hour)",
+            description = "Every run that overlaps [from, to): it ended in the window or after it, or it is still"
+                    + " running, and it started before to. Oldest start first; the console's timeline draws them as"
+                    + " bars, grouped by cascadeId.")
+    @APIResponse(responseCode = "200", description = "The runs of the window",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = RunWindow.class)))
+    @APIResponse(responseCode = "400", description = "from or to not an ISO-8601 instant, from not before to, a window"
+            + " over 7 days, or limit out of range",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Uni<RunWindow> window(
+            @Parameter(description = "Start of the window (default: an hour before to)") @QueryParam("from") String from,
+            @Parameter(description = "End of the window (default: now)") @QueryParam("to") String to,
+            @Parameter(description = "At most this many runs, 1 to " + RunService.WINDOW_LIMIT_MAX, schema = @Schema(
+                    type = SchemaType.INTEGER, minimum = "1", maximum = "10000", defaultValue = "2000"))
+            @QueryParam("limit") String limit) {
+        return Uni.createFrom().deferred(() -> runs.window(Requests.instant("from", from), Requests.instant("to", to),
+                Requests.whole("limit", limit)));
     }
 
     @GET

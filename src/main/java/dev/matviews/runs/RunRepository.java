@@ -37,6 +37,7 @@ public class RunRepository {
     private final String deleteBeyondCount;
     private final String changedSince;
     private final String latestEventId;
+    private final String window;
 
     public RunRepository(OwnSchema schema) {
         this.schema = schema;
@@ -54,6 +55,10 @@ public class RunRepository {
                 + " FROM " + table + ") ranked WHERE n > $1 AND status <> 'running' LIMIT $2)";
         this.changedSince = "SELECT " + Run.COLUMNS + " FROM " + table + " WHERE event_id > $1 ORDER BY event_id LIMIT $2";
         this.latestEventId = "SELECT coalesce(max(event_id), 0) FROM " + table;
+        // runs that overlap [from, to): ended in it or after it (index on finished_at), or running
+        this.window = "SELECT " + Run.COLUMNS + " FROM " + table
+                + " WHERE (finished_at >= $1 OR status = 'running') AND started_at < $2"
+                + " ORDER BY started_at, id LIMIT $3";
     }
 
     public Uni<Optional<Run>> findById(SqlClient client, UUID runId) {
@@ -146,6 +151,11 @@ public class RunRepository {
     public Uni<List<Run>> changedSince(SqlClient client, long eventId, int limit) {
         return client.preparedQuery(changedSince)
                 .execute(Tuple.of(eventId, limit)).map(RunRepository::all);
+    }
+
+    /** Every run that overlaps {@code [from, to)}, by start, at most {@code limit}. */
+    public Uni<List<Run>> window(SqlClient client, OffsetDateTime from, OffsetDateTime to, int limit) {
+        return client.preparedQuery(window).execute(Tuple.of(from, to, limit)).map(RunRepository::all);
     }
 
     public Uni<Long> latestEventId(SqlClient client) {

@@ -8,6 +8,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -59,6 +60,33 @@ public class RunService {
     }
 
     /** Asks for a running run to stop; answers with the run as it was when asked. */
+    public static final int WINDOW_LIMIT_DEFAULT = 2000;
+    public static final int WINDOW_LIMIT_MAX = 10000;
+    public static final Duration WINDOW_MAX = Duration.ofDays(7);
+
+    /**
+     * The runs of every view that overlap {@code [from, to)} (default: the last hour), oldest start
+     * first: what the console's timeline draws.
+     */
+    public Uni<RunWindow> window(OffsetDateTime from, OffsetDateTime to, Integer limit) {
+        return Uni.createFrom().deferred(() -> {
+            OffsetDateTime end = to != null ? to : OffsetDateTime.now(ZoneOffset.UTC);
+            OffsetDateTime start = from != null ? from : end.minusHours(1);
+            if (!start.isBefore(end)) {
+                throw new InvalidInputException("from must be before to, got " + start + " and " + end);
+            }
+            if (Duration.between(start, end).compareTo(WINDOW_MAX) > 0) {
+                throw new InvalidInputException("the window may span at most " + WINDOW_MAX.toDays() + " days");
+            }
+            int size = limit == null ? WINDOW_LIMIT_DEFAULT : limit;
+            if (size < 1 || size > WINDOW_LIMIT_MAX) {
+                throw new InvalidInputException("limit must be between 1 and " + WINDOW_LIMIT_MAX + ", got " + size);
+            }
+            return runs.window(pool, start, end, size + 1).map(found -> new RunWindow(start, end,
+                    found.size() > size ? found.subList(0, size) : found, found.size() > size));
+        });
+    }
+
     public Uni<Run> cancel(UUID runId) {
         return runs.requestCancel(pool, runId).map(found -> {
             RunRepository.CancelResult result = found.orElseThrow(() -> new RunNotFoundException(runId));
