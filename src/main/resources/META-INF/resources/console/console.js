@@ -5,6 +5,7 @@ import { $, Problem, TOKEN, api, clearBanners, current, h, name, notice, problem
 import { jobsPage, schedulesPage } from './jobs.js';
 import { graphPage } from './graph.js';
 import { overviewPage } from './overview.js';
+import { timelinePage } from './timeline.js';
 import { viewPage } from './view.js';
 import { followed, renderRow, upsert, viewsPage } from './views.js';
 
@@ -238,6 +239,7 @@ function route() {
   const pages = {
     views: () => (id ? viewPage(decodeURIComponent(id), generation) : viewsPage(generation)),
     graph: () => graphPage(generation),
+    timeline: () => timelinePage(generation),
     schedules: () => schedulesPage(generation),
     jobs: () => jobsPage(generation),
   };

@@ -622,4 +622,69 @@ class ConsoleBrowserTest {
             TestDb.runAsSuperuser("DROP SCHEMA " + schema + " CASCADE");
         }
     }
+
+    private long bars(String css) {
+        return ((Number) browser.script("return document.querySelectorAll(arguments[0]).length", css)).longValue();
+    }
+
+    @Test
+    void theTimelineShowsEachRunAsABarInLanesWithCascadesGroupedAndLive() {
+        String schema = TestDb.uniqueName("tl");
+        TestDb.runAsSuperuser("CREATE SCHEMA " + schema + " AUTHORIZATION matviews_svc");
+        TestDb.run("CREATE MATERIALIZED VIEW " + schema + ".a AS SELECT 1 AS id FROM pg_sleep(0.3);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".b AS SELECT id FROM " + schema + ".a, pg_sleep(0.3);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".c AS SELECT id FROM " + schema + ".a, pg_sleep(0.3);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".slow AS SELECT 1 AS id FROM pg_sleep(3) WITH NO DATA;"
+                + " CREATE TABLE " + schema + ".flag (id int);"
+                + " CREATE FUNCTION " + schema + ".check_flag() RETURNS int LANGUAGE plpgsql AS $f$ BEGIN"
+                + " IF (SELECT count(*) FROM " + schema + ".flag) = 0 THEN RAISE EXCEPTION 'flag gone'; END IF;"
+                + " RETURN 1; END $f$; INSERT INTO " + schema + ".flag VALUES (1);"
+                + " CREATE MATERIALIZED VIEW " + schema + ".broken AS SELECT " + schema + ".check_flag() AS x");
+        RequestSpecification admin = admin();
+        java.util.Map<String, String> ids = new java.util.HashMap<>();
+        for (String v : List.of("a", "b", "c", "broken")) {
+            ids.put(v, admin.body("{\"schema\":\"" + schema + "\",\"viewName\":\"" + v + "\"}").post(Api.BASE)
+                    .then().statusCode(201).extract().path("id"));
+        }
+        TestDb.run("DELETE FROM " + schema + ".flag");
+        admin().post(Api.BASE + "/" + ids.get("broken") + "/refresh").then().statusCode(500);
+        admin().post(Api.BASE + "/" + ids.get("a") + "/refresh").then().statusCode(200);
+        String cascade = admin().queryParam("schema", schema).post(Api.BASE + "/refresh-all").then().statusCode(200)
+                .extract().path("id");
+        ids.put("slow", admin.body("{\"schema\":\"" + schema + "\",\"viewName\":\"slow\"}").post(Api.BASE)
+                .then().statusCode(201).extract().path("id"));
+
+        signIn("admin-secret", "#/timeline", "#timeline-box svg");
+        assertEquals("timeline", browser.find("#nav a.current").getDomAttribute("data-nav"));
+        String lane = "#timeline-box .lane[data-view='" + schema + ".%s']";
+        // a's two runs: on its own, and first in the cascade; the cascade's group holds its views
+        browser.until(d -> bars(lane.formatted("a") + " .bar") == 2);
+        String group = "#timeline-box .group[data-cascade='" + cascade + "']";
+        assertEquals(1L, bars(group));
+        assertTrue(browser.find(group).getText().contains("cascade " + cascade.substring(0, 8)), browser.find(group).getText());
+        // broken failed on its own and again in the cascade
+        assertEquals(2L, bars(lane.formatted("broken") + " .bar[data-status='error']"));
+        // b and c read a: in the cascade they start once a ended, side by side (parallel branches)
+        Object order = browser.script("const bar = v => document.querySelector(`" + group + " ~ .lane[data-view='"
+                + schema + ".${v}'] .bar`); const a = bar('a'), b = bar('b'), c = bar('c');"
+                + " return [Number(b.dataset.start) >= Number(a.dataset.end), Number(c.dataset.start) >= Number(a.dataset.end)]");
+        assertEquals(List.of(true, true), order);
+        shot("1-timeline");
+        browser.find("#timeline-fit").click();
+        shot("2-fitted");
+        // the whole window follows the clock again
+        browser.find("#timeline-reset").click();
+
+        // live: a refresh started elsewhere is a running bar that grows, then ends as succeeded
+        admin().post(Api.BASE + "/" + ids.get("slow") + "/refresh?async=true").then().statusCode(202);
+        browser.until(d -> bars(lane.formatted("slow") + " .bar[data-status='running']") == 1);
+        shot("3-running");
+        browser.until(d -> bars(lane.formatted("slow") + " .bar[data-status='success']") == 1);
+
+        // a shorter window is read again; a bar opens its view
+        new Select(browser.find("#timeline-window")).selectByVisibleText("15 min");
+        browser.until(d -> bars(lane.formatted("slow") + " .bar") == 1);
+        browser.find(lane.formatted("broken") + " .bar").click();
+        browser.until(d -> d.findElement(By.id("facts")).getText().contains("flag gone"));
+    }
 }
