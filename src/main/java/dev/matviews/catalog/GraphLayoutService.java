@@ -1,6 +1,7 @@
 package dev.matviews.catalog;
 
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,6 +28,8 @@ import java.util.Map;
  * graph's drawing changes only when its relations or edges do, not when views refresh.
  */
 @ApplicationScoped
+// ELK creates its algorithm by reflection (Class.newInstance); its metadata providers come through ServiceLoader
+@RegisterForReflection(targets = org.eclipse.elk.alg.layered.LayeredLayoutProvider.class)
 public class GraphLayoutService {
 
     /** Labels longer than this are cut (the console shows the whole name on hover). */

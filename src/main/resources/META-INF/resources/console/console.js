@@ -2,12 +2,16 @@
 // module (overview, views, view, graph, timeline, jobs).
 
 import { $, Problem, TOKEN, api, clearBanners, current, h, name, notice, problemText, showProblem, sleep, state, tokenRefused } from './core.js';
-import { jobsPage, schedulesPage } from './jobs.js';
-import { graphPage } from './graph.js';
-import { overviewPage } from './overview.js';
-import { timelinePage } from './timeline.js';
-import { viewPage } from './view.js';
 import { followed, renderRow, upsert, viewsPage } from './views.js';
+
+// The other pages' modules are loaded when first shown: opening one page costs its own script only.
+const page = (module, name) => async (...args) => (await import(module))[name](...args);
+const overviewPage = page('./overview.js', 'overviewPage');
+const viewPage = page('./view.js', 'viewPage');
+const graphPage = page('./graph.js', 'graphPage');
+const timelinePage = page('./timeline.js', 'timelinePage');
+const schedulesPage = page('./jobs.js', 'schedulesPage');
+const jobsPage = page('./jobs.js', 'jobsPage');
 
 // ---- sign-in -------------------------------------------------------------------------------
 
