@@ -142,14 +142,18 @@ function enablePanAndZoom(svg, fullWidth, fullHeight) {
     const rect = svg.getBoundingClientRect();
     return Math.min(rect.width / b.width, rect.height / b.height) || 1;
   };
+  // the whole picture, never drawn larger than its own size
   const fit = () => {
     const b = box();
-    b.x = -12; b.y = -12; b.width = fullWidth; b.height = fullHeight;
+    const r = svg.getBoundingClientRect();
+    b.x = -12; b.y = -12; b.width = Math.max(fullWidth, r.width || 0); b.height = Math.max(fullHeight, r.height || 0);
   };
   const rect = svg.getBoundingClientRect();
   if (rect.width && Math.min(rect.width / fullWidth, rect.height / fullHeight) < 0.5) {
     const b = box();
     b.x = -12; b.y = -12; b.width = rect.width; b.height = rect.height;
+  } else {
+    fit();
   }
   svg.addEventListener('wheel', ev => {
     ev.preventDefault();

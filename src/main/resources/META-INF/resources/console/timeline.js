@@ -42,7 +42,7 @@ export async function timelinePage(generation) {
   };
   const draw = () => {
     const runs = [...view.runs.values()];
-    summary.textContent = `${runs.length} runs of ${new Set(runs.map(r => r.registrationId)).size} views`
+    summary.textContent = `${runs.length} run${runs.length === 1 ? '' : 's'} of ${views(new Set(runs.map(r => r.registrationId)).size)}`
       + (view.truncated ? ' (the first 5,000 by start)' : '');
     render(canvas, runs, view);
     performance.mark('matviews:timeline-shown', { detail: runs.length });
@@ -129,6 +129,8 @@ function lanes(runs) {
   return ordered;
 }
 
+const views = n => `${n} view${n === 1 ? '' : 's'}`;
+
 function statusClass(status) {
   if (status === 'timeout' || status === 'abandoned') return 'error';
   return status;
@@ -165,9 +167,9 @@ function render(canvas, runs, view) {
     const last = Math.max(...ids.map(r => (r.finishedAt ? Date.parse(r.finishedAt) : view.now)));
     header.append(s('rect', { x: 0, y, width, height: HEADER, class: 'band' }),
       s('text', { x: 6, y: y + 15, class: 'title' }, g.cascadeId
-        ? `cascade ${g.cascadeId.slice(0, 8)} · ${g.lanes.length} views · ${time(new Date(first).toISOString()).slice(11)}`
+        ? `cascade ${g.cascadeId.slice(0, 8)} · ${views(g.lanes.length)} · ${time(new Date(first).toISOString()).slice(11)}`
           + `–${time(new Date(last).toISOString()).slice(11)}`
-        : `refreshed on their own · ${g.lanes.length} views`));
+        : `refreshed on their own · ${views(g.lanes.length)}`));
     if (g.cascadeId) {
       header.append(s('rect', { x: x(first), y: y + 16, width: Math.max(2, x(last) - x(first)), height: 3, class: 'span',
         'clip-path': 'url(#plot)' }));
