@@ -23,7 +23,7 @@ export async function timelinePage(generation) {
       h('span', { class: 'muted' }, ' · a cascade\'s runs are grouped under it · the wheel zooms, drag to move, click a bar to open its view')),
     canvas));
 
-  const view = { runs: new Map(), from: 0, to: 0, shownFrom: 0, shownTo: 0, now: Date.now() };
+  const view = { runs: new Map(), from: 0, to: 0, shownFrom: 0, shownTo: 0, now: Date.now(), drawnAt: 0 };
   const load = async () => {
     const secs = Number(windowSelect.value);
     const to = new Date();
@@ -45,6 +45,7 @@ export async function timelinePage(generation) {
     summary.textContent = `${runs.length} run${runs.length === 1 ? '' : 's'} of ${views(new Set(runs.map(r => r.registrationId)).size)}`
       + (view.truncated ? ' (the first 5,000 by start)' : '');
     render(canvas, runs, view);
+    view.drawnAt = view.now;
     performance.mark('matviews:timeline-shown', { detail: runs.length });
   };
   windowSelect.addEventListener('change', () => load());
@@ -73,7 +74,9 @@ export async function timelinePage(generation) {
     if (whole) {
       view.from += now - view.to; view.to = now; view.shownFrom = view.from; view.shownTo = now;
     }
-    if (whole || [...view.runs.values()].some(r => r.status === 'running')) soon();
+    // redrawn when the window moved by a pixel or more, or a bar grows: not every second for nothing
+    const pixel = (view.shownTo - view.shownFrom) / Math.max(1, plotWidth());
+    if ((whole && now - view.drawnAt >= pixel) || [...view.runs.values()].some(r => r.status === 'running')) soon();
   }, 1000);
   const plotWidth = () => Math.max(600, canvas.clientWidth - 2) - LABEL - 8;
   // zoom around the pointer within the window read; drag to move (on the box: the picture is redrawn)
@@ -89,7 +92,9 @@ export async function timelinePage(generation) {
     draw();
   }, { passive: false });
   let drag = null;
+  let pressed = null;
   canvas.addEventListener('pointerdown', ev => {
+    pressed = { x: ev.clientX, y: ev.clientY };
     if (ev.target.classList.contains('bar')) return;
     drag = ev.clientX;
     canvas.setPointerCapture(ev.pointerId);
@@ -103,7 +108,18 @@ export async function timelinePage(generation) {
     view.shownTo = view.shownFrom + w;
     draw();
   });
-  canvas.addEventListener('pointerup', () => { drag = null; });
+  canvas.addEventListener('pointerup', ev => {
+    drag = null;
+    // a bar opens its view: the one under the pointer when it is released, since the picture may
+    // have been redrawn (live) since it was pressed
+    if (pressed && Math.abs(ev.clientX - pressed.x) < 4 && Math.abs(ev.clientY - pressed.y) < 4) {
+      const bar = document.elementFromPoint(ev.clientX, ev.clientY);
+      if (bar && bar.classList.contains('bar') && bar.dataset.registration) {
+        location.hash = `#/views/${bar.dataset.registration}`;
+      }
+    }
+    pressed = null;
+  });
   state.page = {
     onRun: (event, run) => { view.runs.set(run.id, run); soon(); },
   };
@@ -185,12 +201,11 @@ function render(canvas, runs, view) {
         const end = r.finishedAt ? Date.parse(r.finishedAt) : view.now;
         if (end < view.shownFrom || start > view.shownTo) continue;
         const bar = s('rect', { x: x(start), y: y + 3, width: Math.max(2, x(end) - x(start)), height: LANE - 6,
-          class: `bar bar-${statusClass(r.status)}`, 'data-run': r.id, 'data-status': r.status, 'data-start': start,
+          class: `bar bar-${statusClass(r.status)}`, 'data-run': r.id, 'data-status': r.status, 'data-registration': r.registrationId, 'data-start': start,
           'data-end': r.finishedAt ? end : '', 'clip-path': 'url(#plot)' },
         s('title', {}, `${lane.name}: ${r.status}, ${time(r.startedAt)}`
           + (r.finishedAt ? ` – ${time(r.finishedAt).slice(11)}` : ' – running')
           + (r.durationMs != null ? ` (${r.durationMs} ms)` : '') + (r.error ? `: ${r.error}` : '')));
-        bar.addEventListener('click', () => { location.hash = `#/views/${r.registrationId}`; });
         row.append(bar);
       }
       svg.append(row);

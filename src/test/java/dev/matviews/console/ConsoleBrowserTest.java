@@ -684,7 +684,15 @@ class ConsoleBrowserTest {
         // a shorter window is read again; a bar opens its view
         new Select(browser.find("#timeline-window")).selectByVisibleText("15 min");
         browser.until(d -> bars(lane.formatted("slow") + " .bar") == 1);
-        browser.find(lane.formatted("broken") + " .bar").click();
+        // (the picture is redrawn live: a bar found before a redraw is gone by the click, so find it again)
+        browser.until(d -> {
+            try {
+                d.findElement(By.cssSelector(lane.formatted("broken") + " .bar")).click();
+                return true;
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                return false;
+            }
+        });
         browser.until(d -> d.findElement(By.id("facts")).getText().contains("flag gone"));
     }
 }
